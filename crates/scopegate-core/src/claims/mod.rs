@@ -1,0 +1,234 @@
+//! The verified contents of an access token.
+//!
+//! [`Claims`] holds the registered claims (RFC 7519, RFC 9068), the granted [`ScopeSet`], the
+//! [`RoleSet`] read through a [`ClaimMapping`], the [`ScopePolicy`] of the verifier that
+//! produced it, and everything else as custom claims: a JSON map by default, or your own type.
+//! It is cheap to clone (one `Arc`).
+//!
+//! ```
+//! use scopegate_core::ScopeRequirement;
+//! use serde::Deserialize;
+//!
+//! # let issuer = scopegate_testkit::TestIssuer::new();
+//! # let verifier = issuer.verifier();
+//! # let token = issuer.token().subject("42").scopes(["orders.read"]).claim("tenant", "acme").sign();
+//! let claims = verifier.verify_now(&token).into_ready().unwrap()?;
+//! assert_eq!(claims.subject(), Some("42"));
+//! assert!(claims.has_scope("orders.read"));
+//! assert!(claims.require_scopes(&ScopeRequirement::all_of(["orders.read"])?).is_ok());
+//!
+//! #[derive(Deserialize)]
+//! struct Tenant {
+//!     tenant: String,
+//! }
+//! let typed = claims.try_into_custom::<Tenant>()?;
+//! assert_eq!(typed.custom().tenant, "acme");
+//! # Ok::<(), scopegate_core::Error>(())
+//! ```
+
+mod audience;
+mod mapping;
+mod numeric_date;
+
+pub use audience::Audience;
+pub use mapping::ClaimMapping;
+pub use numeric_date::NumericDate;
+
+pub(crate) use mapping::{UnverifiedPayload, VerifiedPayload};
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind};
+use crate::role::RoleSet;
+use crate::scope::{InsufficientScope, ScopePolicy, ScopeRequirement, ScopeSet};
+
+/// The custom claims of a token when no type is given: every claim other than `iss`, `sub`,
+/// `aud`, `exp`, `nbf`, `iat`, `jti`, `client_id`, `azp` and `scope`.
+pub type CustomClaims = serde_json::Map<String, Value>;
+
+/// The verified claims of an access token. Cheap to clone.
+///
+/// `T` holds the custom claims; see [`Claims::try_into_custom`].
+pub struct Claims<T = CustomClaims> {
+    inner: Arc<ClaimsInner<T>>,
+}
+
+struct ClaimsInner<T> {
+    issuer: String,
+    subject: Option<String>,
+    audience: Audience,
+    expires_at: NumericDate,
+    not_before: Option<NumericDate>,
+    issued_at: Option<NumericDate>,
+    jwt_id: Option<String>,
+    client_id: Option<String>,
+    authorized_party: Option<String>,
+    scopes: ScopeSet,
+    roles: RoleSet,
+    policy: ScopePolicy,
+    custom: T,
+}
+
+impl<T> Clone for Claims<T> {
+    fn clone(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner) }
+    }
+}
+
+impl<T> Claims<T> {
+    /// `iss`: the issuer that signed the token, exactly as configured.
+    pub fn issuer(&self) -> &str {
+        &self.inner.issuer
+    }
+
+    /// `sub`: the subject (user or client) the token is about.
+    pub fn subject(&self) -> Option<&str> {
+        self.inner.subject.as_deref()
+    }
+
+    /// `aud`: the audiences the token was issued for; one of them is ours.
+    pub fn audience(&self) -> &Audience {
+        &self.inner.audience
+    }
+
+    /// `exp`: when the token expires.
+    pub fn expires_at(&self) -> NumericDate {
+        self.inner.expires_at
+    }
+
+    /// `nbf`: when the token becomes valid.
+    pub fn not_before(&self) -> Option<NumericDate> {
+        self.inner.not_before
+    }
+
+    /// `iat`: when the token was issued.
+    pub fn issued_at(&self) -> Option<NumericDate> {
+        self.inner.issued_at
+    }
+
+    /// `jti`: the token's unique identifier.
+    pub fn jwt_id(&self) -> Option<&str> {
+        self.inner.jwt_id.as_deref()
+    }
+
+    /// `client_id`: the OAuth client the token was issued to (RFC 9068).
+    pub fn client_id(&self) -> Option<&str> {
+        self.inner.client_id.as_deref()
+    }
+
+    /// `azp`: the authorized party (OpenID Connect).
+    pub fn authorized_party(&self) -> Option<&str> {
+        self.inner.authorized_party.as_deref()
+    }
+
+    /// The scopes the token grants, as written (no policy applied).
+    pub fn scopes(&self) -> &ScopeSet {
+        &self.inner.scopes
+    }
+
+    /// The roles read from the configured claim paths.
+    pub fn roles(&self) -> &RoleSet {
+        &self.inner.roles
+    }
+
+    /// The scope policy of the verifier that produced these claims.
+    pub fn scope_policy(&self) -> &ScopePolicy {
+        &self.inner.policy
+    }
+
+    /// The custom claims.
+    pub fn custom(&self) -> &T {
+        &self.inner.custom
+    }
+
+    /// Whether the token grants `scope` under the verifier's [`ScopePolicy`].
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.inner.policy.grants(&self.inner.scopes, scope)
+    }
+
+    /// Checks a scope requirement under the verifier's [`ScopePolicy`].
+    ///
+    /// # Errors
+    ///
+    /// [`InsufficientScope`] naming the required scopes.
+    pub fn require_scopes(&self, requirement: &ScopeRequirement) -> Result<(), InsufficientScope> {
+        requirement.check(&self.inner.scopes, &self.inner.policy)
+    }
+
+    /// Whether the token carries `role` (exact comparison).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.inner.roles.contains(role)
+    }
+
+    /// Checks that the token carries `role`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InsufficientRole`] when it does not. The message does not name the role.
+    pub fn require_role(&self, role: &str) -> Result<(), Error> {
+        if self.has_role(role) {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::InsufficientRole,
+                "the token lacks a role this resource requires",
+            ))
+        }
+    }
+}
+
+impl Claims<CustomClaims> {
+    /// Deserializes the custom claims into `U`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidClaim`] when the custom claims do not fit `U`. The message does not
+    /// repeat the claims.
+    pub fn try_into_custom<U: DeserializeOwned>(&self) -> Result<Claims<U>, Error> {
+        let inner = &*self.inner;
+        let custom = U::deserialize(Value::Object(inner.custom.clone())).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidClaim,
+                "the token's custom claims do not have the expected shape",
+            )
+        })?;
+        Ok(Claims {
+            inner: Arc::new(ClaimsInner {
+                issuer: inner.issuer.clone(),
+                subject: inner.subject.clone(),
+                audience: inner.audience.clone(),
+                expires_at: inner.expires_at,
+                not_before: inner.not_before,
+                issued_at: inner.issued_at,
+                jwt_id: inner.jwt_id.clone(),
+                client_id: inner.client_id.clone(),
+                authorized_party: inner.authorized_party.clone(),
+                scopes: inner.scopes.clone(),
+                roles: inner.roles.clone(),
+                policy: inner.policy.clone(),
+                custom,
+            }),
+        })
+    }
+}
+
+/// Shows the registered claims, scopes and roles; custom claims are left out (they may hold
+/// personal data, and `T` need not be `Debug`).
+impl<T> fmt::Debug for Claims<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        f.debug_struct("Claims")
+            .field("iss", &inner.issuer)
+            .field("sub", &inner.subject)
+            .field("aud", &inner.audience)
+            .field("exp", &inner.expires_at.as_secs())
+            .field("client_id", &inner.client_id)
+            .field("scopes", &inner.scopes)
+            .field("roles", &inner.roles)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,252 @@
+//! The one error type of scopegate, and how each error maps onto RFC 6750.
+//!
+//! Every failure carries an [`ErrorKind`] (what went wrong, precise enough for tests and
+//! metrics) and an [`ErrorClass`] derived from it (what the HTTP layer answers). Messages are
+//! written for the client and the operator alike: they name claims and headers, never their
+//! values, and never contain the token.
+//!
+//! ```
+//! use scopegate_core::{Error, ErrorClass, ErrorKind};
+//!
+//! let error = Error::new(ErrorKind::Expired, "the token has expired");
+//! assert_eq!(error.kind(), ErrorKind::Expired);
+//! assert_eq!(error.class(), ErrorClass::InvalidToken);
+//! assert_eq!(error.class().rfc6750_code(), Some("invalid_token"));
+//! assert_eq!(error.to_string(), "the token has expired");
+//! ```
+
+use std::borrow::Cow;
+use std::error::Error as StdError;
+use std::fmt;
+
+/// A boxed error that can cross threads; the `source` of an [`Error`].
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What went wrong, as precisely as the caller may need to know.
+///
+/// New kinds may be added in minor releases; match on [`ErrorKind::class`] when all you need is
+/// the HTTP answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The request carried no usable credentials in the expected syntax (two `Authorization`
+    /// headers, a token sent two ways, a malformed header).
+    InvalidRequest,
+    /// The token is larger than the configured cap; it was not decoded.
+    TokenTooLarge,
+    /// The token is not a compact JWS: wrong number of segments, bad base64url, bad JSON,
+    /// duplicate members or a header field of the wrong type.
+    MalformedToken,
+    /// The header asks for something this verifier refuses to do (`crit`, `b64`, nested or
+    /// encrypted tokens).
+    UnsupportedHeader,
+    /// The header's `typ` is not an access-token type this verifier accepts.
+    InvalidTokenType,
+    /// The header's `alg` is unknown, `none`, or not on the allowlist for this issuer.
+    DisallowedAlgorithm,
+    /// The `iss` claim names an issuer this verifier does not trust.
+    UntrustedIssuer,
+    /// No key of the issuer matches the token's `kid` and `alg`.
+    UnknownKey,
+    /// The signature does not verify with the selected key.
+    InvalidSignature,
+    /// A required claim is absent.
+    MissingClaim,
+    /// A claim has the wrong JSON type or an impossible value.
+    InvalidClaim,
+    /// None of the token's audiences is one of ours.
+    InvalidAudience,
+    /// The token's `exp` has passed (beyond the leeway).
+    Expired,
+    /// The token's `nbf` is in the future (beyond the leeway).
+    NotYetValid,
+    /// The token's `iat` is in the future (beyond the leeway).
+    IssuedInFuture,
+    /// The token is older than the configured maximum age.
+    TooOld,
+    /// The token is sender-constrained (`cnf`) and cannot be used as a plain bearer token.
+    SenderConstrained,
+    /// The token lacks a scope the resource requires.
+    InsufficientScope,
+    /// The token lacks a role (or another claim) the resource requires.
+    InsufficientRole,
+    /// The keys needed to verify the token could not be obtained and none are cached.
+    KeySourceUnavailable,
+    /// Key material could not be loaded (bad PEM, JWK or secret; unsupported key type).
+    InvalidKey,
+    /// The verifier or a policy was configured inconsistently.
+    InvalidConfiguration,
+}
+
+/// The answer a resource server gives for an error (RFC 6750 section 3.1 plus the cases RFC
+/// 6750 leaves to the server).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorClass {
+    /// `400` with `error="invalid_request"`.
+    InvalidRequest,
+    /// `401` with `error="invalid_token"`.
+    InvalidToken,
+    /// `403` with `error="insufficient_scope"`.
+    InsufficientScope,
+    /// `503`: the token may be fine, but its keys are out of reach.
+    Unavailable,
+    /// A programming or deployment error found at start-up, not a client error.
+    Configuration,
+}
+
+impl ErrorClass {
+    /// The RFC 6750 `error` code for this class, if it has one.
+    pub fn rfc6750_code(self) -> Option<&'static str> {
+        match self {
+            Self::InvalidRequest => Some("invalid_request"),
+            Self::InvalidToken => Some("invalid_token"),
+            Self::InsufficientScope => Some("insufficient_scope"),
+            Self::Unavailable | Self::Configuration => None,
+        }
+    }
+}
+
+impl ErrorKind {
+    /// The class of this kind, which decides the HTTP status and challenge.
+    pub fn class(self) -> ErrorClass {
+        match self {
+            Self::InvalidRequest => ErrorClass::InvalidRequest,
+            Self::InsufficientScope | Self::InsufficientRole => ErrorClass::InsufficientScope,
+            Self::KeySourceUnavailable => ErrorClass::Unavailable,
+            Self::InvalidKey | Self::InvalidConfiguration => ErrorClass::Configuration,
+            Self::TokenTooLarge
+            | Self::MalformedToken
+            | Self::UnsupportedHeader
+            | Self::InvalidTokenType
+            | Self::DisallowedAlgorithm
+            | Self::UntrustedIssuer
+            | Self::UnknownKey
+            | Self::InvalidSignature
+            | Self::MissingClaim
+            | Self::InvalidClaim
+            | Self::InvalidAudience
+            | Self::Expired
+            | Self::NotYetValid
+            | Self::IssuedInFuture
+            | Self::TooOld
+            | Self::SenderConstrained => ErrorClass::InvalidToken,
+        }
+    }
+}
+
+/// An error from parsing, verifying or authorizing a token, or from configuring a verifier.
+///
+/// The message never contains the token, a key, or a claim's value: it is safe to log and to
+/// send to the client as an `error_description`.
+pub struct Error {
+    kind: ErrorKind,
+    message: Cow<'static, str>,
+    source: Option<BoxError>,
+}
+
+impl Error {
+    /// Creates an error of `kind` with a message.
+    ///
+    /// The message must not contain token contents or claim values; it is shown to clients.
+    pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        Self { kind, message: message.into(), source: None }
+    }
+
+    /// Attaches the underlying cause, reported through [`std::error::Error::source`].
+    #[must_use]
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The class of the error, which decides the HTTP answer.
+    pub fn class(&self) -> ErrorClass {
+        self.kind.class()
+    }
+
+    /// The message, safe to show to a client as `error_description`.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub(crate) fn malformed(message: &'static str) -> Self {
+        Self::new(ErrorKind::MalformedToken, message)
+    }
+
+    pub(crate) fn missing_claim(name: &str) -> Self {
+        Self::new(ErrorKind::MissingClaim, format!("the token has no `{name}` claim"))
+    }
+
+    pub(crate) fn invalid_claim(name: &str, expected: &str) -> Self {
+        Self::new(ErrorKind::InvalidClaim, format!("the `{name}` claim must be {expected}"))
+    }
+
+    pub(crate) fn config(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::InvalidConfiguration, message)
+    }
+
+    pub(crate) fn key(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::InvalidKey, message)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("Error");
+        debug.field("kind", &self.kind).field("message", &self.message);
+        if let Some(source) = &self.source {
+            debug.field("source", source);
+        }
+        debug.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(|source| source as &(dyn StdError + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_token_failure_is_invalid_token() {
+        for kind in [
+            ErrorKind::TokenTooLarge,
+            ErrorKind::MalformedToken,
+            ErrorKind::DisallowedAlgorithm,
+            ErrorKind::InvalidSignature,
+            ErrorKind::Expired,
+            ErrorKind::SenderConstrained,
+        ] {
+            assert_eq!(kind.class(), ErrorClass::InvalidToken, "{kind:?}");
+        }
+        assert_eq!(ErrorKind::InvalidRequest.class().rfc6750_code(), Some("invalid_request"));
+        assert_eq!(ErrorKind::InsufficientRole.class().rfc6750_code(), Some("insufficient_scope"));
+        assert_eq!(ErrorKind::KeySourceUnavailable.class(), ErrorClass::Unavailable);
+        assert_eq!(ErrorClass::Unavailable.rfc6750_code(), None);
+    }
+
+    #[test]
+    fn source_chain_is_kept() {
+        let io = std::io::Error::other("connection reset");
+        let error = Error::new(ErrorKind::KeySourceUnavailable, "the JWKS could not be fetched")
+            .with_source(io);
+        let source = error.source().map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("connection reset"));
+    }
+}

@@ -1,0 +1,119 @@
+//! The compact JWS serialization: splitting, base64url decoding, and the protected header.
+
+mod header;
+
+pub(crate) use header::{Header, TypeRule};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind};
+use crate::json::{self, JsonError};
+
+/// A token split into its three segments, not yet decoded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CompactToken<'a> {
+    /// `base64url(header) "." base64url(payload)`: the bytes the signature covers.
+    pub(crate) signing_input: &'a str,
+    pub(crate) header: &'a str,
+    pub(crate) payload: &'a str,
+    pub(crate) signature: &'a str,
+}
+
+impl<'a> CompactToken<'a> {
+    /// Splits `token` into exactly three segments, the first two non-empty. An empty signature
+    /// is let through here so that `alg: none` tokens are refused for their algorithm; it can
+    /// never verify.
+    pub(crate) fn split(token: &'a str) -> Result<Self, Error> {
+        let mut dots = token.match_indices('.').map(|(index, _)| index);
+        let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
+            let segments = token.bytes().filter(|&b| b == b'.').count() + 1;
+            return Err(Error::malformed(if segments == 5 {
+                "encrypted tokens (JWE) are not supported"
+            } else {
+                "the token must have three dot-separated segments"
+            }));
+        };
+        let part = |range: std::ops::Range<usize>| token.get(range).unwrap_or("");
+        let split = Self {
+            signing_input: part(0..second),
+            header: part(0..first),
+            payload: part(first + 1..second),
+            signature: part(second + 1..token.len()),
+        };
+        if split.header.is_empty() || split.payload.is_empty() {
+            return Err(Error::malformed("a token segment is empty"));
+        }
+        Ok(split)
+    }
+}
+
+/// Decodes one segment: unpadded base64url with canonical trailing bits, as RFC 7515 requires.
+pub(crate) fn decode_segment(segment: &str, what: &'static str) -> Result<Vec<u8>, Error> {
+    URL_SAFE_NO_PAD.decode(segment).map_err(|_| {
+        Error::malformed(match what {
+            "header" => "the token header is not valid unpadded base64url",
+            "payload" => "the token payload is not valid unpadded base64url",
+            _ => "the token signature is not valid unpadded base64url",
+        })
+    })
+}
+
+/// Decodes and parses a segment holding a JSON object.
+pub(crate) fn decode_json_segment(
+    segment: &str,
+    what: &'static str,
+) -> Result<Map<String, Value>, Error> {
+    let bytes = decode_segment(segment, what)?;
+    json::parse_object(&bytes).map_err(|error| {
+        let message = match (error, what) {
+            (JsonError::DuplicateMember, "header") => "the token header repeats a member name",
+            (JsonError::DuplicateMember, _) => "the token payload repeats a claim name",
+            (JsonError::TooDeep, _) => "the token nests JSON too deeply",
+            (JsonError::Syntax, "header") => "the token header is not a JSON object",
+            (JsonError::Syntax, _) => "the token payload is not a JSON object",
+        };
+        Error::new(ErrorKind::MalformedToken, message)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_three_segments() {
+        let token = CompactToken::split("aGVhZA.Ym9keQ.c2ln").unwrap();
+        assert_eq!(token.signing_input, "aGVhZA.Ym9keQ");
+        assert_eq!((token.header, token.payload, token.signature), ("aGVhZA", "Ym9keQ", "c2ln"));
+    }
+
+    #[test]
+    fn refuses_other_shapes() {
+        for token in ["", "a", "a.b", "a.b.c.d", "a.b.c.d.e", "..", "a..c", ".b.c"] {
+            let error = CompactToken::split(token).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::MalformedToken, "{token}");
+        }
+        let jwe = CompactToken::split("a.b.c.d.e").unwrap_err();
+        assert_eq!(jwe.message(), "encrypted tokens (JWE) are not supported");
+        assert_eq!(CompactToken::split("a.b.").unwrap().signature, "");
+        let many = ".".repeat(200_000);
+        assert!(CompactToken::split(&many).is_err());
+    }
+
+    #[test]
+    fn base64url_is_strict() {
+        assert_eq!(decode_segment("aGk", "payload").unwrap(), b"hi");
+        // Padding, the standard alphabet, whitespace and non-canonical trailing bits.
+        for segment in ["aGk=", "a+8", "a/8", "aG k", "aGl", "a", " aGk"] {
+            assert!(decode_segment(segment, "payload").is_err(), "{segment}");
+        }
+    }
+
+    #[test]
+    fn json_segments_must_be_objects() {
+        let error = decode_json_segment("WzFd", "header").unwrap_err(); // `[1]`
+        assert_eq!(error.message(), "the token header is not a JSON object");
+    }
+}

@@ -1,0 +1,76 @@
+//! The keys of one issuer, prepared for verification and found by `kid` and `alg`.
+
+use std::fmt;
+
+use jsonwebtoken::Algorithm;
+
+use super::VerificationKey;
+use crate::algorithms::AlgorithmSet;
+use crate::crypto::PreparedVerifier;
+use crate::error::Error;
+
+/// Keys ready to verify: each key parsed once per algorithm it may verify.
+pub(crate) struct KeyStore {
+    keys: Vec<StoredKey>,
+}
+
+struct StoredKey {
+    key_id: Option<Box<str>>,
+    verifiers: Vec<(Algorithm, PreparedVerifier)>,
+}
+
+impl KeyStore {
+    /// Prepares `keys` for the algorithms in `allowed`. Keys that can verify none of them are
+    /// left out.
+    pub(crate) fn new(keys: &[VerificationKey], allowed: AlgorithmSet) -> Result<Self, Error> {
+        let mut stored = Vec::with_capacity(keys.len());
+        for key in keys {
+            let mut verifiers = Vec::new();
+            for &algorithm in key.algorithms() {
+                if allowed.contains(algorithm) {
+                    verifiers.push((algorithm, PreparedVerifier::new(key.material(), algorithm)?));
+                }
+            }
+            if verifiers.is_empty() {
+                tracing::debug!(kid = key.key_id(), "key verifies no allowed algorithm; left out");
+                continue;
+            }
+            stored.push(StoredKey { key_id: key.key_id().map(Box::from), verifiers });
+        }
+        Ok(Self { keys: stored })
+    }
+
+    /// The prepared keys that may verify a token with this `kid` and `alg`.
+    ///
+    /// A key with an ID matches only tokens naming that ID; a key without one matches any
+    /// token. A token without a `kid` is tried against every key of its algorithm.
+    pub(crate) fn candidates<'a>(
+        &'a self,
+        key_id: Option<&'a str>,
+        algorithm: Algorithm,
+    ) -> impl Iterator<Item = &'a PreparedVerifier> + 'a {
+        self.keys
+            .iter()
+            .filter(move |key| match (&key.key_id, key_id) {
+                (Some(ours), Some(theirs)) => **ours == *theirs,
+                (Some(_), None) | (None, _) => true,
+            })
+            .filter_map(move |key| {
+                key.verifiers
+                    .iter()
+                    .find(|(candidate, _)| *candidate == algorithm)
+                    .map(|(_, verifier)| verifier)
+            })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+}
+
+impl fmt::Debug for KeyStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<Option<&str>> = self.keys.iter().map(|key| key.key_id.as_deref()).collect();
+        f.debug_struct("KeyStore").field("key_ids", &ids).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,97 @@
+//! The claim checks every token must pass once its signature holds.
+
+use std::time::Duration;
+
+use crate::claims::{Audience, ClaimMapping, Claims, VerifiedPayload};
+use crate::error::{Error, ErrorKind};
+use crate::jose::TypeRule;
+use crate::scope::ScopePolicy;
+
+/// Default clock leeway.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+/// The largest leeway a verifier accepts.
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+/// Default cap on the size of a token, in bytes.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// The settings shared by every issuer of a verifier.
+#[derive(Debug, Clone)]
+pub(crate) struct Rules {
+    pub(crate) leeway: u64,
+    pub(crate) max_age: Option<u64>,
+    pub(crate) rfc9068: bool,
+    pub(crate) max_token_bytes: usize,
+    pub(crate) mapping: ClaimMapping,
+    pub(crate) policy: ScopePolicy,
+}
+
+impl Rules {
+    pub(crate) fn type_rule(&self) -> TypeRule {
+        if self.rfc9068 { TypeRule::Rfc9068 } else { TypeRule::Lenient }
+    }
+
+    /// Checks the registered claims of a payload whose signature verified, at time `now`
+    /// (seconds since the epoch), against the issuer's `audiences`.
+    pub(crate) fn check(
+        &self,
+        mut payload: VerifiedPayload,
+        audiences: &[Box<str>],
+        now: u64,
+    ) -> Result<Claims, Error> {
+        if self.rfc9068 {
+            let required = [
+                ("sub", payload.subject.is_some()),
+                ("client_id", payload.client_id.is_some()),
+                ("iat", payload.issued_at.is_some()),
+                ("jti", payload.jwt_id.is_some()),
+            ];
+            if let Some((name, _)) = required.iter().find(|(_, present)| !present) {
+                return Err(Error::missing_claim(name));
+            }
+        }
+        let audience = check_audience(payload.audience.take(), audiences)?;
+        let expires_at = payload.expires_at.ok_or_else(|| Error::missing_claim("exp"))?;
+        let leeway = self.leeway;
+        // RFC 7519 section 4.1.4: valid only while the current time is before `exp`.
+        if now >= expires_at.as_secs().saturating_add(leeway) {
+            return Err(Error::new(ErrorKind::Expired, "the token has expired"));
+        }
+        if payload.not_before.is_some_and(|nbf| nbf.as_secs() > now.saturating_add(leeway)) {
+            return Err(Error::new(ErrorKind::NotYetValid, "the token is not valid yet (`nbf`)"));
+        }
+        if payload.issued_at.is_some_and(|iat| iat.as_secs() > now.saturating_add(leeway)) {
+            return Err(Error::new(
+                ErrorKind::IssuedInFuture,
+                "the token was issued in the future (`iat`)",
+            ));
+        }
+        if let Some(max_age) = self.max_age {
+            let issued_at = payload.issued_at.ok_or_else(|| Error::missing_claim("iat"))?;
+            if now > issued_at.as_secs().saturating_add(max_age).saturating_add(leeway) {
+                return Err(Error::new(
+                    ErrorKind::TooOld,
+                    "the token is older than this resource accepts",
+                ));
+            }
+        }
+        if payload.confirmation {
+            return Err(Error::new(
+                ErrorKind::SenderConstrained,
+                "the token is sender-constrained (`cnf`) and cannot be used as a bearer token",
+            ));
+        }
+        Ok(payload.into_claims(expires_at, audience, self.policy.clone()))
+    }
+}
+
+fn check_audience(audience: Option<Audience>, ours: &[Box<str>]) -> Result<Audience, Error> {
+    let audience = audience.ok_or_else(|| Error::missing_claim("aud"))?;
+    if ours.iter().any(|ours| audience.contains(ours)) {
+        Ok(audience)
+    } else {
+        Err(Error::new(
+            ErrorKind::InvalidAudience,
+            "the token was not issued for this resource (`aud`)",
+        ))
+    }
+}

@@ -1,0 +1,1 @@
+//! Known-answer tests for the signature backends; see `tests/backend.rs`.

@@ -1,0 +1,59 @@
+//! Verifies checked-in tokens of every algorithm with whichever backend is compiled in. Run
+//! alone (`cargo test -p scopegate-rust-crypto-tests`), the backend is `rust-crypto`.
+
+// Helpers here panic on purpose: a failed expectation is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use scopegate_core::{ErrorKind, KeySet, NumericDate, VerificationKey, Verifier};
+use serde_json::Value;
+
+fn fixtures() -> Value {
+    serde_json::from_str(include_str!("../fixtures.json")).unwrap()
+}
+
+fn verifier(fixtures: &Value) -> Verifier {
+    let jwks = fixtures["jwks"].to_string();
+    let secret = fixtures["hmac_secret"].as_str().unwrap().as_bytes().to_vec();
+    Verifier::builder()
+        .issuer(fixtures["issuer"].as_str().unwrap())
+        .audience(fixtures["audience"].as_str().unwrap())
+        .keys(KeySet::from_jwks_json(&jwks).unwrap())
+        .key(VerificationKey::hmac_secret(secret).unwrap().with_key_id("hs256"))
+        .build_static()
+        .unwrap()
+}
+
+const NOW: NumericDate = NumericDate::from_secs(1_800_000_000);
+
+#[test]
+fn every_algorithm_verifies() {
+    let fixtures = fixtures();
+    let verifier = verifier(&fixtures);
+    let mut tokens: Vec<(String, String)> = fixtures["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["alg"].as_str().unwrap().to_owned(), t["token"].as_str().unwrap().to_owned()))
+        .collect();
+    tokens.push(("HS256".to_owned(), fixtures["hs256_token"].as_str().unwrap().to_owned()));
+    assert_eq!(tokens.len(), 6);
+    for (alg, token) in tokens {
+        let claims = verifier.verify_at(&token, NOW).unwrap_or_else(|e| panic!("{alg}: {e}"));
+        assert_eq!(claims.jwt_id(), claims.subject(), "{alg}");
+        // One flipped signature bit must fail.
+        let mut bytes = token.into_bytes();
+        let last = bytes.len() - 2;
+        bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(bytes).unwrap();
+        let error = verifier.verify_at(&tampered, NOW).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidSignature, "{alg}");
+    }
+}
+
+#[test]
+fn the_expected_backend_is_compiled_in() {
+    match std::env::var("SCOPEGATE_EXPECT_BACKEND") {
+        Ok(expected) => assert_eq!(scopegate_core::BACKEND, expected),
+        Err(_) => assert!(["aws-lc-rs", "rust-crypto"].contains(&scopegate_core::BACKEND)),
+    }
+}
