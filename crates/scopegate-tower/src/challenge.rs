@@ -1,0 +1,145 @@
+//! The `WWW-Authenticate: Bearer ...` challenge (RFC 6750 section 3).
+//!
+//! Parameters are written in a fixed order (`realm`, `error`, `error_description`, `scope`),
+//! each at most once, comma-separated, values quoted. Values are sanitized to the characters
+//! RFC 6750 allows inside the quotes (`%x20-21 / %x23-5B / %x5D-7E`): no `"`, no `\`, no
+//! control or non-ASCII characters, so the header always parses.
+//!
+//! ```
+//! use scopegate_tower::Challenge;
+//!
+//! assert_eq!(Challenge::new().realm("orders-api").to_string(), r#"Bearer realm="orders-api""#);
+//! let challenge = Challenge::new().error("insufficient_scope").scope("orders.write");
+//! assert_eq!(challenge.to_string(), r#"Bearer error="insufficient_scope", scope="orders.write""#);
+//! assert_eq!(Challenge::new().realm("say \"hi\"\n").to_string(), r#"Bearer realm="say hi""#);
+//! ```
+
+use std::fmt::{self, Write as _};
+
+use http::HeaderValue;
+
+/// The longest `error_description` written, in bytes; longer ones are cut.
+pub const MAX_DESCRIPTION_BYTES: usize = 256;
+
+/// A Bearer challenge, built parameter by parameter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use]
+pub struct Challenge {
+    realm: String,
+    error: Option<String>,
+    description: Option<String>,
+    scope: Option<String>,
+}
+
+impl Challenge {
+    /// A `Bearer` challenge with no parameters yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `realm` (left out when empty).
+    pub fn realm(mut self, realm: &str) -> Self {
+        self.realm = sanitize(realm, usize::MAX);
+        self
+    }
+
+    /// Sets the `error` code (`invalid_request`, `invalid_token`, `insufficient_scope`).
+    pub fn error(mut self, code: &str) -> Self {
+        self.error = Some(sanitize(code, usize::MAX));
+        self
+    }
+
+    /// Sets `error_description`, cut to [`MAX_DESCRIPTION_BYTES`].
+    pub fn description(mut self, description: &str) -> Self {
+        self.description = Some(sanitize(description, MAX_DESCRIPTION_BYTES));
+        self
+    }
+
+    /// Sets `scope`: the scopes the resource requires, space-separated.
+    pub fn scope(mut self, scope: &str) -> Self {
+        self.scope = Some(sanitize(scope, usize::MAX));
+        self
+    }
+
+    /// The header value.
+    pub fn to_header_value(&self) -> HeaderValue {
+        // Every byte written is visible ASCII or space, which a header value always accepts.
+        HeaderValue::try_from(self.to_string())
+            .unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+    }
+}
+
+impl fmt::Display for Challenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Bearer")?;
+        let params = [
+            ("realm", (!self.realm.is_empty()).then_some(self.realm.as_str())),
+            ("error", self.error.as_deref()),
+            ("error_description", self.description.as_deref()),
+            ("scope", self.scope.as_deref()),
+        ];
+        let mut first = true;
+        for (name, value) in params {
+            if let Some(value) = value {
+                f.write_str(if first { " " } else { ", " })?;
+                write!(f, "{name}=\"{value}\"")?;
+                first = false;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Keeps the characters allowed inside the quotes, up to `max` bytes.
+fn sanitize(value: &str, max: usize) -> String {
+    let mut clean = String::with_capacity(value.len().min(max));
+    for byte in value.bytes().filter(|&b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E)) {
+        if clean.len() == max {
+            break;
+        }
+        let _ = clean.write_char(char::from(byte));
+    }
+    clean
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_in_order_each_once() {
+        let challenge = Challenge::new()
+            .realm("api")
+            .error("invalid_token")
+            .description("the token has expired")
+            .error("invalid_token");
+        assert_eq!(
+            challenge.to_string(),
+            r#"Bearer realm="api", error="invalid_token", error_description="the token has expired""#
+        );
+    }
+
+    #[test]
+    fn empty_realm_is_left_out() {
+        assert_eq!(Challenge::new().realm("").to_string(), "Bearer");
+        assert_eq!(
+            Challenge::new().error("invalid_request").to_string(),
+            r#"Bearer error="invalid_request""#
+        );
+    }
+
+    #[test]
+    fn values_are_sanitized_and_bounded() {
+        let description = format!("bad \\ \"quote\" ü\r\n{}", "x".repeat(1000));
+        let value = Challenge::new().realm("r").description(&description).to_string();
+        assert!(
+            value.starts_with(r#"Bearer realm="r", error_description="bad  quote "#),
+            "{value}"
+        );
+        assert_eq!(
+            value.len(),
+            r#"Bearer realm="r", error_description="""#.len() + MAX_DESCRIPTION_BYTES
+        );
+        assert!(Challenge::new().realm("ü").to_header_value().to_str().is_ok());
+    }
+}

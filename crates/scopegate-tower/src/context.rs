@@ -1,0 +1,74 @@
+//! What the layer leaves in request extensions for guards and extractors downstream.
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Extensions, Response};
+use scopegate_core::Claims;
+
+use crate::rejection::Rejection;
+use crate::responder::{DefaultResponder, Responder};
+
+/// Inserted into every request that passes [`BearerAuthLayer`](crate::BearerAuthLayer): how
+/// guards and extractors downstream answer, so that one [`Responder`] shapes every rejection.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct AuthContext {
+    realm: Arc<str>,
+    responder: Arc<dyn Responder>,
+}
+
+impl AuthContext {
+    pub(crate) fn new(realm: Arc<str>, responder: Arc<dyn Responder>) -> Self {
+        Self { realm, responder }
+    }
+
+    /// The realm of the `WWW-Authenticate` challenge.
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    /// The response for `rejection`, from the configured responder. Logs the rejection.
+    pub fn respond(&self, rejection: &Rejection) -> Response<Bytes> {
+        rejection.log();
+        self.responder.respond(&self.realm, rejection)
+    }
+}
+
+impl fmt::Debug for AuthContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthContext").field("realm", &self.realm).finish_non_exhaustive()
+    }
+}
+
+/// Inserted instead of [`Claims`] when the layer is optional and the request had no token.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Anonymous;
+
+/// The verified claims of a request, for a guard or extractor that needs them.
+///
+/// # Errors
+///
+/// [`Rejection::MissingToken`] for an anonymous request (optional mode), and
+/// [`Rejection::LayerMissing`] when [`BearerAuthLayer`](crate::BearerAuthLayer) did not run.
+/// [`reject`] turns either into the response to send.
+pub fn verified_claims(extensions: &Extensions) -> Result<&Claims, Rejection> {
+    match extensions.get::<Claims>() {
+        Some(claims) => Ok(claims),
+        None if extensions.get::<AuthContext>().is_some() => Err(Rejection::MissingToken),
+        None => Err(Rejection::LayerMissing),
+    }
+}
+
+/// The response for `rejection` through the request's [`AuthContext`], or the default
+/// response (without a realm) when there is none.
+pub fn reject(extensions: &Extensions, rejection: &Rejection) -> Response<Bytes> {
+    match extensions.get::<AuthContext>() {
+        Some(context) => context.respond(rejection),
+        None => {
+            rejection.log();
+            DefaultResponder.respond("", rejection)
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Finding the bearer token in a request (RFC 6750 section 2).
+//!
+//! ```text
+//! credentials = "Bearer" 1*SP b64token
+//! b64token    = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+//! ```
+//!
+//! The scheme is case-insensitive. Another scheme (`Basic`, `DPoP`) means "no bearer token".
+//! The query string and the body are never read (RFC 6750 section 2.3 and RFC 9700 advise
+//! against them). A cookie is read only when configured.
+
+use http::HeaderMap;
+use http::header::{AUTHORIZATION, COOKIE};
+use scopegate_core::{Error, ErrorKind};
+
+/// The bearer token of a request, if any.
+///
+/// Tokens longer than `max_bytes` are returned unchecked so that the verifier refuses them for
+/// their size without this function scanning them.
+pub(crate) fn bearer_token<'a>(
+    headers: &'a HeaderMap,
+    cookie_name: Option<&str>,
+    max_bytes: usize,
+) -> Result<Option<&'a str>, Error> {
+    let from_header = authorization_token(headers, max_bytes)?;
+    let from_cookie = match cookie_name {
+        Some(name) => cookie_token(headers, name, max_bytes)?,
+        None => None,
+    };
+    match (from_header, from_cookie) {
+        (Some(_), Some(_)) => {
+            Err(invalid("the token was sent both in the Authorization header and in a cookie"))
+        }
+        (Some(token), None) | (None, Some(token)) => Ok(Some(token)),
+        (None, None) => Ok(None),
+    }
+}
+
+fn invalid(message: &'static str) -> Error {
+    Error::new(ErrorKind::InvalidRequest, message)
+}
+
+fn authorization_token(headers: &HeaderMap, max_bytes: usize) -> Result<Option<&str>, Error> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(invalid("the request has more than one Authorization header"));
+    }
+    let value =
+        value.to_str().map_err(|_| invalid("the Authorization header is not visible ASCII"))?;
+    let value = value.trim_end_matches([' ', '\t']);
+    let (scheme, rest) = value.split_at_checked(6).unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
+    }
+    match rest.as_bytes().first() {
+        None => Err(invalid("the Authorization header has the Bearer scheme but no token")),
+        Some(b' ') => {
+            let token = rest.trim_start_matches(' ');
+            if token.is_empty() {
+                Err(invalid("the Authorization header has the Bearer scheme but no token"))
+            } else {
+                check_b64token(token, max_bytes).map(Some)
+            }
+        }
+        // `BearerX ...` is another scheme; `Bearer\t...` or `Bearer:...` is broken syntax.
+        Some(byte) if byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(byte) => Ok(None),
+        Some(_) => {
+            Err(invalid("the Authorization header does not follow `Bearer <token>` (RFC 6750)"))
+        }
+    }
+}
+
+fn cookie_token<'a>(
+    headers: &'a HeaderMap,
+    name: &str,
+    max_bytes: usize,
+) -> Result<Option<&'a str>, Error> {
+    let mut found = None;
+    for header in headers.get_all(COOKIE) {
+        let Ok(header) = header.to_str() else {
+            continue;
+        };
+        for pair in header.split(';') {
+            let Some((key, value)) = pair.trim_matches([' ', '\t']).split_once('=') else {
+                continue;
+            };
+            if key == name {
+                if found.is_some() {
+                    return Err(invalid("the token cookie appears more than once"));
+                }
+                let value =
+                    value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+                found = Some(check_b64token(value, max_bytes)?);
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn check_b64token(token: &str, max_bytes: usize) -> Result<&str, Error> {
+    if token.len() > max_bytes {
+        return Ok(token);
+    }
+    let body = token.trim_end_matches('=');
+    let valid = !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        });
+    if valid {
+        Ok(token)
+    } else {
+        Err(invalid("the bearer token has characters RFC 6750 does not allow"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &[u8])]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_bytes(value).unwrap());
+        }
+        map
+    }
+
+    fn token(pairs: &[(&'static str, &[u8])]) -> Result<Option<&'static str>, ErrorKind> {
+        let map = Box::leak(Box::new(headers(pairs)));
+        bearer_token(map, Some("access_token"), 8192).map_err(|e| e.kind())
+    }
+
+    #[test]
+    fn accepts_rfc_6750_syntax() {
+        assert_eq!(
+            token(&[("authorization", b"Bearer abc.DEF-_~+/==")]),
+            Ok(Some("abc.DEF-_~+/=="))
+        );
+        assert_eq!(token(&[("authorization", b"bearer abc")]), Ok(Some("abc")));
+        assert_eq!(token(&[("authorization", b"BEARER    abc")]), Ok(Some("abc")));
+        assert_eq!(token(&[("authorization", b"Bearer abc  ")]), Ok(Some("abc")));
+    }
+
+    #[test]
+    fn other_schemes_mean_no_token() {
+        assert_eq!(token(&[]), Ok(None));
+        assert_eq!(token(&[("authorization", b"Basic dXNlcjpwYXNz")]), Ok(None));
+        assert_eq!(token(&[("authorization", b"DPoP abc")]), Ok(None));
+        assert_eq!(token(&[("authorization", b"BearerX abc")]), Ok(None));
+        assert_eq!(token(&[("authorization", b"Bear")]), Ok(None));
+    }
+
+    #[test]
+    fn broken_syntax_is_an_invalid_request() {
+        for value in [
+            &b"Bearer"[..],
+            b"Bearer ",
+            b"Bearer\tabc",
+            b"Bearer:abc",
+            b"Bearer a b",
+            b"Bearer abc,def",
+            b"Bearer ===",
+            b"Bearer \"abc\"",
+            "Bearer ab\u{e9}".as_bytes(),
+        ] {
+            assert_eq!(
+                token(&[("authorization", value)]),
+                Err(ErrorKind::InvalidRequest),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn two_headers_or_two_methods() {
+        let two = token(&[("authorization", b"Bearer a"), ("authorization", b"Bearer a")]);
+        assert_eq!(two, Err(ErrorKind::InvalidRequest));
+        let both = token(&[("authorization", b"Bearer a"), ("cookie", b"access_token=a")]);
+        assert_eq!(both, Err(ErrorKind::InvalidRequest));
+        let twice = token(&[("cookie", b"access_token=a; access_token=b")]);
+        assert_eq!(twice, Err(ErrorKind::InvalidRequest));
+    }
+
+    #[test]
+    fn cookie_only_when_configured() {
+        assert_eq!(token(&[("cookie", b"theme=dark; access_token=abc.def")]), Ok(Some("abc.def")));
+        assert_eq!(token(&[("cookie", b"access_token=\"abc\"")]), Ok(Some("abc")));
+        let map = headers(&[("cookie", b"access_token=abc")]);
+        assert_eq!(bearer_token(&map, None, 8192).unwrap(), None);
+        assert_eq!(bearer_token(&map, Some("access_token"), 8192).unwrap(), Some("abc"));
+    }
+
+    #[test]
+    fn oversized_tokens_are_passed_on_unscanned() {
+        let long = format!("Bearer {}", "!".repeat(100));
+        let map = headers(&[("authorization", long.as_bytes())]);
+        assert_eq!(bearer_token(&map, None, 10).unwrap().map(str::len), Some(100));
+    }
+}

@@ -1,0 +1,124 @@
+//! [`BearerAuthLayer`]: where the layer is configured.
+
+use std::fmt;
+use std::sync::Arc;
+
+use scopegate_core::Verifier;
+use tower_layer::Layer;
+
+use crate::context::AuthContext;
+use crate::responder::{DefaultResponder, Responder};
+use crate::service::BearerAuth;
+
+/// The realm of the no-token challenge unless [`BearerAuthLayer::realm`] sets another.
+pub const DEFAULT_REALM: &str = "api";
+
+/// Verifies the bearer token of every request and puts the verified
+/// [`Claims`](scopegate_core::Claims) into its extensions. Cheap to clone.
+///
+/// Requests without a token get `401`, with a bad token `401 invalid_token`, with malformed
+/// credentials `400 invalid_request`; see [`Responder`] for every answer.
+///
+/// ```
+/// use scopegate_tower::BearerAuthLayer;
+/// # let verifier = scopegate_testkit::TestIssuer::new().verifier();
+///
+/// let layer = BearerAuthLayer::new(verifier)
+///     .realm("orders-api")
+///     .token_cookie("access_token");
+/// # let _ = layer;
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct BearerAuthLayer {
+    shared: Arc<Shared>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub(crate) verifier: Verifier,
+    pub(crate) cookie: Option<Box<str>>,
+    pub(crate) optional: bool,
+    pub(crate) realm: Arc<str>,
+    pub(crate) responder: Arc<dyn Responder>,
+    pub(crate) context: AuthContext,
+}
+
+impl BearerAuthLayer {
+    /// A layer that verifies tokens with `verifier`.
+    pub fn new(verifier: Verifier) -> Self {
+        let realm: Arc<str> = Arc::from(DEFAULT_REALM);
+        let responder: Arc<dyn Responder> = Arc::new(DefaultResponder);
+        let context = AuthContext::new(Arc::clone(&realm), Arc::clone(&responder));
+        Self {
+            shared: Arc::new(Shared {
+                verifier,
+                cookie: None,
+                optional: false,
+                realm,
+                responder,
+                context,
+            }),
+        }
+    }
+
+    fn with(self, change: impl FnOnce(&mut Shared)) -> Self {
+        let mut shared = Arc::unwrap_or_clone(self.shared);
+        change(&mut shared);
+        shared.context = AuthContext::new(Arc::clone(&shared.realm), Arc::clone(&shared.responder));
+        Self { shared: Arc::new(shared) }
+    }
+
+    /// The realm of the no-token challenge, `Bearer realm="<realm>"`. Defaults to
+    /// [`DEFAULT_REALM`].
+    pub fn realm(self, realm: impl Into<String>) -> Self {
+        let realm: Arc<str> = Arc::from(realm.into());
+        self.with(|shared| shared.realm = realm)
+    }
+
+    /// Lets requests without a token through, marked [`Anonymous`](crate::Anonymous); guards
+    /// and extractors downstream answer `401` for them. A request with a bad token is still
+    /// rejected. Off by default.
+    pub fn optional(self) -> Self {
+        self.with(|shared| shared.optional = true)
+    }
+
+    /// Also reads the token from the cookie `name`. A request that sends a token both in the
+    /// `Authorization` header and in the cookie gets `400 invalid_request`. Off by default.
+    pub fn token_cookie(self, name: impl Into<String>) -> Self {
+        let name: Box<str> = name.into().into_boxed_str();
+        self.with(|shared| shared.cookie = Some(name))
+    }
+
+    /// Shapes every rejection, here and in guards and extractors downstream. Defaults to
+    /// [`DefaultResponder`].
+    pub fn responder(self, responder: impl Responder) -> Self {
+        let responder: Arc<dyn Responder> = Arc::new(responder);
+        self.with(|shared| shared.responder = responder)
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Verifier {
+        &self.shared.verifier
+    }
+}
+
+impl<S> Layer<S> for BearerAuthLayer {
+    type Service = BearerAuth<S>;
+
+    fn layer(&self, inner: S) -> BearerAuth<S> {
+        BearerAuth::new(inner, Arc::clone(&self.shared))
+    }
+}
+
+impl fmt::Debug for BearerAuthLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shared = &self.shared;
+        f.debug_struct("BearerAuthLayer")
+            .field("verifier", &shared.verifier)
+            .field("realm", &shared.realm)
+            .field("optional", &shared.optional)
+            .field("cookie", &shared.cookie)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,68 @@
+//! A tower [`Layer`](tower_layer::Layer) that verifies OAuth 2.0 bearer tokens and answers per
+//! RFC 6750, for axum, hyper and tonic alike.
+//!
+//! [`BearerAuthLayer`] reads the token from `Authorization: Bearer` (and, if asked, a cookie;
+//! never the query string), verifies it with a [`Verifier`](scopegate_core::Verifier), and puts
+//! the [`Claims`](scopegate_core::Claims) into the request extensions before calling your
+//! service. [`RequireScopeLayer`] and [`RequireRoleLayer`] guard routes. Every rejection comes
+//! from one [`Responder`], replaceable as a whole or per class.
+//!
+//! ```
+//! use http::{Request, Response, StatusCode, header};
+//! use scopegate_core::Claims;
+//! use scopegate_tower::{BearerAuthLayer, RequireScopeLayer};
+//! use tower::{ServiceBuilder, ServiceExt, service_fn};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let issuer = scopegate_testkit::TestIssuer::new();
+//! # let verifier = issuer.verifier();
+//! let service = ServiceBuilder::new()
+//!     .layer(BearerAuthLayer::new(verifier).realm("orders-api"))
+//!     .layer(RequireScopeLayer::all_of(["orders.read"])?)
+//!     .service(service_fn(|request: Request<()>| async move {
+//!         let claims = request.extensions().get::<Claims>().expect("set by the layer");
+//!         Ok::<_, std::convert::Infallible>(Response::new(format!("hello {}", claims.subject().unwrap_or("?"))))
+//!     }));
+//!
+//! let response = service.clone().oneshot(Request::new(())).await?;
+//! assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+//! assert_eq!(response.headers()[header::WWW_AUTHENTICATE], r#"Bearer realm="orders-api""#);
+//!
+//! let token = issuer.token().subject("42").scopes(["orders.read"]).sign();
+//! let request = Request::builder().header(header::AUTHORIZATION, format!("Bearer {token}")).body(())?;
+//! let response = service.oneshot(request).await?;
+//! assert_eq!(response.status(), StatusCode::OK);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Logging
+//!
+//! Each rejection emits one `tracing` event at debug level with its reason (`warn` for `503`,
+//! `error` for a missing layer); the token is never logged. Put `Authorization` and `Cookie`
+//! through tower-http's `SetSensitiveRequestHeadersLayer` before any request tracing, so that
+//! your own logs do not carry tokens either.
+
+#![forbid(unsafe_code)]
+
+mod body;
+mod challenge;
+mod context;
+mod extract;
+mod future;
+mod guard;
+mod layer;
+mod rejection;
+pub mod responder;
+mod service;
+
+pub use body::ResponseBody;
+pub use challenge::{Challenge, MAX_DESCRIPTION_BYTES};
+pub use context::{Anonymous, AuthContext, reject, verified_claims};
+pub use future::ResponseFuture;
+pub use guard::{RequireRoleLayer, RequireScopeLayer, RoleGuard, ScopeGuard};
+pub use layer::{BearerAuthLayer, DEFAULT_REALM};
+pub use rejection::Rejection;
+pub use responder::{DefaultResponder, Responder, responses};
+pub use service::BearerAuth;

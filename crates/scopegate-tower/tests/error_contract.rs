@@ -1,0 +1,282 @@
+//! Every row of the error contract (DESIGN.md section 4), through `ServiceBuilder` and
+//! `oneshot`, with exact statuses, challenges and bodies.
+
+// Helpers here panic on purpose: a failed expectation is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use bytes::Bytes;
+use common::{Answer, bearer, echo, plain, send, with_auth};
+use http::{Response, StatusCode, header};
+use scopegate_core::{Error, ErrorKind};
+use scopegate_testkit::{TestIssuer, TestKey};
+use scopegate_tower::{
+    BearerAuthLayer, DefaultResponder, Rejection, RequireRoleLayer, RequireScopeLayer, Responder,
+};
+use serde_json::json;
+use tower::{ServiceBuilder, service_fn};
+
+fn invalid_token(answer: &Answer, description: &str) {
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    let expected = format!(r#"Bearer error="invalid_token", error_description="{description}""#);
+    assert_eq!(answer.challenge.as_deref(), Some(expected.as_str()));
+    assert_eq!(answer.body, json!({"error": "invalid_token", "error_description": description}));
+}
+
+fn invalid_request(answer: &Answer, description: &str) {
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    let expected = format!(r#"Bearer error="invalid_request", error_description="{description}""#);
+    assert_eq!(answer.challenge.as_deref(), Some(expected.as_str()));
+    assert_eq!(answer.body, json!({"error": "invalid_request", "error_description": description}));
+}
+
+#[tokio::test]
+async fn no_token_is_401_with_a_realm_and_no_error() {
+    let issuer = TestIssuer::new();
+    let service =
+        ServiceBuilder::new().layer(BearerAuthLayer::new(issuer.verifier())).service_fn(echo);
+    let answer = send(service, plain()).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.challenge.as_deref(), Some(r#"Bearer realm="api""#));
+    assert_eq!(
+        answer.body,
+        json!({"error": "unauthorized", "error_description": "this resource needs a bearer token"})
+    );
+    assert_eq!(answer.headers[header::CONTENT_TYPE], "application/json");
+
+    let named = ServiceBuilder::new()
+        .layer(BearerAuthLayer::new(issuer.verifier()).realm("orders-api"))
+        .service_fn(echo);
+    assert_eq!(
+        send(named, plain()).await.challenge.as_deref(),
+        Some(r#"Bearer realm="orders-api""#)
+    );
+}
+
+#[tokio::test]
+async fn other_schemes_count_as_no_token() {
+    let issuer = TestIssuer::new();
+    let service =
+        ServiceBuilder::new().layer(BearerAuthLayer::new(issuer.verifier())).service_fn(echo);
+    for value in ["Basic dXNlcjpwYXNz", "DPoP eyJhbGciOi.x.y"] {
+        let answer = send(service.clone(), with_auth(value)).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{value}");
+        assert_eq!(answer.challenge.as_deref(), Some(r#"Bearer realm="api""#));
+    }
+}
+
+#[tokio::test]
+async fn malformed_requests_are_400_invalid_request() {
+    let issuer = TestIssuer::new();
+    let token = issuer.token().sign();
+    let layer = BearerAuthLayer::new(issuer.verifier()).token_cookie("access_token");
+    let service = ServiceBuilder::new().layer(layer).service_fn(echo);
+
+    let mut two = bearer(&token);
+    two.headers_mut().append(header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+    invalid_request(
+        &send(service.clone(), two).await,
+        "the request has more than one Authorization header",
+    );
+
+    let mut both = bearer(&token);
+    both.headers_mut().insert(header::COOKIE, format!("access_token={token}").parse().unwrap());
+    let answer = send(service.clone(), both).await;
+    invalid_request(&answer, "the token was sent both in the Authorization header and in a cookie");
+
+    let syntax = "the Authorization header does not follow `Bearer <token>` (RFC 6750)";
+    invalid_request(&send(service.clone(), with_auth(&format!("Bearer\t{token}"))).await, syntax);
+    let empty = "the Authorization header has the Bearer scheme but no token";
+    invalid_request(&send(service.clone(), with_auth("Bearer")).await, empty);
+    invalid_request(&send(service.clone(), with_auth("Bearer ")).await, empty);
+    let characters = "the bearer token has characters RFC 6750 does not allow";
+    invalid_request(&send(service.clone(), with_auth("Bearer a,b")).await, characters);
+
+    let mut non_ascii = plain();
+    non_ascii.headers_mut().insert(
+        header::AUTHORIZATION,
+        http::HeaderValue::from_bytes(b"Bearer caf\xc3\xa9").unwrap(),
+    );
+    invalid_request(
+        &send(service, non_ascii).await,
+        "the Authorization header is not visible ASCII",
+    );
+}
+
+#[tokio::test]
+async fn bad_tokens_are_401_invalid_token() {
+    let issuer = TestIssuer::new();
+    let service =
+        ServiceBuilder::new().layer(BearerAuthLayer::new(issuer.verifier())).service_fn(echo);
+    let cases = [
+        (issuer.token().sign_with(&TestKey::rsa()), "the token's signature is invalid"),
+        (issuer.token().expired().sign(), "the token has expired"),
+        (
+            issuer.token().audience("billing-api").sign(),
+            "the token was not issued for this resource (`aud`)",
+        ),
+        (issuer.token().issuer("https://evil.example").sign(), "the token's issuer is not trusted"),
+        (issuer.token().unsigned("none"), "unsecured tokens (`alg: none`) are never accepted"),
+        (issuer.token().typ("JOSE").sign(), "the token's `typ` is not an access-token type"),
+        (
+            issuer.token().claim("pad", "x".repeat(9000)).sign(),
+            "the token is larger than this resource accepts",
+        ),
+        ("e30.e30.c2ln".to_owned(), "the token header has no `alg`"),
+    ];
+    for (token, description) in cases {
+        invalid_token(&send(service.clone(), bearer(&token)).await, description);
+    }
+}
+
+#[tokio::test]
+async fn missing_scope_is_403_with_the_required_scopes() {
+    let issuer = TestIssuer::new();
+    let token = issuer.token().scopes(["orders.read"]).sign();
+    let all = ServiceBuilder::new()
+        .layer(BearerAuthLayer::new(issuer.verifier()))
+        .layer(RequireScopeLayer::all_of(["orders.read", "orders.write"]).unwrap())
+        .service_fn(echo);
+    let answer = send(all, bearer(&token)).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        answer.challenge.as_deref(),
+        Some(r#"Bearer error="insufficient_scope", scope="orders.read orders.write""#)
+    );
+    assert_eq!(
+        answer.body,
+        json!({
+            "error": "insufficient_scope",
+            "error_description": "the token lacks a scope this resource requires",
+            "required_scopes": ["orders.read", "orders.write"],
+        })
+    );
+
+    let any = ServiceBuilder::new()
+        .layer(BearerAuthLayer::new(issuer.verifier()))
+        .layer(RequireScopeLayer::any_of(["orders.approve", "admin"]).unwrap())
+        .service_fn(echo);
+    let answer = send(any, bearer(&token)).await;
+    assert_eq!(
+        answer.challenge.as_deref(),
+        Some(r#"Bearer error="insufficient_scope", scope="orders.approve admin""#)
+    );
+    assert_eq!(
+        answer.body["error_description"],
+        "the token has none of the scopes this resource accepts"
+    );
+}
+
+#[tokio::test]
+async fn missing_role_is_403_without_scope() {
+    let issuer = TestIssuer::new();
+    let service = ServiceBuilder::new()
+        .layer(BearerAuthLayer::new(issuer.verifier()))
+        .layer(RequireRoleLayer::new("operator"))
+        .service_fn(echo);
+    let answer = send(service.clone(), bearer(&issuer.token().roles(["viewer"]).sign())).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(answer.challenge.as_deref(), Some(r#"Bearer error="insufficient_scope""#));
+    assert_eq!(
+        answer.body,
+        json!({"error": "insufficient_scope", "error_description": "the token lacks a role this resource requires"})
+    );
+    let allowed = send(service, bearer(&issuer.token().roles(["operator"]).sign())).await;
+    assert_eq!(allowed.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn guard_without_the_layer_is_500() {
+    let service = ServiceBuilder::new()
+        .layer(RequireScopeLayer::all_of(["orders.read"]).unwrap())
+        .service_fn(echo);
+    let answer = send(service, plain()).await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(answer.challenge, None);
+    assert_eq!(
+        answer.body,
+        json!({"error": "server_error", "error_description": "the server's authentication is misconfigured"})
+    );
+}
+
+#[test]
+fn unavailable_keys_are_503_without_a_challenge() {
+    // End to end with a key server that is down: see the remote-keys tests.
+    let error = Error::new(ErrorKind::KeySourceUnavailable, "the JWKS could not be fetched");
+    let response = DefaultResponder.respond("api", &Rejection::Unavailable(error));
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(!response.headers().contains_key(header::WWW_AUTHENTICATE));
+    assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+    let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "error": "temporarily_unavailable",
+            "error_description": "the keys needed to verify the token are unavailable; retry later",
+        })
+    );
+}
+
+/// Replaces the bad-token answer only; the others stay standard.
+struct Teapot;
+
+impl Responder for Teapot {
+    fn invalid_token(&self, error: &Error) -> Response<Bytes> {
+        let mut response = scopegate_tower::responses::invalid_token(error);
+        *response.body_mut() = Bytes::from_static(b"{\"custom\":true}");
+        response
+    }
+
+    fn missing_token(&self, realm: &str) -> Response<Bytes> {
+        let mut response = scopegate_tower::responses::missing_token(realm);
+        response
+            .headers_mut()
+            .insert("x-login", "https://id.example.com/authorize".parse().unwrap());
+        response
+    }
+}
+
+#[tokio::test]
+async fn custom_responses_replace_single_classes() {
+    let issuer = TestIssuer::new();
+    let layer = BearerAuthLayer::new(issuer.verifier()).responder(Teapot);
+    let service = ServiceBuilder::new()
+        .layer(layer)
+        .layer(RequireScopeLayer::all_of(["orders.write"]).unwrap())
+        .service_fn(echo);
+    let bad = send(service.clone(), bearer(&issuer.token().expired().sign())).await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(bad.body, json!({"custom": true}));
+    assert_eq!(
+        bad.challenge.as_deref(),
+        Some(r#"Bearer error="invalid_token", error_description="the token has expired""#)
+    );
+    let none = send(service.clone(), plain()).await;
+    assert_eq!(none.headers["x-login"], "https://id.example.com/authorize");
+    // The guard downstream answers through the same responder: its 403 is the default one.
+    let forbidden = send(service, bearer(&issuer.token().sign())).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        forbidden.challenge.as_deref(),
+        Some(r#"Bearer error="insufficient_scope", scope="orders.write""#)
+    );
+}
+
+#[tokio::test]
+async fn rejections_never_reach_the_inner_service() {
+    let issuer = TestIssuer::new();
+    let reached = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&reached);
+    let inner = service_fn(move |request: http::Request<String>| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        echo(request)
+    });
+    let service =
+        ServiceBuilder::new().layer(BearerAuthLayer::new(issuer.verifier())).service(inner);
+    send(service.clone(), plain()).await;
+    send(service.clone(), bearer(&issuer.token().expired().sign())).await;
+    assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 0);
+    send(service, bearer(&issuer.token().sign())).await;
+    assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
