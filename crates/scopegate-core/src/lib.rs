@@ -37,6 +37,7 @@ pub mod error;
 mod jose;
 mod json;
 pub mod key;
+pub mod literal;
 pub mod role;
 pub mod scope;
 mod sorted_strs;
@@ -47,6 +48,9 @@ pub use crypto::BACKEND;
 pub use error::{BoxError, Error, ErrorClass, ErrorKind};
 pub use jsonwebtoken::Algorithm;
 pub use key::{KeySet, VerificationKey};
+#[doc(hidden)]
+pub use literal::__private;
+pub use literal::{ConstStr, ScopeList};
 pub use role::{ClaimPath, RoleSet};
 pub use scope::{
     InsufficientScope, Scope, ScopePolicy, ScopeRequirement, ScopeSet, is_valid_scope,

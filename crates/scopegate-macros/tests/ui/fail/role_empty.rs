@@ -1,0 +1,3 @@
+type Nobody = scopegate_core::role!("");
+
+fn main() {}

@@ -1,0 +1,3 @@
+type Two = scopegate_core::role!("operator", "admin");
+
+fn main() {}

@@ -1,0 +1,3 @@
+type Slashed = scopegate_core::scope!(r"orders\read");
+
+fn main() {}

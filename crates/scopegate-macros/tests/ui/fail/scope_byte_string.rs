@@ -1,0 +1,3 @@
+type Bytes = scopegate_core::scope!(b"orders.read");
+
+fn main() {}

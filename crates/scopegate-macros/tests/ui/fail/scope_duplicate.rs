@@ -1,0 +1,3 @@
+type Twice = scopegate_core::scope!("orders.read", "orders.write", "orders.read");
+
+fn main() {}

@@ -1,0 +1,3 @@
+type Empty = scopegate_core::scope!("");
+
+fn main() {}

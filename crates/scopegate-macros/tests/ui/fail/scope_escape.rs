@@ -1,0 +1,3 @@
+type Tabbed = scopegate_core::scope!("orders\tread");
+
+fn main() {}

@@ -1,0 +1,3 @@
+type Nothing = scopegate_core::scope!();
+
+fn main() {}

@@ -1,0 +1,3 @@
+type Glued = scopegate_core::scope!("a" "b");
+
+fn main() {}

@@ -1,0 +1,3 @@
+type Accented = scopegate_core::scope!("ordérs.read");
+
+fn main() {}

@@ -1,0 +1,3 @@
+type Number = scopegate_core::scope!(42);
+
+fn main() {}

@@ -1,0 +1,3 @@
+type Quoted = scopegate_core::scope!(r#"orders"read"#);
+
+fn main() {}

@@ -1,0 +1,3 @@
+type Spaced = scopegate_core::scope!("orders read");
+
+fn main() {}

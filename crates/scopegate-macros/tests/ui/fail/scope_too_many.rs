@@ -1,0 +1,3 @@
+type Many = scopegate_core::scope!("a", "b", "c", "d", "e", "f", "g", "h", "i");
+
+fn main() {}
