@@ -47,7 +47,7 @@ macro_rules! marker_traits {
     };
 }
 
-/// Requires every scope of `S` (from [`scope!`](scopegate_core::scope)), under the verifier's
+/// Requires every scope of `S` (from [`scope!`](macro@scopegate_core::scope)), under the verifier's
 /// scope policy. `403 insufficient_scope` with `scope="<all of S>"` otherwise.
 ///
 /// ```
@@ -122,7 +122,7 @@ impl<S: ScopeList, St: Send + Sync> FromRequestParts<St> for RequireAnyScope<S> 
     }
 }
 
-/// Requires the role `R` (from [`role!`](scopegate_core::role)), read through the verifier's
+/// Requires the role `R` (from [`role!`](macro@scopegate_core::role)), read through the verifier's
 /// claim mapping. `403 insufficient_scope` (without `scope`) otherwise.
 ///
 /// ```

@@ -1,4 +1,4 @@
-//! Scopes and roles as types: what [`scope!`](crate::scope) and [`role!`](crate::role) expand
+//! Scopes and roles as types: what [`scope!`](macro@crate::scope) and [`role!`](macro@crate::role) expand
 //! to, so that a route can name what it requires in its signature on stable Rust.
 //!
 //! Stable Rust has no `&str` const generics, so the macros encode the string's bytes as `u128`
@@ -23,13 +23,13 @@
 //! You can also implement [`ScopeList`] by hand for a type of your own; scopes that break the
 //! RFC 6749 syntax then never match.
 
-/// A string known at compile time: a role from [`role!`](crate::role), or a single scope.
+/// A string known at compile time: a role from [`role!`](macro@crate::role), or a single scope.
 pub trait ConstStr: Send + Sync + 'static {
     /// The string.
     const VALUE: &'static str;
 }
 
-/// One or more scopes known at compile time, from [`scope!`](crate::scope).
+/// One or more scopes known at compile time, from [`scope!`](macro@crate::scope).
 pub trait ScopeList: Send + Sync + 'static {
     /// The scopes, in the order written.
     const SCOPES: &'static [&'static str];
