@@ -38,6 +38,8 @@ mod jose;
 mod json;
 pub mod key;
 pub mod literal;
+#[cfg(feature = "remote")]
+pub mod remote;
 pub mod role;
 pub mod scope;
 mod sorted_strs;

@@ -30,9 +30,13 @@
 mod block_on;
 mod issuer;
 mod key;
+#[cfg(feature = "server")]
+mod server;
 mod token;
 
 pub use block_on::block_on;
 pub use issuer::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, TestIssuer};
 pub use key::TestKey;
+#[cfg(feature = "server")]
+pub use server::{IssuerServer, JwksBehaviour};
 pub use token::{TokenBuilder, encode_token};

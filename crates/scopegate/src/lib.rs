@@ -46,6 +46,8 @@
 //! # Features
 //!
 //! - `axum` (default): the extractors.
+//! - `https-client` (default): remote key sets (discovery, JWKS URLs) with the hyper + rustls
+//!   client; `remote` alone for your own [`remote::HttpClient`].
 //! - `aws-lc-rs` (default) or `rust-crypto`: the signature backend.
 
 #![forbid(unsafe_code)]
@@ -62,6 +64,10 @@ pub use scopegate_tower::{
     Anonymous, AuthContext, BearerAuth, BearerAuthLayer, Challenge, DefaultResponder, Rejection,
     RequireRoleLayer, RequireScopeLayer, Responder, ResponseBody, ResponseFuture, responses,
 };
+
+/// Remote key sets: discovery, JWKS URLs, the HTTP client, statistics.
+#[cfg(feature = "remote")]
+pub use scopegate_core::remote;
 
 #[cfg(feature = "axum")]
 pub use scopegate_axum::{

@@ -66,11 +66,18 @@ impl KeyStore {
     pub(crate) fn len(&self) -> usize {
         self.keys.len()
     }
+
+    /// The IDs of the keys that have one.
+    pub(crate) fn key_ids(&self) -> Vec<String> {
+        self.keys.iter().filter_map(|key| key.key_id.as_deref().map(str::to_owned)).collect()
+    }
 }
 
 impl fmt::Debug for KeyStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ids: Vec<Option<&str>> = self.keys.iter().map(|key| key.key_id.as_deref()).collect();
-        f.debug_struct("KeyStore").field("key_ids", &ids).finish_non_exhaustive()
+        f.debug_struct("KeyStore")
+            .field("keys", &self.len())
+            .field("key_ids", &self.key_ids())
+            .finish()
     }
 }

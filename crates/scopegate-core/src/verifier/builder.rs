@@ -6,82 +6,29 @@ use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
 
+use super::issuer::IssuerEntry;
+#[cfg(feature = "remote")]
+use super::issuer::KeySource;
 use super::rules::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY, Rules};
-use super::{IssuerEntry, Verifier, VerifierInner};
-use crate::algorithms::{AlgorithmSet, is_symmetric};
+use super::trusted::{RemoteOptions, TrustedIssuer};
+use super::{Verifier, VerifierInner};
+use crate::algorithms::AlgorithmSet;
 use crate::claims::ClaimMapping;
 use crate::error::Error;
-use crate::key::store::KeyStore;
 use crate::key::{KeySet, VerificationKey};
+#[cfg(feature = "remote")]
+use crate::remote::{HttpClient, keys::Cause, settings};
 use crate::scope::ScopePolicy;
 
 /// The largest token size cap a verifier accepts.
 pub const MAX_TOKEN_BYTES_LIMIT: usize = 64 * 1024;
 
-/// One issuer a verifier trusts, with its own keys and, optionally, its own audiences and
-/// algorithms.
-///
-/// ```
-/// use scopegate_core::{TrustedIssuer, Verifier};
-///
-/// # let (realm_a, realm_b) = (scopegate_testkit::TestIssuer::new(), scopegate_testkit::TestIssuer::new());
-/// let verifier = Verifier::builder()
-///     .trust(TrustedIssuer::new("https://id.example.com/realms/a").audience("orders-api").keys(realm_a.key_set()))
-///     .trust(TrustedIssuer::new("https://id.example.com/realms/b").audience("billing-api").keys(realm_b.key_set()))
-///     .build_static()?;
-/// assert_eq!(verifier.issuers().count(), 2);
-/// # Ok::<(), scopegate_core::Error>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct TrustedIssuer {
-    issuer: String,
-    audiences: Vec<String>,
-    keys: Vec<VerificationKey>,
-    algorithms: Option<AlgorithmSet>,
-}
-
-impl TrustedIssuer {
-    /// Trusts `issuer`: tokens whose `iss` equals it exactly (no normalisation, so
-    /// `https://id.example.com/` is a different issuer) are verified with this issuer's keys.
-    pub fn new(issuer: impl Into<String>) -> Self {
-        Self { issuer: issuer.into(), audiences: Vec::new(), keys: Vec::new(), algorithms: None }
-    }
-
-    /// Accepts tokens whose `aud` includes `audience`. Without any, the verifier's audiences
-    /// apply.
-    #[must_use]
-    pub fn audience(mut self, audience: impl Into<String>) -> Self {
-        self.audiences.push(audience.into());
-        self
-    }
-
-    /// Adds one key.
-    #[must_use]
-    pub fn key(mut self, key: VerificationKey) -> Self {
-        self.keys.push(key);
-        self
-    }
-
-    /// Adds every key of a key set.
-    #[must_use]
-    pub fn keys(mut self, keys: KeySet) -> Self {
-        self.keys.extend(keys);
-        self
-    }
-
-    /// Restricts this issuer's tokens to these algorithms, overriding the verifier's list.
-    #[must_use]
-    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
-        self.algorithms = Some(algorithms.into_iter().collect());
-        self
-    }
-}
-
 /// Builds a [`Verifier`]; start with [`Verifier::builder`].
 ///
-/// The shorthand methods ([`issuer`](Self::issuer), [`key`](Self::key), [`keys`](Self::keys))
-/// configure one issuer; [`trust`](Self::trust) adds more.
-#[derive(Clone, Debug)]
+/// The shorthand methods ([`issuer`](Self::issuer), [`key`](Self::key), [`keys`](Self::keys),
+/// [`jwks_uri`](Self::jwks_uri)) configure one issuer; [`trust`](Self::trust) adds more. An
+/// issuer without keys or `jwks_uri` is discovered (feature `remote`).
+#[derive(Clone)]
 #[must_use]
 pub struct VerifierBuilder {
     primary: Option<TrustedIssuer>,
@@ -94,6 +41,20 @@ pub struct VerifierBuilder {
     max_token_bytes: usize,
     mapping: ClaimMapping,
     policy: ScopePolicy,
+    #[cfg(feature = "remote")]
+    remote: RemoteConfig,
+}
+
+#[cfg(feature = "remote")]
+#[derive(Clone)]
+struct RemoteConfig {
+    client: Option<Arc<dyn HttpClient>>,
+    timeout: Duration,
+    cooldown: Duration,
+    default_ttl: Duration,
+    ttl_bounds: (Duration, Duration),
+    allow_http: bool,
+    lazy: bool,
 }
 
 impl Default for VerifierBuilder {
@@ -109,6 +70,16 @@ impl Default for VerifierBuilder {
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             mapping: ClaimMapping::default(),
             policy: ScopePolicy::default(),
+            #[cfg(feature = "remote")]
+            remote: RemoteConfig {
+                client: None,
+                timeout: settings::DEFAULT_FETCH_TIMEOUT,
+                cooldown: settings::DEFAULT_REFETCH_COOLDOWN,
+                default_ttl: settings::DEFAULT_KEYS_TTL,
+                ttl_bounds: settings::DEFAULT_TTL_BOUNDS,
+                allow_http: false,
+                lazy: false,
+            },
         }
     }
 }
@@ -124,15 +95,23 @@ impl VerifierBuilder {
         self
     }
 
-    /// Adds a key of the issuer set with [`issuer`](Self::issuer).
+    /// Adds a static key of the issuer set with [`issuer`](Self::issuer).
     pub fn key(mut self, key: VerificationKey) -> Self {
         self.primary().keys.push(key);
         self
     }
 
-    /// Adds the keys of the issuer set with [`issuer`](Self::issuer).
+    /// Adds the static keys of the issuer set with [`issuer`](Self::issuer).
     pub fn keys(mut self, keys: KeySet) -> Self {
         self.primary().keys.extend(keys);
+        self
+    }
+
+    /// Fetches the keys of the issuer set with [`issuer`](Self::issuer) from this JWKS URL,
+    /// skipping discovery.
+    #[cfg(feature = "remote")]
+    pub fn jwks_uri(mut self, uri: impl Into<String>) -> Self {
+        self.primary().jwks_uri = Some(uri.into());
         self
     }
 
@@ -198,33 +177,69 @@ impl VerifierBuilder {
         self
     }
 
-    /// Builds the verifier. Waits for nothing when every issuer has static keys.
+    /// Builds the verifier, fetching every remote key set first (one after the other, each
+    /// bounded by the fetch timeout).
     ///
     /// # Errors
     ///
-    /// As [`build_static`](Self::build_static).
+    /// As [`build_static`](Self::build_static), and
+    /// [`ErrorKind::KeySourceUnavailable`](crate::ErrorKind::KeySourceUnavailable) when a key
+    /// set cannot be fetched (unless [`fetch_keys_lazily`](Self::fetch_keys_lazily)), or
+    /// [`ErrorKind::InvalidConfiguration`](crate::ErrorKind::InvalidConfiguration) when a
+    /// discovery document names another issuer.
     pub async fn build(self) -> Result<Verifier, Error> {
-        self.build_static()
+        let verifier = self.assemble()?;
+        #[cfg(feature = "remote")]
+        for issuer in verifier.inner.issuers.values() {
+            if let KeySource::Remote(remote) = &issuer.keys {
+                if !remote.is_lazy() {
+                    remote.refresh(0, Cause::Initial).await?;
+                }
+                remote.spawn_refresher();
+            }
+        }
+        Ok(verifier)
     }
 
-    /// Builds a verifier whose issuers all have static keys, without an async runtime.
+    /// Builds a verifier without waiting: every issuer has static keys, or fetches its keys
+    /// lazily on first use.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidConfiguration`](crate::ErrorKind::InvalidConfiguration) when no
     /// issuer is configured, an issuer is empty or repeated, has no audience or no key that
     /// verifies an allowed algorithm, `HS*` is allowed without an HMAC secret, the leeway is
-    /// over 5 minutes, or the token size cap is 0 or over 64 KiB.
+    /// over 5 minutes, the token size cap is 0 or over 64 KiB, a URL is not https (or loopback
+    /// http), or a remote key set would have to be fetched before the verifier is ready.
     pub fn build_static(self) -> Result<Verifier, Error> {
+        let verifier = self.assemble()?;
+        #[cfg(feature = "remote")]
+        for issuer in verifier.inner.issuers.values() {
+            if let KeySource::Remote(remote) = &issuer.keys {
+                if !remote.is_lazy() {
+                    let message = format!(
+                        "the issuer {} fetches its keys: use `build().await`, or `fetch_keys_lazily(true)`",
+                        issuer.issuer
+                    );
+                    return Err(Error::config(message));
+                }
+                remote.spawn_refresher();
+            }
+        }
+        Ok(verifier)
+    }
+
+    fn assemble(self) -> Result<Verifier, Error> {
         if self.leeway > MAX_LEEWAY {
             return Err(Error::config("the leeway may be at most 5 minutes"));
         }
         if self.max_token_bytes == 0 || self.max_token_bytes > MAX_TOKEN_BYTES_LIMIT {
             return Err(Error::config("the token size cap must be between 1 byte and 64 KiB"));
         }
-        let mut issuers = HashMap::new();
+        let remote = self.remote_options();
+        let mut issuers: HashMap<Box<str>, IssuerEntry> = HashMap::new();
         for issuer in self.primary.iter().chain(&self.issuers) {
-            let entry = self.issuer_entry(issuer)?;
+            let entry = issuer.entry(&self.audiences, self.algorithms, &remote)?;
             if issuers.insert(entry.issuer.clone(), entry).is_some() {
                 return Err(Error::config("an issuer is configured twice"));
             }
@@ -243,51 +258,91 @@ impl VerifierBuilder {
         Ok(Verifier { inner: Arc::new(VerifierInner { issuers, rules }) })
     }
 
-    fn issuer_entry(&self, issuer: &TrustedIssuer) -> Result<IssuerEntry, Error> {
-        if issuer.issuer.is_empty() {
-            return Err(Error::config(
-                "an issuer is empty; call `issuer(...)` with the `iss` tokens carry",
-            ));
-        }
-        let name = &issuer.issuer;
-        let audiences =
-            if issuer.audiences.is_empty() { &self.audiences } else { &issuer.audiences };
-        if audiences.is_empty() {
-            return Err(Error::config(format!(
-                "the issuer {name} has no audience; call `audience(...)`"
-            )));
-        }
-        let has_secret = issuer.keys.iter().any(VerificationKey::is_symmetric);
-        let algorithms = match issuer.algorithms.or(self.algorithms) {
-            Some(chosen) => {
-                if !has_secret && chosen.iter().any(is_symmetric) {
-                    return Err(Error::config(format!(
-                        "HS* is allowed for {name}, which has no HMAC secret"
-                    )));
-                }
-                chosen
-            }
-            None => {
-                let mut defaults = AlgorithmSet::asymmetric();
-                if has_secret {
-                    for algorithm in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
-                        defaults.insert(algorithm);
-                    }
-                }
-                defaults
-            }
-        };
-        let keys = KeyStore::new(&issuer.keys, algorithms)?;
-        if keys.len() == 0 {
-            return Err(Error::config(format!(
-                "the issuer {name} has no key for an allowed algorithm"
-            )));
-        }
-        Ok(IssuerEntry {
-            issuer: name.as_str().into(),
-            audiences: audiences.iter().map(|a| a.as_str().into()).collect(),
-            algorithms,
-            keys,
+    #[cfg(not(feature = "remote"))]
+    fn remote_options(&self) -> RemoteOptions {
+        RemoteOptions
+    }
+
+    #[cfg(feature = "remote")]
+    fn remote_options(&self) -> RemoteOptions {
+        let config = &self.remote;
+        #[cfg(feature = "https-client")]
+        let client =
+            config.client.clone().or_else(|| Some(Arc::new(crate::remote::HttpsClient::new())));
+        #[cfg(not(feature = "https-client"))]
+        let client = config.client.clone();
+        client.map(|client| settings::RemoteSettings {
+            client,
+            timeout: config.timeout,
+            cooldown: config.cooldown,
+            default_ttl: config.default_ttl,
+            ttl_bounds: config.ttl_bounds,
+            allow_http: config.allow_http,
+            lazy: config.lazy,
         })
+    }
+}
+
+/// Settings of remote key sets (feature `remote`).
+#[cfg(feature = "remote")]
+impl VerifierBuilder {
+    /// Fetches key sets and discovery documents with `client`. Defaults to
+    /// [`HttpsClient`](crate::remote::HttpsClient) (feature `https-client`).
+    pub fn http_client(mut self, client: impl HttpClient) -> Self {
+        self.remote.client = Some(Arc::new(client));
+        self
+    }
+
+    /// The timeout of one fetch. Defaults to 5 seconds.
+    pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
+        self.remote.timeout = timeout;
+        self
+    }
+
+    /// The least time between two refetches caused by unknown `kid`s or missing keys.
+    /// Defaults to 30 seconds.
+    pub fn refetch_cooldown(mut self, cooldown: Duration) -> Self {
+        self.remote.cooldown = cooldown;
+        self
+    }
+
+    /// How long a key set served without `Cache-Control: max-age` stays fresh. Defaults to 10
+    /// minutes.
+    pub fn keys_ttl(mut self, ttl: Duration) -> Self {
+        self.remote.default_ttl = ttl;
+        self
+    }
+
+    /// The bounds a key set's `max-age` is clamped to. Defaults to 1 minute .. 24 hours.
+    pub fn keys_ttl_bounds(mut self, min: Duration, max: Duration) -> Self {
+        self.remote.ttl_bounds = (min, max);
+        self
+    }
+
+    /// Allows plain `http` for non-loopback issuers and JWKS URLs. Off by default: keys
+    /// fetched over plain http can be replaced by anyone on the path.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.remote.allow_http = allow;
+        self
+    }
+
+    /// Fetches key sets on first use instead of at build time, so that the service starts
+    /// while the identity provider is down (requests get `503` until the keys arrive). Off by
+    /// default: the build fails when keys cannot be had.
+    pub fn fetch_keys_lazily(mut self, lazy: bool) -> Self {
+        self.remote.lazy = lazy;
+        self
+    }
+}
+
+impl std::fmt::Debug for VerifierBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let issuers: Vec<&str> =
+            self.primary.iter().chain(&self.issuers).map(|i| i.issuer.as_str()).collect();
+        f.debug_struct("VerifierBuilder")
+            .field("issuers", &issuers)
+            .field("audiences", &self.audiences)
+            .field("leeway", &self.leeway)
+            .finish_non_exhaustive()
     }
 }

@@ -42,27 +42,30 @@
 //! ```
 
 mod builder;
+mod issuer;
+mod pipeline;
 mod rules;
+mod trusted;
+mod verification;
 
-pub use builder::{MAX_TOKEN_BYTES_LIMIT, TrustedIssuer, VerifierBuilder};
+pub use builder::{MAX_TOKEN_BYTES_LIMIT, VerifierBuilder};
 pub use rules::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY};
+pub use trusted::TrustedIssuer;
+pub use verification::{PendingVerification, Verification};
 
 use std::collections::HashMap;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use crate::algorithms::AlgorithmSet;
-use crate::claims::{Claims, NumericDate, UnverifiedPayload, VerifiedPayload};
-use crate::error::{Error, ErrorKind};
-use crate::jose::{self, CompactToken, Header};
-use crate::key::store::KeyStore;
+use crate::claims::{Claims, NumericDate};
+use crate::error::Error;
+#[cfg(feature = "remote")]
+use crate::error::ErrorKind;
+use issuer::IssuerEntry;
+#[cfg(feature = "remote")]
+use issuer::KeySource;
+use pipeline::Halt;
 use rules::Rules;
-
-/// How many keys a token without a usable `kid` is tried against before giving up.
-const MAX_KEY_ATTEMPTS: usize = 8;
 
 /// Verifies access tokens. Cheap to clone; share one per service.
 #[derive(Clone)]
@@ -75,20 +78,14 @@ struct VerifierInner {
     rules: Rules,
 }
 
-struct IssuerEntry {
-    issuer: Box<str>,
-    audiences: Box<[Box<str>]>,
-    algorithms: AlgorithmSet,
-    keys: KeyStore,
-}
-
 impl Verifier {
     /// Starts configuring a verifier.
     pub fn builder() -> VerifierBuilder {
         VerifierBuilder::default()
     }
 
-    /// Verifies `token` (the bare JWS, without `Bearer `).
+    /// Verifies `token` (the bare JWS, without `Bearer `), fetching the issuer's keys first
+    /// when they are remote and missing or lack the token's `kid`.
     ///
     /// # Errors
     ///
@@ -102,66 +99,52 @@ impl Verifier {
         }
     }
 
-    /// Verifies `token` with the keys on hand, without waiting. When keys must first be
-    /// fetched, returns [`Verification::Pending`], a future that finishes the work; with
-    /// static keys the answer is always [`Verification::Ready`].
+    /// Verifies `token` with the keys on hand, without waiting. When remote keys must first be
+    /// fetched, returns [`Verification::Pending`], a future that finishes the work; with static
+    /// keys the answer is always [`Verification::Ready`].
     ///
     /// This is the entry point for middleware that must not allocate a future per request.
     pub fn verify_now(&self, token: &str) -> Verification {
-        Verification::Ready(self.verify_at(token, NumericDate::now()))
+        match pipeline::verify(
+            &self.inner.issuers,
+            &self.inner.rules,
+            token,
+            NumericDate::now(),
+            true,
+        ) {
+            Ok(claims) => Verification::Ready(Ok(claims)),
+            Err(Halt::Error(error)) => Verification::Ready(Err(error)),
+            #[cfg(feature = "remote")]
+            Err(Halt::Fetch(remote, generation)) => {
+                let verifier = self.clone();
+                let token = token.to_owned();
+                Verification::Pending(PendingVerification::new(async move {
+                    remote
+                        .refresh(generation, crate::remote::keys::Cause::Demand)
+                        .await
+                        .map_err(unavailable)?;
+                    verifier.verify_at(&token, NumericDate::now())
+                }))
+            }
+        }
     }
 
-    /// Verifies `token` as of `now` instead of the system clock.
+    /// Verifies `token` as of `now` instead of the system clock, with the keys on hand (it never
+    /// fetches).
     ///
     /// # Errors
     ///
     /// As [`Verifier::verify`].
     pub fn verify_at(&self, token: &str, now: NumericDate) -> Result<Claims, Error> {
-        let rules = &self.inner.rules;
-        if token.len() > rules.max_token_bytes {
-            return Err(Error::new(
-                ErrorKind::TokenTooLarge,
-                "the token is larger than this resource accepts",
-            ));
+        match pipeline::verify(&self.inner.issuers, &self.inner.rules, token, now, false) {
+            Ok(claims) => Ok(claims),
+            Err(Halt::Error(error)) => Err(error),
+            #[cfg(feature = "remote")]
+            Err(Halt::Fetch(..)) => Err(Error::new(
+                ErrorKind::KeySourceUnavailable,
+                "the issuer's keys are not available",
+            )),
         }
-        let parts = CompactToken::split(token)?;
-        let header = Header::from_json(
-            jose::decode_json_segment(parts.header, "header")?,
-            rules.type_rule(),
-        )?;
-        let payload = UnverifiedPayload::new(jose::decode_json_segment(parts.payload, "payload")?)?;
-        let Some(issuer) = self.inner.issuers.get(payload.issuer.as_str()) else {
-            return Err(Error::new(
-                ErrorKind::UntrustedIssuer,
-                "the token's issuer is not trusted",
-            ));
-        };
-        if !issuer.algorithms.contains(header.algorithm) {
-            return Err(Error::new(
-                ErrorKind::DisallowedAlgorithm,
-                "the token's `alg` is not allowed for its issuer",
-            ));
-        }
-        let signature = jose::decode_segment(parts.signature, "signature")?;
-        let mut candidates = issuer
-            .keys
-            .candidates(header.key_id.as_deref(), header.algorithm)
-            .take(MAX_KEY_ATTEMPTS)
-            .peekable();
-        if candidates.peek().is_none() {
-            return Err(Error::new(
-                ErrorKind::UnknownKey,
-                "no key of the issuer matches the token's `kid` and `alg`",
-            ));
-        }
-        if !candidates.any(|key| key.verify(parts.signing_input.as_bytes(), &signature)) {
-            return Err(Error::new(
-                ErrorKind::InvalidSignature,
-                "the token's signature is invalid",
-            ));
-        }
-        let payload = VerifiedPayload::new(payload, &rules.mapping)?;
-        rules.check(payload, &issuer.audiences, now.as_secs())
     }
 
     /// The trusted issuers.
@@ -173,6 +156,33 @@ impl Verifier {
     pub fn max_token_bytes(&self) -> usize {
         self.inner.rules.max_token_bytes
     }
+
+    /// What each remote key set has fetched, cached and refused, in issuer order.
+    #[cfg(feature = "remote")]
+    pub fn key_source_stats(&self) -> Vec<crate::remote::KeySourceStats> {
+        let mut stats: Vec<_> = self
+            .inner
+            .issuers
+            .values()
+            .filter_map(|issuer| match &issuer.keys {
+                KeySource::Remote(remote) => Some(remote.stats()),
+                KeySource::Static(_) => None,
+            })
+            .collect();
+        stats.sort_by(|a, b| a.issuer.cmp(&b.issuer));
+        stats
+    }
+}
+
+/// A refresh failure as a request sees it: the keys are unavailable, whatever the cause.
+#[cfg(feature = "remote")]
+fn unavailable(error: Error) -> Error {
+    if error.kind() == ErrorKind::KeySourceUnavailable {
+        error
+    } else {
+        Error::new(ErrorKind::KeySourceUnavailable, "the issuer's keys could not be refreshed")
+            .with_source(error)
+    }
 }
 
 impl fmt::Debug for Verifier {
@@ -183,54 +193,5 @@ impl fmt::Debug for Verifier {
             .field("issuers", &issuers)
             .field("rules", &self.inner.rules)
             .finish()
-    }
-}
-
-impl fmt::Debug for IssuerEntry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Issuer")
-            .field("iss", &self.issuer)
-            .field("audiences", &self.audiences)
-            .field("algorithms", &self.algorithms.iter().collect::<Vec<_>>())
-            .field("keys", &self.keys)
-            .finish()
-    }
-}
-
-/// The outcome of [`Verifier::verify_now`].
-#[derive(Debug)]
-pub enum Verification {
-    /// Verification finished.
-    Ready(Result<Claims, Error>),
-    /// Verification waits for keys; await this to finish it.
-    Pending(PendingVerification),
-}
-
-impl Verification {
-    /// The result, if verification finished without waiting.
-    pub fn into_ready(self) -> Option<Result<Claims, Error>> {
-        match self {
-            Self::Ready(result) => Some(result),
-            Self::Pending(_) => None,
-        }
-    }
-}
-
-/// A verification that waits for keys to be fetched.
-pub struct PendingVerification {
-    future: Pin<Box<dyn Future<Output = Result<Claims, Error>> + Send + 'static>>,
-}
-
-impl Future for PendingVerification {
-    type Output = Result<Claims, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.future.as_mut().poll(cx)
-    }
-}
-
-impl fmt::Debug for PendingVerification {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PendingVerification").finish_non_exhaustive()
     }
 }

@@ -1,0 +1,86 @@
+//! Finding an issuer's `jwks_uri` through OpenID Connect Discovery or RFC 8414 metadata.
+
+use http::{StatusCode, Uri};
+use serde_json::Value;
+
+use super::client::{Document, fetch};
+use super::location::{checked_uri, discovery_uris};
+use super::settings::RemoteSettings;
+use crate::error::{Error, ErrorKind};
+use crate::json;
+
+/// The largest discovery document accepted, in bytes.
+pub const MAX_DISCOVERY_BYTES: usize = 256 * 1024;
+
+/// Fetches the issuer's metadata and returns its `jwks_uri`.
+///
+/// The OpenID Connect location is tried first; when it answers 404 (or 405, 410, 501), the
+/// RFC 8414 location. The document's `issuer` must equal `issuer` exactly (OIDC Discovery
+/// section 4.3, RFC 8414 section 3.3); a mismatch is refused without trying further.
+pub(crate) async fn jwks_uri(issuer: &str, settings: &RemoteSettings) -> Result<Uri, Error> {
+    let issuer_uri = checked_uri(issuer, settings.allow_http, "issuer")?;
+    let mut last = None;
+    for uri in discovery_uris(&issuer_uri)? {
+        match fetch(
+            &*settings.client,
+            &uri,
+            Document::Discovery,
+            MAX_DISCOVERY_BYTES,
+            settings.timeout,
+        )
+        .await
+        {
+            Ok(response) => return read_document(&response.body, issuer, &uri, settings),
+            Err(failure) => {
+                let not_here = matches!(
+                    failure.status,
+                    Some(
+                        StatusCode::NOT_FOUND
+                            | StatusCode::METHOD_NOT_ALLOWED
+                            | StatusCode::GONE
+                            | StatusCode::NOT_IMPLEMENTED
+                    )
+                );
+                if !not_here {
+                    return Err(failure.error);
+                }
+                last = Some(failure.error);
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        Error::new(ErrorKind::KeySourceUnavailable, "no discovery document was found")
+    }))
+}
+
+fn read_document(
+    body: &[u8],
+    issuer: &str,
+    from: &Uri,
+    settings: &RemoteSettings,
+) -> Result<Uri, Error> {
+    let unavailable = |message: String| Error::new(ErrorKind::KeySourceUnavailable, message);
+    let document = json::parse_object(body).map_err(|_| {
+        unavailable(format!("the discovery document at {from} is not a JSON object"))
+    })?;
+    match document.get("issuer") {
+        Some(Value::String(found)) if found == issuer => {}
+        _ => {
+            return Err(Error::new(
+                ErrorKind::InvalidConfiguration,
+                format!(
+                    "the discovery document at {from} names another issuer than `{issuer}`; refusing it"
+                ),
+            ));
+        }
+    }
+    match document.get("jwks_uri") {
+        Some(Value::String(uri)) => {
+            checked_uri(uri, settings.allow_http, "jwks_uri").map_err(|error| {
+                unavailable(format!("the discovery document at {from} has an unusable `jwks_uri`"))
+                    .with_source(error)
+            })
+        }
+        _ => Err(unavailable(format!("the discovery document at {from} has no `jwks_uri`"))),
+    }
+}

@@ -1,0 +1,291 @@
+//! One issuer's remote key set: fetched, cached, refreshed in the background, refetched on
+//! unknown `kid`s at most once per cool-down, single-flight, kept on failure.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
+use std::time::{Duration, Instant, SystemTime};
+
+use http::{StatusCode, Uri};
+
+use super::KeySourceStats;
+use super::client::{Document, fetch};
+use super::discovery;
+use super::settings::RemoteSettings;
+use crate::algorithms::AlgorithmSet;
+use crate::error::{Error, ErrorKind};
+use crate::key::store::KeyStore;
+use crate::key::{KeySet, MAX_JWKS_BYTES};
+
+/// Why a refresh runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cause {
+    /// At build time, or the first time keys are needed.
+    Initial,
+    /// The background schedule: the key set's lifetime is over.
+    Scheduled,
+    /// A request needs keys the cached set does not have.
+    Demand,
+}
+
+struct KeyState {
+    store: Option<Arc<KeyStore>>,
+    generation: u64,
+    ttl: Option<Duration>,
+    next_refresh: Instant,
+    last_refreshed: Option<SystemTime>,
+    last_error: Option<String>,
+}
+
+#[derive(Default)]
+struct Counters {
+    fetches: AtomicU64,
+    failures: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    unknown_kids: AtomicU64,
+}
+
+pub(crate) struct RemoteKeys {
+    issuer: Box<str>,
+    /// Where the JWKS is: known from the start, or found by discovery (and cached).
+    jwks_uri: Mutex<Option<Uri>>,
+    discover: bool,
+    settings: RemoteSettings,
+    algorithms: AlgorithmSet,
+    state: RwLock<KeyState>,
+    fetch_lock: tokio::sync::Mutex<()>,
+    origin: Instant,
+    /// Milliseconds after `origin` of the last fetch a request asked for (an unknown `kid`, or
+    /// no keys yet); `u64::MAX` before the first. Scheduled refreshes do not count.
+    last_attempt: AtomicU64,
+    /// Whether a fetch is under way: requests that miss a key wait for it instead of failing.
+    in_flight: AtomicBool,
+    counters: Counters,
+}
+
+impl RemoteKeys {
+    pub(crate) fn new(
+        issuer: &str,
+        jwks_uri: Option<Uri>,
+        settings: RemoteSettings,
+        algorithms: AlgorithmSet,
+    ) -> Self {
+        let now = Instant::now();
+        Self {
+            issuer: issuer.into(),
+            discover: jwks_uri.is_none(),
+            jwks_uri: Mutex::new(jwks_uri),
+            settings,
+            algorithms,
+            state: RwLock::new(KeyState {
+                store: None,
+                generation: 0,
+                ttl: None,
+                next_refresh: now,
+                last_refreshed: None,
+                last_error: None,
+            }),
+            fetch_lock: tokio::sync::Mutex::new(()),
+            origin: now,
+            last_attempt: AtomicU64::new(u64::MAX),
+            in_flight: AtomicBool::new(false),
+            counters: Counters::default(),
+        }
+    }
+
+    pub(crate) fn is_lazy(&self) -> bool {
+        self.settings.lazy
+    }
+
+    /// The cached keys (if any) and their generation, which changes with every successful fetch.
+    pub(crate) fn snapshot(&self) -> (Option<Arc<KeyStore>>, u64) {
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        (state.store.clone(), state.generation)
+    }
+
+    /// Whether a demand refetch may start now: no request caused one in the last cool-down.
+    pub(crate) fn refetch_allowed(&self) -> bool {
+        match self.last_attempt.load(Ordering::Acquire) {
+            u64::MAX => true,
+            at => self.elapsed_ms().saturating_sub(at) >= duration_ms(self.settings.cooldown),
+        }
+    }
+
+    /// Whether a request that missed a key in the generation it saw should wait for keys:
+    /// a refetch may start, one is under way, or one has finished since.
+    pub(crate) fn worth_waiting(&self, observed: u64) -> bool {
+        self.refetch_allowed()
+            || self.in_flight.load(Ordering::Acquire)
+            || self.snapshot().1 != observed
+    }
+
+    pub(crate) fn count_hit(&self) {
+        self.counters.hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_miss(&self) {
+        self.counters.misses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_unknown_kid(&self) {
+        self.counters.unknown_kids.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        duration_ms(self.origin.elapsed())
+    }
+
+    /// Fetches the key set unless another task did since `observed`; one fetch at a time.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::KeySourceUnavailable`] when the fetch failed or is cooling down after a
+    /// failure; the cached keys stay.
+    pub(crate) async fn refresh(&self, observed: u64, cause: Cause) -> Result<(), Error> {
+        let _flight = self.fetch_lock.lock().await;
+        if self.snapshot().1 != observed {
+            return Ok(());
+        }
+        if cause == Cause::Demand && !self.refetch_allowed() {
+            let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+            let reason =
+                state.last_error.clone().unwrap_or_else(|| "a refetch ran moments ago".to_owned());
+            return Err(unavailable(&self.issuer, &reason));
+        }
+        if cause == Cause::Demand {
+            self.last_attempt.store(self.elapsed_ms(), Ordering::Release);
+        }
+        self.counters.fetches.fetch_add(1, Ordering::Relaxed);
+        self.in_flight.store(true, Ordering::Release);
+        let outcome = self.fetch_keys().await;
+        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        self.in_flight.store(false, Ordering::Release);
+        match outcome {
+            Ok((store, ttl)) => {
+                log_rotation(&self.issuer, state.store.as_deref(), &store, cause);
+                state.store = Some(Arc::new(store));
+                state.generation += 1;
+                state.ttl = Some(ttl);
+                state.next_refresh = Instant::now() + ttl;
+                state.last_refreshed = Some(SystemTime::now());
+                state.last_error = None;
+                Ok(())
+            }
+            Err(error) => {
+                self.counters.failures.fetch_add(1, Ordering::Relaxed);
+                state.next_refresh = Instant::now() + self.settings.cooldown;
+                state.last_error = Some(error.to_string());
+                let kept = state.store.as_ref().map_or(0, |store| store.len());
+                tracing::warn!(issuer = %self.issuer, reason = %error, kept_keys = kept, ?cause, "key set refresh failed");
+                Err(error)
+            }
+        }
+    }
+
+    async fn fetch_keys(&self) -> Result<(KeyStore, Duration), Error> {
+        let settings = &self.settings;
+        let uri = self.jwks_location().await?;
+        let response =
+            match fetch(&*settings.client, &uri, Document::Jwks, MAX_JWKS_BYTES, settings.timeout)
+                .await
+            {
+                Ok(response) => response,
+                Err(failure) => {
+                    if self.discover && failure.status == Some(StatusCode::NOT_FOUND) {
+                        // The JWKS moved: discover it again next time.
+                        *self.jwks_uri.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                    }
+                    return Err(failure.error);
+                }
+            };
+        let keys = KeySet::from_jwks_bytes(&response.body).map_err(|error| {
+            Error::new(ErrorKind::KeySourceUnavailable, format!("the JWKS at {uri} is unusable"))
+                .with_source(error)
+        })?;
+        let store = KeyStore::new(keys.keys(), self.algorithms)?;
+        if store.len() == 0 {
+            let message = format!("the JWKS at {uri} has no key for an allowed algorithm");
+            return Err(Error::new(ErrorKind::KeySourceUnavailable, message));
+        }
+        Ok((store, settings.ttl(super::cache_control::max_age(&response.headers))))
+    }
+
+    async fn jwks_location(&self) -> Result<Uri, Error> {
+        if let Some(uri) = self.jwks_uri.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+            return Ok(uri);
+        }
+        let uri = discovery::jwks_uri(&self.issuer, &self.settings).await?;
+        *self.jwks_uri.lock().unwrap_or_else(PoisonError::into_inner) = Some(uri.clone());
+        Ok(uri)
+    }
+
+    /// Keeps the key set fresh until the verifier is dropped. Needs a Tokio runtime; without
+    /// one, keys are refreshed on demand only.
+    pub(crate) fn spawn_refresher(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::debug!(issuer = %self.issuer, "no Tokio runtime: key set refreshed on demand only");
+            return;
+        };
+        let weak: Weak<Self> = Arc::downgrade(self);
+        runtime.spawn(async move {
+            loop {
+                let due = match weak.upgrade() {
+                    Some(keys) => {
+                        keys.state.read().unwrap_or_else(PoisonError::into_inner).next_refresh
+                    }
+                    None => return,
+                };
+                tokio::time::sleep_until(due.into()).await;
+                let Some(keys) = weak.upgrade() else { return };
+                let (_, generation) = keys.snapshot();
+                // Failures are logged and rescheduled inside `refresh`.
+                let _ = keys.refresh(generation, Cause::Scheduled).await;
+            }
+        });
+    }
+
+    pub(crate) fn stats(&self) -> KeySourceStats {
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        let counters = &self.counters;
+        KeySourceStats {
+            issuer: self.issuer.to_string(),
+            jwks_uri: self
+                .jwks_uri
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_ref()
+                .map(ToString::to_string),
+            keys: state.store.as_ref().map_or(0, |store| store.len()),
+            key_ids: state.store.as_ref().map_or_else(Vec::new, |store| store.key_ids()),
+            fetches: counters.fetches.load(Ordering::Relaxed),
+            fetch_failures: counters.failures.load(Ordering::Relaxed),
+            cache_hits: counters.hits.load(Ordering::Relaxed),
+            cache_misses: counters.misses.load(Ordering::Relaxed),
+            unknown_kids: counters.unknown_kids.load(Ordering::Relaxed),
+            ttl: state.ttl,
+            last_refreshed: state.last_refreshed,
+            last_error: state.last_error.clone(),
+        }
+    }
+}
+
+fn duration_ms(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX - 1)
+}
+
+fn unavailable(issuer: &str, reason: &str) -> Error {
+    let message = format!("the keys of {issuer} are unavailable: {reason}");
+    Error::new(ErrorKind::KeySourceUnavailable, message)
+}
+
+fn log_rotation(issuer: &str, old: Option<&KeyStore>, new: &KeyStore, cause: Cause) {
+    let old_ids = old.map(KeyStore::key_ids).unwrap_or_default();
+    let new_ids = new.key_ids();
+    let added: Vec<_> = new_ids.iter().filter(|id| !old_ids.contains(id)).collect();
+    let removed: Vec<_> = old_ids.iter().filter(|id| !new_ids.contains(id)).collect();
+    if old.is_none() || !added.is_empty() || !removed.is_empty() {
+        tracing::info!(%issuer, keys = new.len(), ?added, ?removed, ?cause, "key set loaded");
+    } else {
+        tracing::debug!(%issuer, keys = new.len(), ?cause, "key set refreshed, unchanged");
+    }
+}
