@@ -1,0 +1,118 @@
+//! A blog API with the `action:entity` scopes of the seed pages (`read:posts`, `write:posts`,
+//! `delete:posts`, `admin:users`) and typed custom claims. Run it with `cargo run -p blog-api`.
+//!
+//! | route | needs |
+//! |---|---|
+//! | `GET /posts` | `read:posts` |
+//! | `POST /posts` | `write:posts`; the author comes from the token's `name` claim |
+//! | `DELETE /posts/{id}` | `delete:posts` |
+//! | `GET /admin/users` | `admin:users` |
+
+#![forbid(unsafe_code)]
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use scopegate::{BearerAuthLayer, Claims, RequireScope, Verifier, scope};
+use scopegate_testkit::TestIssuer;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// The audience of the blog API: its resource indicator.
+pub const AUDIENCE: &str = "https://api.example.com";
+
+/// The custom claims the blog reads from tokens.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Author {
+    /// The author's display name.
+    pub name: String,
+    /// The author's email, if the identity provider shares it.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// One post.
+#[derive(Clone, Debug, Serialize)]
+pub struct Post {
+    /// Its number.
+    pub id: u64,
+    /// The title.
+    pub title: String,
+    /// The `name` claim of the author's token.
+    pub author: String,
+}
+
+/// The body of `POST /posts`.
+#[derive(Debug, Deserialize)]
+pub struct NewPost {
+    /// The title.
+    pub title: String,
+}
+
+#[derive(Clone, Default)]
+struct Posts(Arc<Mutex<Vec<Post>>>);
+
+/// The service, behind [`BearerAuthLayer`] with `verifier`.
+pub fn app(verifier: Verifier) -> Router {
+    Router::new()
+        .route("/posts", get(list).post(create))
+        .route("/posts/{id}", delete(remove))
+        .route("/admin/users", get(users))
+        .with_state(Posts::default())
+        .layer(BearerAuthLayer::new(verifier).realm("blog-api"))
+}
+
+async fn list(
+    _: RequireScope<scope!("read:posts")>,
+    State(posts): State<Posts>,
+) -> Json<Vec<Post>> {
+    Json(posts.0.lock().unwrap_or_else(PoisonError::into_inner).clone())
+}
+
+async fn create(
+    _: RequireScope<scope!("write:posts")>,
+    author: Claims<Author>,
+    State(posts): State<Posts>,
+    Json(new): Json<NewPost>,
+) -> (StatusCode, Json<Post>) {
+    let mut posts = posts.0.lock().unwrap_or_else(PoisonError::into_inner);
+    let post =
+        Post { id: posts.len() as u64 + 1, title: new.title, author: author.custom().name.clone() };
+    posts.push(post.clone());
+    (StatusCode::CREATED, Json(post))
+}
+
+async fn remove(
+    _: RequireScope<scope!("delete:posts")>,
+    State(posts): State<Posts>,
+    Path(id): Path<u64>,
+) -> StatusCode {
+    let mut posts = posts.0.lock().unwrap_or_else(PoisonError::into_inner);
+    let before = posts.len();
+    posts.retain(|post| post.id != id);
+    if posts.len() < before { StatusCode::NO_CONTENT } else { StatusCode::NOT_FOUND }
+}
+
+async fn users(_: RequireScope<scope!("admin:users")>, admin: Claims<Author>) -> Json<Value> {
+    Json(json!({"users": [admin.custom().name.clone()], "listed_for": admin.custom().email}))
+}
+
+/// A development issuer for the blog: tokens for a reader, an editor and an admin.
+pub fn dev_issuer() -> TestIssuer {
+    TestIssuer::named("https://dev-issuer.scopegate.local/blog").with_audience(AUDIENCE)
+}
+
+/// A token from `issuer` for `name` with `scopes`.
+pub fn dev_token(issuer: &TestIssuer, name: &str, scopes: &[&str]) -> String {
+    issuer
+        .token()
+        .subject(&name.to_lowercase())
+        .claim("name", name)
+        .claim("email", format!("{}@example.com", name.to_lowercase()))
+        .scopes(scopes.iter().copied())
+        .expires_in(std::time::Duration::from_secs(8 * 3600))
+        .sign()
+}

@@ -1,0 +1,164 @@
+//! The embedded development issuer: a key pair in memory, a verifier that trusts it, and
+//! ready-made tokens for the three kinds of caller.
+
+use std::time::Duration;
+
+use scopegate::Verifier;
+use scopegate_testkit::TestIssuer;
+
+/// The issuer name of development tokens.
+pub const ISSUER: &str = "https://dev-issuer.scopegate.local";
+/// The audience of the orders API.
+pub const AUDIENCE: &str = "orders-api";
+/// How long the printed tokens stay valid.
+pub const TOKEN_LIFETIME: Duration = Duration::from_secs(8 * 3600);
+
+/// A development identity provider for the orders API.
+#[derive(Debug)]
+pub struct DevIssuer {
+    issuer: TestIssuer,
+}
+
+/// A printed token: who it is for, and the token.
+#[derive(Debug, Clone)]
+pub struct DevToken {
+    /// The shell variable it is exported as.
+    pub name: &'static str,
+    /// What the caller may do.
+    pub description: &'static str,
+    /// The signed token.
+    pub token: String,
+}
+
+impl Default for DevIssuer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DevIssuer {
+    /// A fresh key pair (RSA 2048).
+    pub fn new() -> Self {
+        Self { issuer: TestIssuer::named(ISSUER).with_audience(AUDIENCE) }
+    }
+
+    /// A verifier that trusts this issuer for the orders API.
+    ///
+    /// # Panics
+    ///
+    /// Never in practice: the configuration is fixed.
+    #[allow(clippy::expect_used)]
+    pub fn verifier(&self) -> Verifier {
+        self.issuer.verifier_builder().build_static().expect("the development verifier")
+    }
+
+    /// The issuer's name.
+    pub fn issuer(&self) -> &str {
+        self.issuer.issuer()
+    }
+
+    /// Tokens for a reader, a writer and an operator.
+    pub fn tokens(&self) -> Vec<DevToken> {
+        let token = |subject: &str, client: &str, scopes: &[&str], roles: &[&str]| {
+            self.issuer
+                .token()
+                .subject(subject)
+                .client_id(client)
+                .scopes(scopes.iter().copied())
+                .roles(roles.iter().copied())
+                .expires_in(TOKEN_LIFETIME)
+                .sign()
+        };
+        vec![
+            DevToken {
+                name: "READER",
+                description: "orders.read",
+                token: token("alice", "reporting", &["orders.read"], &[]),
+            },
+            DevToken {
+                name: "WRITER",
+                description: "orders.read orders.write",
+                token: token("bob", "portal-spa", &["orders.read", "orders.write"], &[]),
+            },
+            DevToken {
+                name: "OPERATOR",
+                description: "orders.read orders.approve, role operator",
+                token: token(
+                    "carol",
+                    "backoffice",
+                    &["orders.read", "orders.approve"],
+                    &["operator"],
+                ),
+            },
+        ]
+    }
+}
+
+/// The banner printed at start: the issuer, the tokens as shell exports, and curl commands
+/// with the status each returns.
+pub fn banner(issuer: &DevIssuer, tokens: &[DevToken], base: &str) -> String {
+    let mut out = format!(
+        "orders-api on {base} with the embedded development issuer {}\n\
+         (set SCOPEGATE_ISSUER and SCOPEGATE_AUDIENCE to trust a real one)\n\n\
+         # tokens, valid for {} hours:\n",
+        issuer.issuer(),
+        TOKEN_LIFETIME.as_secs() / 3600,
+    );
+    for token in tokens {
+        out.push_str(&format!("# {}\nexport {}={}\n", token.description, token.name, token.token));
+    }
+    let json = "-H 'content-type: application/json'";
+    let commands = [
+        ("200", format!("curl -s -o /dev/null -w '%{{http_code}}\\n' {base}/health")),
+        ("401", format!("curl -s -o /dev/null -w '%{{http_code}}\\n' {base}/orders")),
+        (
+            "200",
+            format!(
+                "curl -s -o /dev/null -w '%{{http_code}}\\n' -H \"Authorization: Bearer $READER\" {base}/orders"
+            ),
+        ),
+        (
+            "200",
+            format!(
+                "curl -s -o /dev/null -w '%{{http_code}}\\n' -H \"Authorization: Bearer $READER\" {base}/me"
+            ),
+        ),
+        (
+            "403",
+            format!(
+                "curl -s -o /dev/null -w '%{{http_code}}\\n' -X POST -H \"Authorization: Bearer $READER\" {json} -d '{{\"item\":\"book\"}}' {base}/orders"
+            ),
+        ),
+        (
+            "201",
+            format!(
+                "curl -s -o /dev/null -w '%{{http_code}}\\n' -X POST -H \"Authorization: Bearer $WRITER\" {json} -d '{{\"item\":\"book\"}}' {base}/orders"
+            ),
+        ),
+        (
+            "403",
+            format!(
+                "curl -s -o /dev/null -w '%{{http_code}}\\n' -X POST -H \"Authorization: Bearer $WRITER\" {base}/orders/1/approve"
+            ),
+        ),
+        (
+            "200",
+            format!(
+                "curl -s -o /dev/null -w '%{{http_code}}\\n' -X POST -H \"Authorization: Bearer $OPERATOR\" {base}/orders/1/approve"
+            ),
+        ),
+        (
+            "401",
+            format!(
+                "curl -s -o /dev/null -w '%{{http_code}}\\n' -H 'Authorization: Bearer not.a.token' {base}/orders"
+            ),
+        ),
+    ];
+    out.push_str(
+        "\n# try it (expected status on the right); curl -i shows the WWW-Authenticate header:\n",
+    );
+    for (status, command) in commands {
+        out.push_str(&format!("{command}   # {status}\n"));
+    }
+    out
+}

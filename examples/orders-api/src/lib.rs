@@ -1,0 +1,126 @@
+//! The orders API: `/health` for anyone, `/me` for any valid token, and orders behind scopes
+//! and a role. Run it with `cargo run -p orders-api` (see `main.rs`).
+//!
+//! | route | needs |
+//! |---|---|
+//! | `GET /health` | nothing |
+//! | `GET /me` | any valid token |
+//! | `GET /orders` | `orders.read` |
+//! | `POST /orders` | `orders.write` |
+//! | `POST /orders/{id}/approve` | `orders.approve` and role `operator` |
+
+#![forbid(unsafe_code)]
+
+pub mod dev;
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use scopegate::{BearerAuthLayer, Claims, RequireRole, RequireScope, Verifier, role, scope};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// One order.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Order {
+    /// Its number.
+    pub id: u64,
+    /// What was ordered.
+    pub item: String,
+    /// `pending` or `approved`.
+    pub status: &'static str,
+    /// The `sub` of the token that created it.
+    pub created_by: String,
+    /// The `sub` of the operator who approved it.
+    pub approved_by: Option<String>,
+}
+
+/// The body of `POST /orders`.
+#[derive(Debug, Deserialize)]
+pub struct NewOrder {
+    /// What to order.
+    pub item: String,
+}
+
+/// The orders, in memory.
+#[derive(Clone, Default)]
+struct Orders(Arc<Mutex<Vec<Order>>>);
+
+impl Orders {
+    fn with<T>(&self, change: impl FnOnce(&mut Vec<Order>) -> T) -> T {
+        change(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// The service: `/health` open, everything else behind [`BearerAuthLayer`] with `verifier`.
+pub fn app(verifier: Verifier) -> Router {
+    let protected = Router::new()
+        .route("/me", get(me))
+        .route("/orders", get(list).post(create))
+        .route("/orders/{id}/approve", post(approve))
+        .with_state(Orders::default())
+        .layer(BearerAuthLayer::new(verifier).realm("orders-api"));
+    Router::new().route("/health", get(health)).merge(protected)
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn me(claims: Claims) -> Json<Value> {
+    Json(json!({
+        "sub": claims.subject(),
+        "client_id": claims.client_id(),
+        "aud": claims.audience(),
+        "scopes": claims.scopes(),
+        "roles": claims.roles(),
+    }))
+}
+
+async fn list(
+    _: RequireScope<scope!("orders.read")>,
+    State(orders): State<Orders>,
+) -> Json<Vec<Order>> {
+    Json(orders.with(|orders| orders.clone()))
+}
+
+async fn create(
+    _: RequireScope<scope!("orders.write")>,
+    claims: Claims,
+    State(orders): State<Orders>,
+    Json(new): Json<NewOrder>,
+) -> (StatusCode, Json<Order>) {
+    let order = orders.with(|orders| {
+        let order = Order {
+            id: orders.len() as u64 + 1,
+            item: new.item,
+            status: "pending",
+            created_by: claims.subject().unwrap_or_default().to_owned(),
+            approved_by: None,
+        };
+        orders.push(order.clone());
+        order
+    });
+    (StatusCode::CREATED, Json(order))
+}
+
+async fn approve(
+    _: RequireScope<scope!("orders.approve")>,
+    _: RequireRole<role!("operator")>,
+    claims: Claims,
+    State(orders): State<Orders>,
+    Path(id): Path<u64>,
+) -> Result<Json<Order>, (StatusCode, Json<Value>)> {
+    let approved = orders.with(|orders| {
+        let order = orders.iter_mut().find(|order| order.id == id)?;
+        order.status = "approved";
+        order.approved_by = claims.subject().map(str::to_owned);
+        Some(order.clone())
+    });
+    approved
+        .map(Json)
+        .ok_or_else(|| (StatusCode::NOT_FOUND, Json(json!({"error": "not_found", "id": id}))))
+}

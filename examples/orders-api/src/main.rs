@@ -1,0 +1,70 @@
+//! The orders API example.
+//!
+//! ```text
+//! cargo run -p orders-api
+//! ```
+//!
+//! Without configuration it runs an embedded development issuer and prints ready-made tokens
+//! and curl commands. To trust a real identity provider instead (found through OIDC / RFC 8414
+//! discovery; plain http only for loopback):
+//!
+//! ```text
+//! SCOPEGATE_ISSUER=https://id.example.com/realms/shop SCOPEGATE_AUDIENCE=orders-api cargo run -p orders-api
+//! ```
+//!
+//! `SCOPEGATE_JWKS_URI` skips discovery; `SCOPEGATE_ADDR` changes the address (default
+//! `127.0.0.1:3000`); `RUST_LOG=debug` shows why requests are rejected.
+
+#![forbid(unsafe_code)]
+
+use std::env;
+use std::error::Error;
+
+use orders_api::{app, dev::DevIssuer, dev::banner};
+use scopegate::Verifier;
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    tracing_subscriber::fmt()
+        .with_max_level(if env::var("RUST_LOG").is_ok_and(|v| v.contains("debug")) {
+            tracing::Level::DEBUG
+        } else {
+            tracing::Level::INFO
+        })
+        .with_writer(std::io::stderr)
+        .init();
+    let address = env::var("SCOPEGATE_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    let listener = TcpListener::bind(&address).await?;
+    let base = format!("http://{}", listener.local_addr()?);
+
+    let verifier = match env::var("SCOPEGATE_ISSUER") {
+        Ok(issuer) => {
+            let audience =
+                env::var("SCOPEGATE_AUDIENCE").unwrap_or_else(|_| "orders-api".to_owned());
+            let mut builder = Verifier::builder().issuer(issuer.clone()).audience(audience.clone());
+            if let Ok(jwks_uri) = env::var("SCOPEGATE_JWKS_URI") {
+                builder = builder.jwks_uri(jwks_uri);
+            }
+            let verifier = builder.build().await?;
+            println!("orders-api on {base} trusts issuer {issuer} for audience {audience}");
+            for stats in verifier.key_source_stats() {
+                let jwks = stats.jwks_uri.unwrap_or_default();
+                println!("  keys from {jwks}: {} ({})", stats.keys, stats.key_ids.join(", "));
+            }
+            verifier
+        }
+        Err(_) => {
+            let issuer = DevIssuer::new();
+            println!("{}", banner(&issuer, &issuer.tokens(), &base));
+            issuer.verifier()
+        }
+    };
+    println!("listening on {base}");
+    axum::serve(listener, app(verifier))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! The example services end to end: each `app()` driven through its router with tokens from
+//! its development issuer, asserting statuses, challenges and bodies.
+
+// Helpers here panic on purpose: a failed expectation is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use axum::Router;
+use axum::body::Body;
+use http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Answer {
+    status: StatusCode,
+    challenge: Option<String>,
+    body: Value,
+}
+
+async fn call(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Answer {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let body = match body {
+        Some(json) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(json.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let challenge =
+        response.headers().get(header::WWW_AUTHENTICATE).map(|v| v.to_str().unwrap().to_owned());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
+    Answer { status, challenge, body }
+}
+
+#[tokio::test]
+async fn orders_api_follows_its_route_table() {
+    let issuer = orders_api::dev::DevIssuer::new();
+    let tokens = issuer.tokens();
+    let (reader, writer, operator) = (&tokens[0].token, &tokens[1].token, &tokens[2].token);
+    let app = orders_api::app(issuer.verifier());
+
+    let health = call(&app, "GET", "/health", None, None).await;
+    assert_eq!((health.status, health.body), (StatusCode::OK, json!({"status": "ok"})));
+
+    let anonymous = call(&app, "GET", "/orders", None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.challenge.as_deref(), Some(r#"Bearer realm="orders-api""#));
+
+    let me = call(&app, "GET", "/me", Some(reader), None).await;
+    assert_eq!(
+        me.body,
+        json!({"sub": "alice", "client_id": "reporting", "aud": "orders-api", "scopes": ["orders.read"], "roles": []})
+    );
+
+    let forbidden =
+        call(&app, "POST", "/orders", Some(reader), Some(json!({"item": "book"}))).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        forbidden.challenge.as_deref(),
+        Some(r#"Bearer error="insufficient_scope", scope="orders.write""#)
+    );
+
+    let created = call(&app, "POST", "/orders", Some(writer), Some(json!({"item": "book"}))).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    assert_eq!(
+        created.body,
+        json!({"id": 1, "item": "book", "status": "pending", "created_by": "bob", "approved_by": null})
+    );
+
+    let listed = call(&app, "GET", "/orders", Some(reader), None).await;
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(1));
+
+    let not_operator = call(&app, "POST", "/orders/1/approve", Some(writer), None).await;
+    assert_eq!(
+        not_operator.challenge.as_deref(),
+        Some(r#"Bearer error="insufficient_scope", scope="orders.approve""#)
+    );
+
+    let approved = call(&app, "POST", "/orders/1/approve", Some(operator), None).await;
+    assert_eq!(approved.status, StatusCode::OK);
+    assert_eq!(approved.body["status"], "approved");
+    assert_eq!(approved.body["approved_by"], "carol");
+
+    let missing = call(&app, "POST", "/orders/9/approve", Some(operator), None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    let garbage = call(&app, "GET", "/orders", Some("not.a.token"), None).await;
+    assert_eq!(garbage.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        garbage.challenge.as_deref(),
+        Some(
+            r#"Bearer error="invalid_token", error_description="the token header is not valid unpadded base64url""#
+        )
+    );
+}
+
+#[tokio::test]
+async fn orders_api_banner_commands_match_the_routes() {
+    let issuer = orders_api::dev::DevIssuer::new();
+    let banner = orders_api::dev::banner(&issuer, &issuer.tokens(), "http://127.0.0.1:3000");
+    let expected: Vec<&str> = banner
+        .lines()
+        .filter(|l| l.starts_with("curl"))
+        .filter_map(|l| l.rsplit("# ").next())
+        .collect();
+    assert_eq!(expected, ["200", "401", "200", "200", "403", "201", "403", "200", "401"]);
+    assert_eq!(banner.lines().filter(|l| l.starts_with("export ")).count(), 3);
+}
+
+#[tokio::test]
+async fn blog_api_reads_typed_claims() {
+    let issuer = blog_api::dev_issuer();
+    let app = blog_api::app(issuer.verifier());
+    let editor =
+        blog_api::dev_token(&issuer, "Eddie", &["read:posts", "write:posts", "delete:posts"]);
+    let reader = blog_api::dev_token(&issuer, "Rita", &["read:posts"]);
+    let created =
+        call(&app, "POST", "/posts", Some(&editor), Some(json!({"title": "Hello"}))).await;
+    assert_eq!(
+        (created.status, created.body),
+        (StatusCode::CREATED, json!({"id": 1, "title": "Hello", "author": "Eddie"}))
+    );
+    assert_eq!(
+        call(&app, "GET", "/posts", Some(&reader), None).await.body,
+        json!([{"id": 1, "title": "Hello", "author": "Eddie"}])
+    );
+    let denied = call(&app, "DELETE", "/posts/1", Some(&reader), None).await;
+    assert_eq!(
+        denied.challenge.as_deref(),
+        Some(r#"Bearer error="insufficient_scope", scope="delete:posts""#)
+    );
+    assert_eq!(
+        call(&app, "DELETE", "/posts/1", Some(&editor), None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let admin_only = call(&app, "GET", "/admin/users", Some(&editor), None).await;
+    assert_eq!(
+        admin_only.challenge.as_deref(),
+        Some(r#"Bearer error="insufficient_scope", scope="admin:users""#)
+    );
+    let admin = blog_api::dev_token(&issuer, "Ada", &["admin:users"]);
+    assert_eq!(
+        call(&app, "GET", "/admin/users", Some(&admin), None).await.body,
+        json!({"users": ["Ada"], "listed_for": "ada@example.com"})
+    );
+    // A token without the `name` claim does not fit the typed claims: 401.
+    let nameless = issuer.token().scopes(["write:posts"]).sign();
+    let answer = call(&app, "POST", "/posts", Some(&nameless), Some(json!({"title": "x"}))).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn gateway_enforces_hierarchical_scopes() {
+    let issuer = gateway::dev_issuer();
+    let app = gateway::app(gateway::dev_verifier(&issuer));
+    let items = issuer.token().subject("shopper").scopes(["order:item"]).sign();
+    let full = issuer.token().scopes(["order"]).sign();
+    let ok = call(&app, "GET", "/orders/7/items", Some(&items), None).await;
+    assert_eq!(
+        (ok.status, ok.body),
+        (StatusCode::OK, json!({"forwarded": "/orders/7/items", "caller": "shopper"}))
+    );
+    let denied = call(&app, "GET", "/orders/7/shipping/status", Some(&items), None).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        denied.challenge.as_deref(),
+        Some(r#"Bearer error="insufficient_scope", scope="order:shipping:status""#)
+    );
+    assert_eq!(
+        call(&app, "GET", "/orders/7/shipping/status", Some(&full), None).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app, "GET", "/orders/7", Some(&items), None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let expired = issuer.token().scopes(["order"]).expired().sign();
+    let answer = call(&app, "GET", "/orders/7", Some(&expired), None).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        answer.challenge.as_deref(),
+        Some(r#"Bearer error="invalid_token", error_description="the token has expired""#)
+    );
+}
+
+#[tokio::test]
+async fn multi_tenant_keeps_realms_apart() {
+    let [acme, globex] = multi_tenant::dev_tenants();
+    let app = multi_tenant::app(multi_tenant::dev_verifier(&[acme.clone(), globex.clone()]));
+    let acme_token = acme.token().subject("a1").scopes(["reports.read"]).sign();
+    let answer = call(&app, "GET", "/reports", Some(&acme_token), None).await;
+    assert_eq!(answer.body, json!({"tenant": "acme", "reports": []}));
+    let globex_token = globex.token().subject("g1").sign();
+    let who = call(&app, "GET", "/whoami", Some(&globex_token), None).await;
+    assert_eq!(who.body, json!({"issuer": globex.issuer(), "sub": "g1", "aud": "globex-reports"}));
+    // An acme token for globex's audience, and a globex token signed with acme's key.
+    let wrong_audience = acme.token().audience("globex-reports").sign();
+    assert_eq!(
+        call(&app, "GET", "/whoami", Some(&wrong_audience), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let cross = globex.token_with_key(acme.key()).sign();
+    let answer = call(&app, "GET", "/whoami", Some(&cross), None).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        answer.challenge.as_deref(),
+        Some(
+            r#"Bearer error="invalid_token", error_description="no key of the issuer matches the token's `kid` and `alg`""#
+        )
+    );
+}
