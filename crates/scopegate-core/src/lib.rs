@@ -57,4 +57,6 @@ pub use role::{ClaimPath, RoleSet};
 pub use scope::{
     InsufficientScope, Scope, ScopePolicy, ScopeRequirement, ScopeSet, is_valid_scope,
 };
-pub use verifier::{PendingVerification, TrustedIssuer, Verification, Verifier, VerifierBuilder};
+pub use verifier::{
+    PendingVerification, TokenCacheStats, TrustedIssuer, Verification, Verifier, VerifierBuilder,
+};

@@ -8,23 +8,23 @@
 //! The scheme is case-insensitive. Another scheme (`Basic`, `DPoP`) means "no bearer token".
 //! The query string and the body are never read (RFC 6750 section 2.3 and RFC 9700 advise
 //! against them). A cookie is read only when configured.
+//!
+//! Finding the token ([`bearer_token`]) and checking its characters ([`check_syntax`]) are
+//! separate steps: a token the verifier has cached was checked when it was first seen, so the
+//! layer checks only tokens it has to verify.
 
 use http::HeaderMap;
 use http::header::{AUTHORIZATION, COOKIE};
 use scopegate_core::{Error, ErrorKind};
 
-/// The bearer token of a request, if any.
-///
-/// Tokens longer than `max_bytes` are returned unchecked so that the verifier refuses them for
-/// their size without this function scanning them.
+/// The bearer token of a request, if any, not yet checked with [`check_syntax`].
 pub(crate) fn bearer_token<'a>(
     headers: &'a HeaderMap,
     cookie_name: Option<&str>,
-    max_bytes: usize,
 ) -> Result<Option<&'a str>, Error> {
-    let from_header = authorization_token(headers, max_bytes)?;
+    let from_header = authorization_token(headers)?;
     let from_cookie = match cookie_name {
-        Some(name) => cookie_token(headers, name, max_bytes)?,
+        Some(name) => cookie_token(headers, name)?,
         None => None,
     };
     match (from_header, from_cookie) {
@@ -40,7 +40,7 @@ fn invalid(message: &'static str) -> Error {
     Error::new(ErrorKind::InvalidRequest, message)
 }
 
-fn authorization_token(headers: &HeaderMap, max_bytes: usize) -> Result<Option<&str>, Error> {
+fn authorization_token(headers: &HeaderMap) -> Result<Option<&str>, Error> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -48,8 +48,9 @@ fn authorization_token(headers: &HeaderMap, max_bytes: usize) -> Result<Option<&
     if values.next().is_some() {
         return Err(invalid("the request has more than one Authorization header"));
     }
-    let value =
-        value.to_str().map_err(|_| invalid("the Authorization header is not visible ASCII"))?;
+    // UTF-8 first (fast for ASCII); other non-ASCII is refused by `check_syntax`.
+    let value = std::str::from_utf8(value.as_bytes())
+        .map_err(|_| invalid("the Authorization header is not visible ASCII"))?;
     let value = value.trim_end_matches([' ', '\t']);
     let (scheme, rest) = value.split_at_checked(6).unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -62,7 +63,7 @@ fn authorization_token(headers: &HeaderMap, max_bytes: usize) -> Result<Option<&
             if token.is_empty() {
                 Err(invalid("the Authorization header has the Bearer scheme but no token"))
             } else {
-                check_b64token(token, max_bytes).map(Some)
+                Ok(Some(token))
             }
         }
         // `BearerX ...` is another scheme; `Bearer\t...` or `Bearer:...` is broken syntax.
@@ -73,14 +74,10 @@ fn authorization_token(headers: &HeaderMap, max_bytes: usize) -> Result<Option<&
     }
 }
 
-fn cookie_token<'a>(
-    headers: &'a HeaderMap,
-    name: &str,
-    max_bytes: usize,
-) -> Result<Option<&'a str>, Error> {
+fn cookie_token<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Error> {
     let mut found = None;
     for header in headers.get_all(COOKIE) {
-        let Ok(header) = header.to_str() else {
+        let Ok(header) = std::str::from_utf8(header.as_bytes()) else {
             continue;
         };
         for pair in header.split(';') {
@@ -93,24 +90,43 @@ fn cookie_token<'a>(
                 }
                 let value =
                     value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
-                found = Some(check_b64token(value, max_bytes)?);
+                found = Some(value);
             }
         }
     }
     Ok(found)
 }
 
-fn check_b64token(token: &str, max_bytes: usize) -> Result<&str, Error> {
+/// `b64token` characters, by byte value: `ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/"`.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation,
+    reason = "const evaluation over 0..256"
+)]
+const B64TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let c = byte as u8;
+        table[byte] =
+            c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+        byte += 1;
+    }
+    table
+};
+
+/// Checks that `token` is a `b64token`. Tokens longer than `max_bytes` pass unchecked: the
+/// verifier refuses them for their size without anything scanning them.
+pub(crate) fn check_syntax(token: &str, max_bytes: usize) -> Result<(), Error> {
     if token.len() > max_bytes {
-        return Ok(token);
+        return Ok(());
     }
     let body = token.trim_end_matches('=');
-    let valid = !body.is_empty()
-        && body.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-        });
+    // A `u8` always indexes a 256-entry table.
+    #[allow(clippy::indexing_slicing)]
+    let valid = !body.is_empty() && body.bytes().all(|byte| B64TOKEN[usize::from(byte)]);
     if valid {
-        Ok(token)
+        Ok(())
     } else {
         Err(invalid("the bearer token has characters RFC 6750 does not allow"))
     }
@@ -131,7 +147,11 @@ mod tests {
 
     fn token(pairs: &[(&'static str, &[u8])]) -> Result<Option<&'static str>, ErrorKind> {
         let map = Box::leak(Box::new(headers(pairs)));
-        bearer_token(map, Some("access_token"), 8192).map_err(|e| e.kind())
+        let token = bearer_token(map, Some("access_token")).map_err(|e| e.kind())?;
+        if let Some(token) = token {
+            check_syntax(token, 8192).map_err(|e| e.kind())?;
+        }
+        Ok(token)
     }
 
     #[test]
@@ -190,14 +210,21 @@ mod tests {
         assert_eq!(token(&[("cookie", b"theme=dark; access_token=abc.def")]), Ok(Some("abc.def")));
         assert_eq!(token(&[("cookie", b"access_token=\"abc\"")]), Ok(Some("abc")));
         let map = headers(&[("cookie", b"access_token=abc")]);
-        assert_eq!(bearer_token(&map, None, 8192).unwrap(), None);
-        assert_eq!(bearer_token(&map, Some("access_token"), 8192).unwrap(), Some("abc"));
+        assert_eq!(bearer_token(&map, None).unwrap(), None);
+        assert_eq!(bearer_token(&map, Some("access_token")).unwrap(), Some("abc"));
     }
 
     #[test]
     fn oversized_tokens_are_passed_on_unscanned() {
-        let long = format!("Bearer {}", "!".repeat(100));
-        let map = headers(&[("authorization", long.as_bytes())]);
-        assert_eq!(bearer_token(&map, None, 10).unwrap().map(str::len), Some(100));
+        assert!(check_syntax(&"!".repeat(100), 10).is_ok());
+        assert!(check_syntax(&"!".repeat(100), 100).is_err());
+    }
+
+    #[test]
+    fn the_table_is_the_abnf() {
+        for byte in 0..=255u8 {
+            let expected = byte.is_ascii_alphanumeric() || b"-._~+/".contains(&byte);
+            assert_eq!(B64TOKEN[usize::from(byte)], expected, "{byte:#x}");
+        }
     }
 }

@@ -98,8 +98,12 @@ async fn malformed_requests_are_400_invalid_request() {
         header::AUTHORIZATION,
         http::HeaderValue::from_bytes(b"Bearer caf\xc3\xa9").unwrap(),
     );
+    invalid_request(&send(service.clone(), non_ascii).await, characters);
+    let mut not_utf8 = plain();
+    let latin1 = http::HeaderValue::from_bytes(b"Bearer caf\xe9").unwrap();
+    not_utf8.headers_mut().insert(header::AUTHORIZATION, latin1);
     invalid_request(
-        &send(service, non_ascii).await,
+        &send(service, not_utf8).await,
         "the Authorization header is not visible ASCII",
     );
 }

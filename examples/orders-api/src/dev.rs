@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use scopegate::Verifier;
+use scopegate::{Verifier, VerifierBuilder};
 use scopegate_testkit::TestIssuer;
 
 /// The issuer name of development tokens.
@@ -49,7 +49,22 @@ impl DevIssuer {
     /// Never in practice: the configuration is fixed.
     #[allow(clippy::expect_used)]
     pub fn verifier(&self) -> Verifier {
-        self.issuer.verifier_builder().build_static().expect("the development verifier")
+        self.verifier_builder().build_static().expect("the development verifier")
+    }
+
+    /// The builder of [`verifier`](Self::verifier), to change its settings.
+    pub fn verifier_builder(&self) -> VerifierBuilder {
+        self.issuer.verifier_builder()
+    }
+
+    /// A reader token for `subject`, valid for [`TOKEN_LIFETIME`]: load tests mint thousands.
+    pub fn reader_token(&self, subject: &str) -> String {
+        self.issuer
+            .token()
+            .subject(subject)
+            .scopes(["orders.read"])
+            .expires_in(TOKEN_LIFETIME)
+            .sign()
     }
 
     /// The issuer's name.

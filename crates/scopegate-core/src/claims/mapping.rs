@@ -4,8 +4,10 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::payload::UnverifiedPayload;
 use super::{Audience, Claims, ClaimsInner, CustomClaims, NumericDate};
 use crate::error::Error;
+use crate::json::Loose;
 use crate::role::{ClaimPath, RoleSet};
 use crate::scope::{ScopePolicy, ScopeSet};
 
@@ -95,10 +97,25 @@ impl ClaimMapping {
         &self.role_paths
     }
 
-    fn scopes(&self, claims: &Map<String, Value>) -> Result<ScopeSet, Error> {
+    /// The scopes of a payload: `scope` (the registered claim, kept apart from the custom
+    /// claims) and any other configured claim.
+    fn scopes(
+        &self,
+        scope: Option<&Loose<'_>>,
+        custom: &Map<String, Value>,
+    ) -> Result<ScopeSet, Error> {
         let mut tokens: Vec<&str> = Vec::new();
         for name in &self.scope_claims {
-            match claims.get(name) {
+            let value = match (name.as_str(), scope) {
+                ("scope", Some(Loose::Str(text))) => {
+                    tokens.extend(text.split(' ').filter(|t| !t.is_empty()));
+                    continue;
+                }
+                ("scope", Some(Loose::Value(value))) => Some(value),
+                ("scope", None) => None,
+                _ => custom.get(name),
+            };
+            match value {
                 None => {}
                 Some(Value::String(value)) => {
                     tokens.extend(value.split(' ').filter(|t| !t.is_empty()));
@@ -129,29 +146,11 @@ impl ClaimMapping {
     }
 }
 
-/// Claims read before the signature is checked: only what picks the issuer's keys.
-#[derive(Debug)]
-pub(crate) struct UnverifiedPayload {
-    pub(crate) issuer: String,
-    pub(crate) rest: Map<String, Value>,
-}
-
-impl UnverifiedPayload {
-    pub(crate) fn new(mut claims: Map<String, Value>) -> Result<Self, Error> {
-        let issuer = match claims.remove("iss") {
-            Some(Value::String(issuer)) => issuer,
-            Some(_) => return Err(Error::invalid_claim("iss", "a string")),
-            None => return Err(Error::missing_claim("iss")),
-        };
-        Ok(Self { issuer, rest: claims })
-    }
-}
-
 /// The registered claims of a verified payload, before they are checked against the clock
 /// and the audience.
 #[derive(Debug)]
 pub(crate) struct VerifiedPayload {
-    pub(crate) issuer: String,
+    pub(crate) issuer: Arc<str>,
     pub(crate) audience: Option<Audience>,
     pub(crate) expires_at: Option<NumericDate>,
     pub(crate) not_before: Option<NumericDate>,
@@ -167,31 +166,36 @@ pub(crate) struct VerifiedPayload {
 }
 
 impl VerifiedPayload {
-    /// Takes the registered claims out of the payload; what remains are the custom claims.
-    pub(crate) fn new(payload: UnverifiedPayload, mapping: &ClaimMapping) -> Result<Self, Error> {
-        let UnverifiedPayload { issuer, rest: mut claims } = payload;
-        let scopes = mapping.scopes(&claims)?;
-        let roles = RoleSet::from_claims(&claims, &mapping.role_paths)?;
-        let date = |claims: &mut Map<String, Value>, name: &str| {
-            claims.remove(name).map(|value| NumericDate::from_claim(name, &value)).transpose()
+    /// Judges the registered claims of a payload whose signature holds: each must have its
+    /// JSON type. `issuer` is the configured issuer the payload's `iss` matched. The custom
+    /// claims stay as they are.
+    pub(crate) fn new(
+        payload: UnverifiedPayload<'_>,
+        issuer: Arc<str>,
+        mapping: &ClaimMapping,
+    ) -> Result<Self, Error> {
+        let scopes = mapping.scopes(payload.scope.as_ref(), &payload.custom)?;
+        let roles = RoleSet::from_claims(&payload.custom, &mapping.role_paths)?;
+        let date = |value: Option<Loose<'_>>, name: &str| {
+            value.map(|value| NumericDate::from_claim(name, &value.into_value())).transpose()
         };
         Ok(Self {
             issuer,
-            audience: claims.remove("aud").map(Audience::from_claim).transpose()?,
-            expires_at: date(&mut claims, "exp")?,
-            not_before: date(&mut claims, "nbf")?,
-            issued_at: date(&mut claims, "iat")?,
-            subject: take_string(&mut claims, "sub")?,
-            jwt_id: take_string(&mut claims, "jti")?,
-            client_id: take_string(&mut claims, "client_id")?,
-            authorized_party: take_string(&mut claims, "azp")?,
-            confirmation: claims.contains_key("cnf"),
+            audience: payload
+                .audience
+                .map(|value| Audience::from_claim(value.into_value()))
+                .transpose()?,
+            expires_at: date(payload.expires_at, "exp")?,
+            not_before: date(payload.not_before, "nbf")?,
+            issued_at: date(payload.issued_at, "iat")?,
+            subject: string_claim(payload.subject, "sub")?,
+            jwt_id: string_claim(payload.jwt_id, "jti")?,
+            client_id: string_claim(payload.client_id, "client_id")?,
+            authorized_party: string_claim(payload.authorized_party, "azp")?,
+            confirmation: payload.confirmation,
             scopes,
             roles,
-            custom: {
-                claims.remove("scope");
-                claims
-            },
+            custom: payload.custom,
         })
     }
 
@@ -222,11 +226,11 @@ impl VerifiedPayload {
     }
 }
 
-fn take_string(claims: &mut Map<String, Value>, name: &str) -> Result<Option<String>, Error> {
-    match claims.remove(name) {
+fn string_claim(value: Option<Loose<'_>>, name: &str) -> Result<Option<String>, Error> {
+    match value {
         None => Ok(None),
-        Some(Value::String(value)) => Ok(Some(value)),
-        Some(_) => Err(Error::invalid_claim(name, "a string")),
+        Some(Loose::Str(value)) => Ok(Some(value.into_owned())),
+        Some(Loose::Value(_)) => Err(Error::invalid_claim(name, "a string")),
     }
 }
 
@@ -237,8 +241,10 @@ mod tests {
     use serde_json::json;
 
     fn payload(value: Value, mapping: &ClaimMapping) -> Result<VerifiedPayload, Error> {
-        let Value::Object(map) = value else { unreachable!() };
-        VerifiedPayload::new(UnverifiedPayload::new(map)?, mapping)
+        let text = value.to_string();
+        let payload = UnverifiedPayload::parse(text.as_bytes())?;
+        let issuer = Arc::from(&*payload.issuer);
+        VerifiedPayload::new(payload, issuer, mapping)
     }
 
     #[test]

@@ -29,12 +29,14 @@
 mod audience;
 mod mapping;
 mod numeric_date;
+mod payload;
 
 pub use audience::Audience;
 pub use mapping::ClaimMapping;
 pub use numeric_date::NumericDate;
 
-pub(crate) use mapping::{UnverifiedPayload, VerifiedPayload};
+pub(crate) use mapping::VerifiedPayload;
+pub(crate) use payload::UnverifiedPayload;
 
 use std::fmt;
 use std::sync::Arc;
@@ -58,7 +60,7 @@ pub struct Claims<T = CustomClaims> {
 }
 
 struct ClaimsInner<T> {
-    issuer: String,
+    issuer: Arc<str>,
     subject: Option<String>,
     audience: Audience,
     expires_at: NumericDate,

@@ -1,9 +1,12 @@
 //! The protected header: which algorithm, which key, which token type.
 
+use std::fmt;
+
 use jsonwebtoken::Algorithm;
-use serde_json::{Map, Value};
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 
 use crate::error::{Error, ErrorKind};
+use crate::json::{self, JsonError, MemberName, Scalar, ScalarSeed};
 
 /// Which `typ` header values are accepted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -22,61 +25,142 @@ pub(crate) struct Header {
     pub(crate) key_id: Option<String>,
 }
 
+/// The header members as read, before they are judged; strings borrow from the text.
+#[derive(Default)]
+struct Members<'de> {
+    alg: Option<Scalar<'de>>,
+    kid: Option<Scalar<'de>>,
+    typ: Option<Scalar<'de>>,
+    cty: Option<Scalar<'de>>,
+    crit: bool,
+    b64: bool,
+    encrypted: bool,
+}
+
 impl Header {
-    /// Reads and checks the header members.
+    /// Parses and checks the decoded header in one pass over its JSON, which must be an object
+    /// without duplicate members, nested at most [`json::MAX_DEPTH`] deep.
     ///
     /// `jwk`, `jku`, `x5u`, `x5c` and `x5t` are never used: keys come only from the verifier's
     /// configuration.
-    pub(crate) fn from_json(
-        mut members: Map<String, Value>,
-        rule: TypeRule,
-    ) -> Result<Self, Error> {
-        if members.contains_key("crit") {
+    pub(crate) fn parse(bytes: &[u8], rule: TypeRule) -> Result<Self, Error> {
+        let members = json::parse_with(bytes, HeaderSeed).map_err(|error| {
+            Error::malformed(match error {
+                JsonError::DuplicateMember => "the token header repeats a member name",
+                JsonError::TooDeep => "the token nests JSON too deeply",
+                JsonError::Syntax => "the token header is not a JSON object",
+            })
+        })?;
+        Self::judge(members, rule)
+    }
+
+    fn judge(members: Members<'_>, rule: TypeRule) -> Result<Self, Error> {
+        if members.crit {
             return Err(unsupported("critical header extensions (`crit`) are not supported"));
         }
-        if members.contains_key("b64") {
+        if members.b64 {
             return Err(unsupported("unencoded payloads (`b64`) are not supported"));
         }
-        if members.contains_key("enc") || members.contains_key("zip") {
+        if members.encrypted {
             return Err(unsupported("encrypted tokens (JWE) are not supported"));
         }
-        if let Some(content_type) = members.get("cty") {
-            let nested = content_type.as_str().is_none_or(|cty| cty.eq_ignore_ascii_case("JWT"));
+        if let Some(content_type) = &members.cty {
+            let nested = match content_type {
+                Scalar::Str(cty) => cty.eq_ignore_ascii_case("JWT"),
+                Scalar::Other => true,
+            };
             if nested {
                 return Err(unsupported("nested tokens (`cty: JWT`) are not supported"));
             }
         }
-        check_type(string_member(&members, "typ")?, rule)?;
-        let algorithm = match members.get("alg") {
-            None => return Err(Error::malformed("the token header has no `alg`")),
-            Some(Value::String(name)) => parse_algorithm(name)?,
-            Some(_) => return Err(Error::malformed("the `alg` header must be a string")),
-        };
-        let key_id = match members.remove("kid") {
+        let typ = match &members.typ {
             None => None,
-            Some(Value::String(kid)) => Some(kid),
-            Some(_) => return Err(Error::malformed("the `kid` header must be a string")),
+            Some(Scalar::Str(typ)) => Some(&**typ),
+            Some(Scalar::Other) => {
+                return Err(Error::malformed("the `typ` header must be a string"));
+            }
+        };
+        check_type(typ, rule)?;
+        let algorithm = match &members.alg {
+            None => return Err(Error::malformed("the token header has no `alg`")),
+            Some(Scalar::Str(name)) => parse_algorithm(name)?,
+            Some(Scalar::Other) => {
+                return Err(Error::malformed("the `alg` header must be a string"));
+            }
+        };
+        let key_id = match members.kid {
+            None => None,
+            Some(Scalar::Str(kid)) => Some(kid.into_owned()),
+            Some(Scalar::Other) => {
+                return Err(Error::malformed("the `kid` header must be a string"));
+            }
         };
         Ok(Self { algorithm, key_id })
     }
 }
 
-fn unsupported(message: &'static str) -> Error {
-    Error::new(ErrorKind::UnsupportedHeader, message)
+struct HeaderSeed;
+
+impl<'de> DeserializeSeed<'de> for HeaderSeed {
+    type Value = Members<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Members<'de>, D::Error> {
+        deserializer.deserialize_map(self)
+    }
 }
 
-fn string_member<'a>(
-    members: &'a Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<&'a str>, Error> {
-    match members.get(name) {
-        None => Ok(None),
-        Some(Value::String(value)) => Ok(Some(value)),
-        Some(_) => Err(Error::malformed(match name {
-            "typ" => "the `typ` header must be a string",
-            _ => "a header member has the wrong type",
-        })),
+impl<'de> Visitor<'de> for HeaderSeed {
+    type Value = Members<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JOSE header object")
     }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
+        let mut members = Members::default();
+        let mut others: Vec<MemberName<'de>> = Vec::new();
+        while let Some(name) = map.next_key::<MemberName<'de>>()? {
+            let value = map.next_value_seed(ScalarSeed)?;
+            let slot = match &*name.0 {
+                "alg" => &mut members.alg,
+                "kid" => &mut members.kid,
+                "typ" => &mut members.typ,
+                "cty" => &mut members.cty,
+                flag @ ("crit" | "b64" | "enc" | "zip") => {
+                    let seen = match flag {
+                        "crit" => &mut members.crit,
+                        "b64" => &mut members.b64,
+                        _ => &mut members.encrypted,
+                    };
+                    // `enc` and `zip` share a flag; a repeat of either is caught below.
+                    if others.iter().any(|other| other.0 == flag) {
+                        return Err(json::duplicate());
+                    }
+                    *seen = true;
+                    others.push(name);
+                    continue;
+                }
+                _ => {
+                    if others.iter().any(|other| other.0 == name.0) {
+                        return Err(json::duplicate());
+                    }
+                    others.push(name);
+                    continue;
+                }
+            };
+            if slot.replace(value).is_some() {
+                return Err(json::duplicate());
+            }
+        }
+        Ok(members)
+    }
+}
+
+fn unsupported(message: &'static str) -> Error {
+    Error::new(ErrorKind::UnsupportedHeader, message)
 }
 
 /// Media types are case-insensitive (RFC 7515 section 4.1.9), so `AT+JWT` is `at+jwt`.
@@ -119,16 +203,12 @@ fn parse_algorithm(name: &str) -> Result<Algorithm, Error> {
         "HS384" => Algorithm::HS384,
         "HS512" => Algorithm::HS512,
         _ if name.trim().eq_ignore_ascii_case("none") => {
-            return Err(Error::new(
-                ErrorKind::DisallowedAlgorithm,
-                "unsecured tokens (`alg: none`) are never accepted",
-            ));
+            let message = "unsecured tokens (`alg: none`) are never accepted";
+            return Err(Error::new(ErrorKind::DisallowedAlgorithm, message));
         }
         _ => {
-            return Err(Error::new(
-                ErrorKind::DisallowedAlgorithm,
-                "the token's `alg` is not supported",
-            ));
+            let message = "the token's `alg` is not supported";
+            return Err(Error::new(ErrorKind::DisallowedAlgorithm, message));
         }
     };
     Ok(algorithm)
@@ -137,11 +217,10 @@ fn parse_algorithm(name: &str) -> Result<Algorithm, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn header(value: Value, rule: TypeRule) -> Result<Header, Error> {
-        let Value::Object(members) = value else { unreachable!() };
-        Header::from_json(members, rule)
+        Header::parse(value.to_string().as_bytes(), rule)
     }
 
     fn kind(value: Value) -> ErrorKind {
@@ -150,9 +229,8 @@ mod tests {
 
     #[test]
     fn reads_alg_and_kid() {
-        let parsed =
-            header(json!({"alg": "ES256", "kid": "k1", "typ": "at+jwt"}), TypeRule::Rfc9068)
-                .unwrap();
+        let value = json!({"alg": "ES256", "kid": "k1", "typ": "at+jwt"});
+        let parsed = header(value, TypeRule::Rfc9068).unwrap();
         assert_eq!(parsed.algorithm, Algorithm::ES256);
         assert_eq!(parsed.key_id.as_deref(), Some("k1"));
     }
@@ -173,7 +251,8 @@ mod tests {
 
     #[test]
     fn typ_rules() {
-        for typ in ["JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt", "Application/AT+JWT"] {
+        let types = ["JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt", "Application/AT+JWT"];
+        for typ in types {
             assert!(
                 header(json!({ "alg": "RS256", "typ": typ }), TypeRule::Lenient).is_ok(),
                 "{typ}"
@@ -181,11 +260,8 @@ mod tests {
         }
         assert!(header(json!({ "alg": "RS256" }), TypeRule::Lenient).is_ok());
         for typ in ["JOSE", "id_token+jwt", "application/jwt", "at+jwt ", ""] {
-            assert_eq!(
-                kind(json!({ "alg": "RS256", "typ": typ })),
-                ErrorKind::InvalidTokenType,
-                "{typ}"
-            );
+            let value = json!({ "alg": "RS256", "typ": typ });
+            assert_eq!(kind(value), ErrorKind::InvalidTokenType, "{typ}");
         }
         assert_eq!(kind(json!({ "alg": "RS256", "typ": 1 })), ErrorKind::MalformedToken);
         for typ in [None, Some("JWT")] {
@@ -206,6 +282,7 @@ mod tests {
             json!({ "b64": false }),
             json!({ "b64": true }),
             json!({ "enc": "A128GCM" }),
+            json!({ "zip": "DEF" }),
             json!({ "cty": "JWT" }),
             json!({ "cty": "jwt" }),
         ] {
@@ -231,5 +308,23 @@ mod tests {
     #[test]
     fn kid_must_be_a_string() {
         assert_eq!(kind(json!({ "alg": "RS256", "kid": 7 })), ErrorKind::MalformedToken);
+    }
+
+    #[test]
+    fn duplicates_and_depth_are_refused() {
+        let parse = |text: &str| {
+            Header::parse(text.as_bytes(), TypeRule::Lenient).unwrap_err().message().to_owned()
+        };
+        for text in [
+            r#"{"alg":"RS256","alg":"none"}"#,
+            r#"{"alg":"RS256","x":1,"x":2}"#,
+            r#"{"alg":"RS256","crit":[],"crit":[]}"#,
+            r#"{"alg":"RS256","\u0061lg":"HS256"}"#,
+        ] {
+            assert_eq!(parse(text), "the token header repeats a member name", "{text}");
+        }
+        let deep = format!(r#"{{"alg":"RS256","x":{}1{}}}"#, "[".repeat(20), "]".repeat(20));
+        assert_eq!(parse(&deep), "the token nests JSON too deeply");
+        assert_eq!(parse("[1]"), "the token header is not a JSON object");
     }
 }

@@ -47,7 +47,7 @@ pub(crate) enum Curve {
     P384,
 }
 
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) enum KeyMaterial {
     /// Big-endian modulus and exponent, without leading zeros.
     Rsa { modulus: Vec<u8>, exponent: Vec<u8> },

@@ -4,6 +4,8 @@ use std::fmt;
 
 use jsonwebtoken::Algorithm;
 
+#[cfg(feature = "remote")]
+use super::KeyMaterial;
 use super::VerificationKey;
 use crate::algorithms::AlgorithmSet;
 use crate::crypto::PreparedVerifier;
@@ -16,6 +18,9 @@ pub(crate) struct KeyStore {
 
 struct StoredKey {
     key_id: Option<Box<str>>,
+    /// Kept to tell, at the next refresh, whether this key left the set.
+    #[cfg(feature = "remote")]
+    material: KeyMaterial,
     verifiers: Vec<(Algorithm, PreparedVerifier)>,
 }
 
@@ -35,7 +40,12 @@ impl KeyStore {
                 tracing::debug!(kid = key.key_id(), "key verifies no allowed algorithm; left out");
                 continue;
             }
-            stored.push(StoredKey { key_id: key.key_id().map(Box::from), verifiers });
+            stored.push(StoredKey {
+                key_id: key.key_id().map(Box::from),
+                #[cfg(feature = "remote")]
+                material: key.material().clone(),
+                verifiers,
+            });
         }
         Ok(Self { keys: stored })
     }
@@ -65,6 +75,18 @@ impl KeyStore {
 
     pub(crate) fn len(&self) -> usize {
         self.keys.len()
+    }
+
+    /// Whether some key of `self` is not in `next` (same ID and material): what it verified
+    /// must no longer be trusted.
+    #[cfg(feature = "remote")]
+    pub(crate) fn loses_keys_in(&self, next: &KeyStore) -> bool {
+        self.keys.iter().any(|key| {
+            !next
+                .keys
+                .iter()
+                .any(|other| other.key_id == key.key_id && other.material == key.material)
+        })
     }
 
     /// The IDs of the keys that have one.

@@ -15,6 +15,7 @@ use crate::algorithms::AlgorithmSet;
 use crate::error::{Error, ErrorKind};
 use crate::key::store::KeyStore;
 use crate::key::{KeySet, MAX_JWKS_BYTES};
+use crate::verifier::Epoch;
 
 /// Why a refresh runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +61,8 @@ pub(crate) struct RemoteKeys {
     last_attempt: AtomicU64,
     /// Whether a fetch is under way: requests that miss a key wait for it instead of failing.
     in_flight: AtomicBool,
+    /// Moves on whenever a refresh drops a key, which invalidates cached tokens it verified.
+    epoch: Arc<AtomicU64>,
     counters: Counters,
 }
 
@@ -89,6 +92,7 @@ impl RemoteKeys {
             origin: now,
             last_attempt: AtomicU64::new(u64::MAX),
             in_flight: AtomicBool::new(false),
+            epoch: Arc::new(AtomicU64::new(0)),
             counters: Counters::default(),
         }
     }
@@ -117,6 +121,11 @@ impl RemoteKeys {
         self.refetch_allowed()
             || self.in_flight.load(Ordering::Acquire)
             || self.snapshot().1 != observed
+    }
+
+    /// The key epoch now: cached tokens verified under an older one are not served.
+    pub(crate) fn epoch(&self) -> Epoch {
+        Epoch { counter: Arc::clone(&self.epoch), seen: self.epoch.load(Ordering::Acquire) }
     }
 
     pub(crate) fn count_hit(&self) {
@@ -163,6 +172,9 @@ impl RemoteKeys {
         match outcome {
             Ok((store, ttl)) => {
                 log_rotation(&self.issuer, state.store.as_deref(), &store, cause);
+                if state.store.as_ref().is_some_and(|old| old.loses_keys_in(&store)) {
+                    self.epoch.fetch_add(1, Ordering::AcqRel);
+                }
                 state.store = Some(Arc::new(store));
                 state.generation += 1;
                 state.ttl = Some(ttl);

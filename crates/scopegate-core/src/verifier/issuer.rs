@@ -1,7 +1,6 @@
 //! One trusted issuer as the verifier holds it: audiences, algorithms, and where its keys are.
 
 use std::fmt;
-#[cfg(feature = "remote")]
 use std::sync::Arc;
 
 use crate::algorithms::AlgorithmSet;
@@ -10,7 +9,7 @@ use crate::key::store::KeyStore;
 use crate::remote::keys::RemoteKeys;
 
 pub(crate) struct IssuerEntry {
-    pub(crate) issuer: Box<str>,
+    pub(crate) issuer: Arc<str>,
     pub(crate) audiences: Box<[Box<str>]>,
     pub(crate) algorithms: AlgorithmSet,
     pub(crate) keys: KeySource,

@@ -42,6 +42,7 @@
 //! ```
 
 mod builder;
+mod cache;
 mod issuer;
 mod pipeline;
 mod rules;
@@ -49,6 +50,9 @@ mod trusted;
 mod verification;
 
 pub use builder::{MAX_TOKEN_BYTES_LIMIT, VerifierBuilder};
+#[cfg(feature = "remote")]
+pub(crate) use cache::Epoch;
+pub use cache::{DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES, TokenCacheStats};
 pub use rules::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY};
 pub use trusted::TrustedIssuer;
 pub use verification::{PendingVerification, Verification};
@@ -61,10 +65,11 @@ use crate::claims::{Claims, NumericDate};
 use crate::error::Error;
 #[cfg(feature = "remote")]
 use crate::error::ErrorKind;
+use cache::TokenCache;
 use issuer::IssuerEntry;
 #[cfg(feature = "remote")]
 use issuer::KeySource;
-use pipeline::Halt;
+use pipeline::{Halt, Verified};
 use rules::Rules;
 
 /// Verifies access tokens. Cheap to clone; share one per service.
@@ -74,8 +79,9 @@ pub struct Verifier {
 }
 
 struct VerifierInner {
-    issuers: HashMap<Box<str>, IssuerEntry>,
+    issuers: HashMap<Arc<str>, IssuerEntry>,
     rules: Rules,
+    cache: Option<TokenCache>,
 }
 
 impl Verifier {
@@ -101,17 +107,12 @@ impl Verifier {
 
     /// Verifies `token` with the keys on hand, without waiting. When remote keys must first be
     /// fetched, returns [`Verification::Pending`], a future that finishes the work; with static
-    /// keys the answer is always [`Verification::Ready`].
+    /// keys the answer is always [`Verification::Ready`]. A token verified before (and still
+    /// valid) comes from the token cache.
     ///
     /// This is the entry point for middleware that must not allocate a future per request.
     pub fn verify_now(&self, token: &str) -> Verification {
-        match pipeline::verify(
-            &self.inner.issuers,
-            &self.inner.rules,
-            token,
-            NumericDate::now(),
-            true,
-        ) {
+        match self.cached_or_verified(token, true) {
             Ok(claims) => Verification::Ready(Ok(claims)),
             Err(Halt::Error(error)) => Verification::Ready(Err(error)),
             #[cfg(feature = "remote")]
@@ -119,31 +120,54 @@ impl Verifier {
                 let verifier = self.clone();
                 let token = token.to_owned();
                 Verification::Pending(PendingVerification::new(async move {
-                    remote
-                        .refresh(generation, crate::remote::keys::Cause::Demand)
-                        .await
-                        .map_err(unavailable)?;
-                    verifier.verify_at(&token, NumericDate::now())
+                    let demand = crate::remote::keys::Cause::Demand;
+                    remote.refresh(generation, demand).await.map_err(unavailable)?;
+                    match verifier.cached_or_verified(&token, false) {
+                        Ok(claims) => Ok(claims),
+                        Err(Halt::Error(error)) => Err(error),
+                        Err(Halt::Fetch(..)) => Err(not_available()),
+                    }
                 }))
             }
         }
     }
 
+    /// The claims of `token` if it was verified before and is still valid, from the token
+    /// cache; `None` otherwise (or with the cache off). Never verifies anything.
+    pub fn cached(&self, token: &str) -> Option<Claims> {
+        let cache = self.inner.cache.as_ref()?;
+        cache.get(token, NumericDate::now().as_secs())
+    }
+
+    /// The claims of `token` from the cache, or verified now (and then cached).
+    fn cached_or_verified(&self, token: &str, may_fetch: bool) -> Result<Claims, Halt> {
+        let inner = &*self.inner;
+        let now = NumericDate::now();
+        let Some(cache) = &inner.cache else {
+            return pipeline::verify(&inner.issuers, &inner.rules, token, now, may_fetch)
+                .map(|verified| verified.claims);
+        };
+        if let Some(claims) = cache.get(token, now.as_secs()) {
+            return Ok(claims);
+        }
+        let Verified { claims, valid_until, epoch } =
+            pipeline::verify(&inner.issuers, &inner.rules, token, now, may_fetch)?;
+        cache.insert(token, claims.clone(), valid_until, epoch);
+        Ok(claims)
+    }
+
     /// Verifies `token` as of `now` instead of the system clock, with the keys on hand (it never
-    /// fetches).
+    /// fetches) and without the token cache.
     ///
     /// # Errors
     ///
     /// As [`Verifier::verify`].
     pub fn verify_at(&self, token: &str, now: NumericDate) -> Result<Claims, Error> {
         match pipeline::verify(&self.inner.issuers, &self.inner.rules, token, now, false) {
-            Ok(claims) => Ok(claims),
+            Ok(verified) => Ok(verified.claims),
             Err(Halt::Error(error)) => Err(error),
             #[cfg(feature = "remote")]
-            Err(Halt::Fetch(..)) => Err(Error::new(
-                ErrorKind::KeySourceUnavailable,
-                "the issuer's keys are not available",
-            )),
+            Err(Halt::Fetch(..)) => Err(not_available()),
         }
     }
 
@@ -155,6 +179,11 @@ impl Verifier {
     /// The size cap applied to tokens, in bytes.
     pub fn max_token_bytes(&self) -> usize {
         self.inner.rules.max_token_bytes
+    }
+
+    /// What the verified-token cache holds; `None` when it is disabled.
+    pub fn token_cache_stats(&self) -> Option<TokenCacheStats> {
+        self.inner.cache.as_ref().map(TokenCache::stats)
     }
 
     /// What each remote key set has fetched, cached and refused, in issuer order.
@@ -172,6 +201,11 @@ impl Verifier {
         stats.sort_by(|a, b| a.issuer.cmp(&b.issuer));
         stats
     }
+}
+
+#[cfg(feature = "remote")]
+fn not_available() -> Error {
+    Error::new(ErrorKind::KeySourceUnavailable, "the issuer's keys are not available")
 }
 
 /// A refresh failure as a request sees it: the keys are unavailable, whatever the cause.

@@ -1,8 +1,9 @@
 //! The verification steps, in order. See the [module docs](super) for the rules.
 
-#[cfg(feature = "remote")]
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::cache::Epoch;
 use super::issuer::{IssuerEntry, KeySource};
 use super::rules::Rules;
 use crate::claims::{Claims, NumericDate, UnverifiedPayload, VerifiedPayload};
@@ -30,15 +31,24 @@ impl From<Error> for Halt {
     }
 }
 
+/// A verified token, with what a cache needs to keep it.
+pub(crate) struct Verified {
+    pub(crate) claims: Claims,
+    /// Seconds since the epoch, exclusive.
+    pub(crate) valid_until: u64,
+    /// For remote keys: the key epoch the token was verified under.
+    pub(crate) epoch: Option<Epoch>,
+}
+
 /// Verifies `token` at `now`. With `may_fetch`, a missing key set or an unknown `kid` halts
 /// with [`Halt::Fetch`] when a refetch is allowed; without, it is an error.
 pub(crate) fn verify(
-    issuers: &std::collections::HashMap<Box<str>, IssuerEntry>,
+    issuers: &HashMap<Arc<str>, IssuerEntry>,
     rules: &Rules,
     token: &str,
     now: NumericDate,
     may_fetch: bool,
-) -> Result<Claims, Halt> {
+) -> Result<Verified, Halt> {
     if token.len() > rules.max_token_bytes {
         return Err(Error::new(
             ErrorKind::TokenTooLarge,
@@ -47,10 +57,16 @@ pub(crate) fn verify(
         .into());
     }
     let parts = CompactToken::split(token)?;
-    let header =
-        Header::from_json(jose::decode_json_segment(parts.header, "header")?, rules.type_rule())?;
-    let payload = UnverifiedPayload::new(jose::decode_json_segment(parts.payload, "payload")?)?;
-    let Some(issuer) = issuers.get(payload.issuer.as_str()) else {
+    // Segments decode on the stack when they fit (most do), on the heap otherwise.
+    let (mut header_stack, mut header_heap) = ([0u8; 256], Vec::new());
+    let header_bytes =
+        jose::decode_into(parts.header, "header", &mut header_stack, &mut header_heap)?;
+    let header = Header::parse(header_bytes, rules.type_rule())?;
+    let (mut payload_stack, mut payload_heap) = ([0u8; 1024], Vec::new());
+    let payload_bytes =
+        jose::decode_into(parts.payload, "payload", &mut payload_stack, &mut payload_heap)?;
+    let payload = UnverifiedPayload::parse(payload_bytes)?;
+    let Some(issuer) = issuers.get(&*payload.issuer) else {
         return Err(
             Error::new(ErrorKind::UntrustedIssuer, "the token's issuer is not trusted").into()
         );
@@ -59,17 +75,25 @@ pub(crate) fn verify(
         let message = "the token's `alg` is not allowed for its issuer";
         return Err(Error::new(ErrorKind::DisallowedAlgorithm, message).into());
     }
-    let signature = jose::decode_segment(parts.signature, "signature")?;
+    let (mut signature_stack, mut signature_heap) = ([0u8; 512], Vec::new());
+    let signature =
+        jose::decode_into(parts.signature, "signature", &mut signature_stack, &mut signature_heap)?;
     let message = parts.signing_input.as_bytes();
-    match &issuer.keys {
-        KeySource::Static(store) => check_signature(store, &header, message, &signature)?,
+    let epoch = match &issuer.keys {
+        KeySource::Static(store) => {
+            check_signature(store, &header, message, signature)?;
+            None
+        }
         #[cfg(feature = "remote")]
-        KeySource::Remote(remote) => check_remote(remote, &header, message, &signature, may_fetch)?,
-    }
+        KeySource::Remote(remote) => {
+            Some(check_remote(remote, &header, message, signature, may_fetch)?)
+        }
+    };
     #[cfg(not(feature = "remote"))]
     let _ = may_fetch;
-    let payload = VerifiedPayload::new(payload, &rules.mapping)?;
-    Ok(rules.check(payload, &issuer.audiences, now.as_secs())?)
+    let payload = VerifiedPayload::new(payload, Arc::clone(&issuer.issuer), &rules.mapping)?;
+    let claims = rules.check(payload, &issuer.audiences, now.as_secs())?;
+    Ok(Verified { valid_until: rules.valid_until(&claims), claims, epoch })
 }
 
 fn check_signature(
@@ -100,7 +124,9 @@ fn check_remote(
     message: &[u8],
     signature: &[u8],
     may_fetch: bool,
-) -> Result<(), Halt> {
+) -> Result<Epoch, Halt> {
+    // Read before the signature check, so that a key dropped meanwhile makes the entry stale.
+    let epoch = remote.epoch();
     let (store, generation) = remote.snapshot();
     let Some(store) = store else {
         remote.count_miss();
@@ -121,7 +147,7 @@ fn check_remote(
         }
         outcome => {
             remote.count_hit();
-            outcome.map_err(Halt::from)
+            outcome.map(|()| epoch).map_err(Halt::from)
         }
     }
 }

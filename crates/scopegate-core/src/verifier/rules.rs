@@ -26,6 +26,22 @@ pub(crate) struct Rules {
 }
 
 impl Rules {
+    /// Until when (seconds since the epoch, exclusive) verified `claims` stay acceptable: the
+    /// bound a cache entry must respect.
+    pub(crate) fn valid_until(&self, claims: &Claims) -> u64 {
+        let expiry = claims.expires_at().as_secs().saturating_add(self.leeway);
+        match (self.max_age, claims.issued_at()) {
+            (Some(max_age), Some(issued_at)) => expiry.min(
+                issued_at
+                    .as_secs()
+                    .saturating_add(max_age)
+                    .saturating_add(self.leeway)
+                    .saturating_add(1),
+            ),
+            _ => expiry,
+        }
+    }
+
     pub(crate) fn type_rule(&self) -> TypeRule {
         if self.rfc9068 { TypeRule::Rfc9068 } else { TypeRule::Lenient }
     }

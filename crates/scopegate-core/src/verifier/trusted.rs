@@ -1,6 +1,7 @@
 //! [`TrustedIssuer`]: one issuer a verifier trusts, and how it becomes an [`IssuerEntry`].
 
 use jsonwebtoken::Algorithm;
+use std::sync::Arc;
 
 use super::issuer::{IssuerEntry, KeySource};
 use crate::algorithms::{AlgorithmSet, is_symmetric};
@@ -128,7 +129,7 @@ impl TrustedIssuer {
             KeySource::Static(store)
         };
         Ok(IssuerEntry {
-            issuer: name.as_str().into(),
+            issuer: Arc::from(name.as_str()),
             audiences: audiences.iter().map(|a| a.as_str().into()).collect(),
             algorithms,
             keys,
@@ -191,6 +192,6 @@ impl TrustedIssuer {
             }
         };
         let keys = RemoteKeys::new(name, jwks_uri, settings.clone(), algorithms);
-        Ok(KeySource::Remote(std::sync::Arc::new(keys)))
+        Ok(KeySource::Remote(Arc::new(keys)))
     }
 }

@@ -1,0 +1,146 @@
+//! The token payload, read in one pass: the registered claims set aside as raw JSON values
+//! (judged only once the signature holds), every other claim into the custom-claims map.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+use crate::json::{self, JsonError, Loose, LooseSeed, MemberName};
+
+/// A payload whose signature is not checked yet. Only `iss` has been judged: it picks the keys.
+/// Strings borrow from the decoded text where they can.
+#[derive(Debug, Default)]
+pub(crate) struct UnverifiedPayload<'de> {
+    pub(crate) issuer: Cow<'de, str>,
+    pub(crate) audience: Option<Loose<'de>>,
+    pub(crate) expires_at: Option<Loose<'de>>,
+    pub(crate) not_before: Option<Loose<'de>>,
+    pub(crate) issued_at: Option<Loose<'de>>,
+    pub(crate) subject: Option<Loose<'de>>,
+    pub(crate) jwt_id: Option<Loose<'de>>,
+    pub(crate) client_id: Option<Loose<'de>>,
+    pub(crate) authorized_party: Option<Loose<'de>>,
+    pub(crate) scope: Option<Loose<'de>>,
+    pub(crate) confirmation: bool,
+    /// Every claim above but `cnf` is taken out; what is left is the custom claims.
+    pub(crate) custom: Map<String, Value>,
+}
+
+impl<'de> UnverifiedPayload<'de> {
+    /// Parses the decoded payload: one JSON object without duplicate members, nested at most
+    /// [`json::MAX_DEPTH`] deep, with a string `iss`.
+    pub(crate) fn parse(bytes: &'de [u8]) -> Result<Self, Error> {
+        let (payload, issuer) = json::parse_with(bytes, PayloadSeed).map_err(|error| {
+            Error::malformed(match error {
+                JsonError::DuplicateMember => "the token payload repeats a claim name",
+                JsonError::TooDeep => "the token nests JSON too deeply",
+                JsonError::Syntax => "the token payload is not a JSON object",
+            })
+        })?;
+        match issuer {
+            Some(Loose::Str(issuer)) => Ok(Self { issuer, ..payload }),
+            Some(Loose::Value(_)) => Err(Error::invalid_claim("iss", "a string")),
+            None => Err(Error::missing_claim("iss")),
+        }
+    }
+}
+
+struct PayloadSeed;
+
+impl<'de> DeserializeSeed<'de> for PayloadSeed {
+    type Value = (UnverifiedPayload<'de>, Option<Loose<'de>>);
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PayloadSeed {
+    type Value = (UnverifiedPayload<'de>, Option<Loose<'de>>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JWT claims object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut payload = UnverifiedPayload::default();
+        let mut issuer = None;
+        while let Some(name) = map.next_key::<MemberName<'de>>()? {
+            let value = map.next_value_seed(LooseSeed)?;
+            let slot = match &*name.0 {
+                "iss" => &mut issuer,
+                "aud" => &mut payload.audience,
+                "exp" => &mut payload.expires_at,
+                "nbf" => &mut payload.not_before,
+                "iat" => &mut payload.issued_at,
+                "sub" => &mut payload.subject,
+                "jti" => &mut payload.jwt_id,
+                "client_id" => &mut payload.client_id,
+                "azp" => &mut payload.authorized_party,
+                "scope" => &mut payload.scope,
+                _ => {
+                    payload.confirmation |= name.0 == "cnf";
+                    if payload.custom.insert(name.0.into_owned(), value.into_value()).is_some() {
+                        return Err(json::duplicate());
+                    }
+                    continue;
+                }
+            };
+            if slot.replace(value).is_some() {
+                return Err(json::duplicate());
+            }
+        }
+        Ok((payload, issuer))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn splits_registered_from_custom_claims() {
+        let text =
+            br#"{"iss":"i","sub":"42","scope":"a b","tenant":"t","roles":["r"],"cnf":{"jkt":"x"}}"#;
+        let payload = UnverifiedPayload::parse(text).unwrap();
+        assert_eq!(payload.issuer, "i");
+        assert_eq!(payload.subject.map(Loose::into_value), Some(Value::from("42")));
+        assert_eq!(payload.scope.map(Loose::into_value), Some(Value::from("a b")));
+        assert!(payload.confirmation);
+        let mut names: Vec<_> = payload.custom.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["cnf", "roles", "tenant"]);
+    }
+
+    #[test]
+    fn iss_is_judged_at_once() {
+        for (text, kind) in [
+            (&br#"{}"#[..], ErrorKind::MissingClaim),
+            (br#"{"iss":["i"]}"#, ErrorKind::InvalidClaim),
+            (br#"{"iss":null}"#, ErrorKind::InvalidClaim),
+        ] {
+            assert_eq!(UnverifiedPayload::parse(text).unwrap_err().kind(), kind);
+        }
+    }
+
+    #[test]
+    fn duplicates_are_refused_registered_or_not() {
+        for text in [
+            &br#"{"iss":"a","iss":"b"}"#[..],
+            br#"{"iss":"a","aud":"x","aud":"y"}"#,
+            br#"{"iss":"a","exp":1,"\u0065xp":2}"#,
+            br#"{"iss":"a","tenant":1,"tenant":2}"#,
+            br#"{"iss":"a","scope":"x","scope":"y"}"#,
+        ] {
+            let error = UnverifiedPayload::parse(text).unwrap_err();
+            assert_eq!(error.message(), "the token payload repeats a claim name");
+        }
+    }
+}

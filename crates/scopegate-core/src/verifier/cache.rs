@@ -1,0 +1,125 @@
+//! The verified-token cache: a token seen before costs a hash lookup, not a signature check.
+//!
+//! Entries are keyed by the whole token (never by a hash alone), bounded in number and in
+//! estimated bytes, and never outlive the token: an entry is served only while `exp` (and the
+//! maximum age, if set) allows, plus the leeway. An entry verified by a remote key is dropped
+//! once that key leaves the issuer's JWKS. Each verifier has its own cache.
+//!
+//! The cache cannot see revocation, but neither can stateless JWT verification: a cached token
+//! is exactly as valid as it would be re-verified. Turn it off with
+//! [`VerifierBuilder::disable_token_cache`](crate::VerifierBuilder::disable_token_cache).
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+
+use crate::claims::Claims;
+
+/// Default number of cached tokens.
+pub const DEFAULT_CACHE_ENTRIES: usize = 50_000;
+/// Default estimated memory of the cache, in bytes.
+pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// What invalidates an entry verified by a remote key: the issuer's key epoch moving on.
+#[derive(Clone, Debug)]
+pub(crate) struct Epoch {
+    pub(crate) counter: Arc<AtomicU64>,
+    pub(crate) seen: u64,
+}
+
+impl Epoch {
+    fn current(&self) -> bool {
+        self.counter.load(Ordering::Acquire) == self.seen
+    }
+}
+
+struct Entry {
+    claims: Claims,
+    valid_until: u64,
+    epoch: Option<Epoch>,
+    weight: u64,
+}
+
+#[derive(Clone)]
+struct ByWeight {
+    /// Every entry weighs at least this, so that the byte bound also bounds the count.
+    floor: u64,
+}
+
+impl Weighter<Box<str>, Arc<Entry>> for ByWeight {
+    fn weight(&self, _token: &Box<str>, entry: &Arc<Entry>) -> u64 {
+        entry.weight.max(self.floor)
+    }
+}
+
+pub(crate) struct TokenCache {
+    entries: Cache<Box<str>, Arc<Entry>, ByWeight>,
+    inserts: AtomicU64,
+}
+
+impl TokenCache {
+    pub(crate) fn new(max_entries: usize, max_bytes: usize) -> Self {
+        let max_entries = max_entries.max(1);
+        let bytes = max_bytes.max(1) as u64;
+        let floor = (bytes / max_entries as u64).max(1);
+        Self {
+            entries: Cache::with_weighter(max_entries, bytes, ByWeight { floor }),
+            inserts: AtomicU64::new(0),
+        }
+    }
+
+    /// The claims of `token` if it was verified before and is still valid at `now`.
+    pub(crate) fn get(&self, token: &str, now: u64) -> Option<Claims> {
+        let entry = self.entries.get(token)?;
+        if now < entry.valid_until && entry.epoch.as_ref().is_none_or(Epoch::current) {
+            Some(entry.claims.clone())
+        } else {
+            None
+        }
+    }
+
+    /// Remembers a verified token until `valid_until` (seconds since the epoch).
+    pub(crate) fn insert(
+        &self,
+        token: &str,
+        claims: Claims,
+        valid_until: u64,
+        epoch: Option<Epoch>,
+    ) {
+        // The token text, its claims in memory and bookkeeping: measured at about 1.3 KB for a
+        // 640-byte token (`scopegate-bench`'s `memory`); this estimates 1.5 KB.
+        let weight = (token.len() * 2 + 256) as u64;
+        self.inserts.fetch_add(1, Ordering::Relaxed);
+        self.entries
+            .insert(Box::from(token), Arc::new(Entry { claims, valid_until, epoch, weight }));
+    }
+
+    pub(crate) fn stats(&self) -> TokenCacheStats {
+        TokenCacheStats {
+            entries: self.entries.len(),
+            estimated_bytes: self.entries.weight(),
+            inserts: self.inserts.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// What the verified-token cache holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenCacheStats {
+    /// Cached tokens.
+    pub entries: usize,
+    /// Their estimated memory, in bytes.
+    pub estimated_bytes: u64,
+    /// Tokens verified and added since the start: every one was a full verification.
+    pub inserts: u64,
+}
+
+impl fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCache").field("stats", &self.stats()).finish()
+    }
+}

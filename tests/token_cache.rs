@@ -1,0 +1,142 @@
+//! The verified-token cache: hits skip verification, entries never outlive the token or the
+//! key that verified it, the cache is bounded and belongs to one verifier.
+
+// Helpers here panic on purpose: a failed expectation is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::time::Duration;
+
+use scopegate_core::{ErrorKind, Verifier};
+use scopegate_testkit::{IssuerServer, TestIssuer, TestKey};
+use scopegate_tests::verify;
+
+#[test]
+fn a_token_seen_before_is_served_from_the_cache() {
+    let issuer = TestIssuer::new();
+    let verifier = issuer.verifier();
+    let token = issuer.token().subject("7").sign();
+    for _ in 0..5 {
+        assert_eq!(verify(&verifier, &token).unwrap().subject(), Some("7"));
+    }
+    let stats = verifier.token_cache_stats().unwrap();
+    assert_eq!((stats.entries, stats.inserts), (1, 1));
+    // Refused tokens are not cached.
+    let _ = verify(&verifier, &issuer.token().expired().sign()).unwrap_err();
+    assert_eq!(verifier.token_cache_stats().unwrap().entries, 1);
+}
+
+#[test]
+fn the_cache_can_be_turned_off() {
+    let issuer = TestIssuer::new();
+    let verifier = issuer.verifier_builder().disable_token_cache().build_static().unwrap();
+    assert!(verify(&verifier, &issuer.token().sign()).is_ok());
+    assert_eq!(verifier.token_cache_stats(), None);
+}
+
+#[test]
+fn an_entry_never_outlives_the_token() {
+    let issuer = TestIssuer::new();
+    let verifier = issuer.verifier_builder().leeway(Duration::ZERO).build_static().unwrap();
+    let token = issuer.token().expires_at_offset(1).sign();
+    assert!(verify(&verifier, &token).is_ok());
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(verify(&verifier, &token).unwrap_err().kind(), ErrorKind::Expired);
+}
+
+#[test]
+fn an_entry_never_outlives_the_maximum_age() {
+    let issuer = TestIssuer::new();
+    let verifier = issuer
+        .verifier_builder()
+        .leeway(Duration::ZERO)
+        .max_token_age(Duration::from_secs(60))
+        .build_static()
+        .unwrap();
+    // Issued 59 s ago: fine now, too old in 2 s.
+    let token = issuer.token().issued_at_offset(-59).sign();
+    assert!(verify(&verifier, &token).is_ok());
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(verify(&verifier, &token).unwrap_err().kind(), ErrorKind::TooOld);
+}
+
+#[tokio::test]
+async fn a_key_leaving_the_jwks_evicts_what_it_verified() {
+    let server = IssuerServer::start().await;
+    let verifier = Verifier::builder()
+        .issuer(server.issuer().issuer())
+        .audience(server.issuer().audience())
+        .refetch_cooldown(Duration::from_millis(10))
+        .build()
+        .await
+        .unwrap();
+    let token = server.issuer().token().sign();
+    assert!(verifier.verify(&token).await.is_ok());
+    // Rotate the old key out; an unknown kid makes the verifier refetch.
+    let next = TestKey::ec_p256();
+    server.publish(std::slice::from_ref(&next));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(verifier.verify(&server.issuer().token_with_key(&next).sign()).await.is_ok());
+    assert_eq!(verifier.verify(&token).await.unwrap_err().kind(), ErrorKind::UnknownKey);
+}
+
+#[tokio::test]
+async fn keys_that_stay_keep_their_entries() {
+    let server = IssuerServer::start().await;
+    let verifier = Verifier::builder()
+        .issuer(server.issuer().issuer())
+        .audience(server.issuer().audience())
+        .refetch_cooldown(Duration::from_millis(10))
+        .build()
+        .await
+        .unwrap();
+    let token = server.issuer().token().sign();
+    assert!(verifier.verify(&token).await.is_ok());
+    let next = TestKey::ed25519();
+    server.publish(&[server.issuer().key().clone(), next.clone()]);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(verifier.verify(&server.issuer().token_with_key(&next).sign()).await.is_ok());
+    assert!(verifier.verify(&token).await.is_ok());
+    // Two tokens, each verified once.
+    assert_eq!(verifier.token_cache_stats().unwrap().inserts, 2);
+}
+
+#[test]
+fn the_cache_is_bounded() {
+    let issuer = TestIssuer::new();
+    let by_count =
+        issuer.verifier_builder().token_cache_limits(8, 64 * 1024 * 1024).build_static().unwrap();
+    let by_bytes =
+        issuer.verifier_builder().token_cache_limits(1000, 20 * 1024).build_static().unwrap();
+    for index in 0..200 {
+        let token = issuer.token().subject(&index.to_string()).sign();
+        assert!(verify(&by_count, &token).is_ok());
+        assert!(verify(&by_bytes, &token).is_ok());
+    }
+    assert!(
+        by_count.token_cache_stats().unwrap().entries <= 8,
+        "{:?}",
+        by_count.token_cache_stats()
+    );
+    let bytes = by_bytes.token_cache_stats().unwrap();
+    assert!(bytes.estimated_bytes <= 20 * 1024 && bytes.entries < 20, "{bytes:?}");
+}
+
+#[test]
+fn each_verifier_has_its_own_cache() {
+    let issuer = TestIssuer::new();
+    let token = issuer.token().audience("orders-api").sign();
+    let orders = Verifier::builder()
+        .issuer(issuer.issuer())
+        .audience("orders-api")
+        .keys(issuer.key_set())
+        .build_static()
+        .unwrap();
+    let billing = Verifier::builder()
+        .issuer(issuer.issuer())
+        .audience("billing-api")
+        .keys(issuer.key_set())
+        .build_static()
+        .unwrap();
+    assert!(verify(&orders, &token).is_ok());
+    assert_eq!(verify(&billing, &token).unwrap_err().kind(), ErrorKind::InvalidAudience);
+}
