@@ -146,6 +146,7 @@ async fn huge_or_broken_key_sets_are_refused() {
             "unusable",
         ),
         (JwksBehaviour::Status(500), "answered 500"),
+        (JwksBehaviour::Reset, "could not be fetched"),
         (JwksBehaviour::Status(404), "answered 404"),
     ];
     for (behaviour, expected) in cases {

@@ -34,6 +34,8 @@ mod algorithms;
 pub mod claims;
 mod crypto;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzz;
 mod jose;
 mod json;
 pub mod key;
@@ -55,7 +57,8 @@ pub use literal::__private;
 pub use literal::{ConstStr, ScopeList};
 pub use role::{ClaimPath, RoleSet};
 pub use scope::{
-    InsufficientScope, Scope, ScopePolicy, ScopeRequirement, ScopeSet, is_valid_scope,
+    InsufficientScope, Scope, ScopePolicy, ScopeRequirement, ScopeSet, is_scope_char,
+    is_valid_scope,
 };
 pub use verifier::{
     PendingVerification, TokenCacheStats, TrustedIssuer, Verification, Verifier, VerifierBuilder,

@@ -32,6 +32,8 @@ pub enum JwksBehaviour {
     Status(u16),
     /// Never answers.
     Hang,
+    /// Closes the connection without an answer.
+    Reset,
     /// This body, status 200.
     Body(Vec<u8>),
     /// `bytes` of filler, streamed; with `declared`, a `Content-Length` announces them.
@@ -216,7 +218,7 @@ async fn serve(listener: TcpListener, control: Arc<Control>) {
 async fn answer(
     control: Arc<Control>,
     request: Request<Incoming>,
-) -> Result<Response<Filler>, Infallible> {
+) -> Result<Response<Filler>, std::io::Error> {
     let path = request.uri().path();
     let openid = format!("{}/.well-known/openid-configuration", control.path);
     let oauth = format!("/.well-known/oauth-authorization-server{}", control.path);
@@ -244,6 +246,13 @@ async fn answer(
         }
         JwksBehaviour::Status(code) => {
             status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        }
+        JwksBehaviour::Reset => {
+            // An error from the service makes hyper drop the connection unanswered.
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "reset by the test",
+            ));
         }
         JwksBehaviour::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;

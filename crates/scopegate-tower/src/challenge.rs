@@ -90,6 +90,41 @@ impl fmt::Display for Challenge {
     }
 }
 
+/// Parses a `WWW-Authenticate` value as this module writes it, strictly: `Bearer`, then
+/// optionally one space and `name="value"` parameters separated by `", "`, each name a token
+/// (RFC 9110 `tchar`), each value quoted without `"` or `\` inside, no name twice. For tests
+/// and fuzzing: whatever [`Challenge`] writes must parse.
+pub(crate) fn parse(value: &str) -> Option<Vec<(&str, &str)>> {
+    let mut rest = value.strip_prefix("Bearer")?;
+    let mut params: Vec<(&str, &str)> = Vec::new();
+    if rest.is_empty() {
+        return Some(params);
+    }
+    rest = rest.strip_prefix(' ')?;
+    let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    loop {
+        let name_end = rest.find(|c: char| !tchar(c))?;
+        let (name, after) = rest.split_at(name_end);
+        let quoted = after.strip_prefix("=\"")?;
+        // A quoted value ends at the next quote: values never hold `"` or `\`.
+        let close = quoted.find('"')?;
+        let (inner, after) = quoted.split_at(close);
+        let qdtext = |b: u8| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E);
+        if name.is_empty()
+            || !inner.bytes().all(qdtext)
+            || params.iter().any(|(seen, _)| *seen == name)
+        {
+            return None;
+        }
+        params.push((name, inner));
+        rest = after.strip_prefix('"')?;
+        if rest.is_empty() {
+            return Some(params);
+        }
+        rest = rest.strip_prefix(", ")?;
+    }
+}
+
 /// Keeps the characters allowed inside the quotes, up to `max` bytes.
 fn sanitize(value: &str, max: usize) -> String {
     let mut clean = String::with_capacity(value.len().min(max));
@@ -126,6 +161,31 @@ mod tests {
             Challenge::new().error("invalid_request").to_string(),
             r#"Bearer error="invalid_request""#
         );
+    }
+
+    #[test]
+    fn what_is_written_parses() {
+        let challenge = Challenge::new()
+            .realm("r")
+            .error("invalid_token")
+            .description("a, b=\"c\"")
+            .scope("x y");
+        let value = challenge.to_string();
+        let params = parse(&value).unwrap();
+        let names: Vec<_> = params.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, ["realm", "error", "error_description", "scope"]);
+        assert_eq!(params[2].1, "a, b=c");
+        assert_eq!(parse("Bearer"), Some(vec![]));
+        for bad in [
+            "Basic",
+            "Bearer ",
+            "Bearer a=b",
+            r#"Bearer a="1", a="2""#,
+            r#"Bearer a="\\""#,
+            r#"Bearer  a="1""#,
+        ] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
     }
 
     #[test]

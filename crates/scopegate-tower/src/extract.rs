@@ -84,13 +84,16 @@ fn cookie_token<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str
             let Some((key, value)) = pair.trim_matches([' ', '\t']).split_once('=') else {
                 continue;
             };
-            if key == name {
-                if found.is_some() {
-                    return Err(invalid("the token cookie appears more than once"));
-                }
-                let value =
-                    value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
-                found = Some(value);
+            if key != name {
+                continue;
+            }
+            let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+            // An emptied cookie (after a logout, say) is no token, not a malformed one.
+            if value.is_empty() {
+                continue;
+            }
+            if found.replace(value).is_some() {
+                return Err(invalid("the token cookie appears more than once"));
             }
         }
     }
@@ -212,6 +215,15 @@ mod tests {
         let map = headers(&[("cookie", b"access_token=abc")]);
         assert_eq!(bearer_token(&map, None).unwrap(), None);
         assert_eq!(bearer_token(&map, Some("access_token")).unwrap(), Some("abc"));
+    }
+
+    /// Found by the `authorization` fuzz target: `Cookie: access_token=` gave an empty token.
+    #[test]
+    fn regression_empty_token_cookie_is_no_token() {
+        assert_eq!(token(&[("cookie", b"access_token=")]), Ok(None));
+        assert_eq!(token(&[("cookie", b"access_token=\"\"")]), Ok(None));
+        assert_eq!(token(&[("cookie", b"access_token=; access_token=abc")]), Ok(Some("abc")));
+        assert_eq!(token(&[("cookie", b"access_token=abc; access_token=")]), Ok(Some("abc")));
     }
 
     #[test]

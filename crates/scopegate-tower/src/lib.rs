@@ -51,6 +51,8 @@ mod challenge;
 mod context;
 mod extract;
 mod future;
+#[doc(hidden)]
+pub mod fuzz;
 mod guard;
 mod layer;
 mod rejection;

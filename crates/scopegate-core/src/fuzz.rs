@@ -1,0 +1,91 @@
+//! Entry points for the fuzz targets in `fuzz/` (cargo-fuzz layout, outside the workspace).
+//! Each feeds attacker-shaped bytes to one parser and asserts what must always hold. Not
+//! public API: hidden, and free to change.
+
+use crate::claims::{ClaimMapping, UnverifiedPayload, VerifiedPayload};
+use crate::jose::{self, CompactToken, Header, TypeRule};
+use crate::role::ClaimPath;
+use crate::scope::{Scope, ScopePolicy, ScopeSet, is_valid_scope};
+
+/// The compact-token splitter and the header parser, on a whole token.
+pub fn token(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(parts) = CompactToken::split(text) else { return };
+    assert_eq!(format!("{}.{}", parts.header, parts.payload), parts.signing_input);
+    assert!(
+        !parts.header.contains('.')
+            && !parts.payload.contains('.')
+            && !parts.signature.contains('.')
+    );
+    if let Ok(bytes) = jose::decode_segment(parts.header, "header") {
+        header(&bytes);
+    }
+    if let Ok(bytes) = jose::decode_segment(parts.payload, "payload") {
+        claims(&bytes);
+    }
+}
+
+/// The header parser, under both `typ` rules.
+pub fn header(data: &[u8]) {
+    let lenient = Header::parse(data, TypeRule::Lenient);
+    let strict = Header::parse(data, TypeRule::Rfc9068);
+    // Strict mode accepts a subset of what lenient mode accepts.
+    if strict.is_ok() {
+        assert!(lenient.is_ok());
+    }
+}
+
+/// The claims parser, with the default mapping and a permissive one.
+pub fn claims(data: &[u8]) {
+    let permissive =
+        ClaimMapping::new().scope_claims(["scope", "scp"]).accept_scope_arrays(true).role_paths(
+            ["roles", "role", "realm_access.roles", "cognito:groups"]
+                .into_iter()
+                .filter_map(|p| ClaimPath::parse(p).ok()),
+        );
+    for mapping in [ClaimMapping::new(), permissive] {
+        let Ok(payload) = UnverifiedPayload::parse(data) else { return };
+        let issuer = std::sync::Arc::from(&*payload.issuer);
+        if let Ok(verified) = VerifiedPayload::new(payload, issuer, &mapping) {
+            // Every scope that was accepted is valid RFC 6749 syntax.
+            assert!(verified.scopes.iter().all(is_valid_scope));
+        }
+    }
+}
+
+/// The scope parser and the policies, with their invariants.
+pub fn scopes(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let (granted, required) = text.split_once('\n').unwrap_or((text, ""));
+    let Ok(set) = ScopeSet::parse(granted) else {
+        assert!(granted.split(' ').any(|token| !token.is_empty() && !is_valid_scope(token)));
+        return;
+    };
+    let members: Vec<&str> = set.iter().collect();
+    assert!(members.windows(2).all(|pair| matches!(pair, [a, b] if a < b)), "sorted and unique");
+    let exact = ScopePolicy::exact();
+    let tree = ScopePolicy::hierarchical(':');
+    for member in &members {
+        assert!(set.contains(member) && exact.grants(&set, member) && tree.grants(&set, member));
+    }
+    for candidate in required.split(' ') {
+        // Exact matching is membership; hierarchy only adds descendants of granted scopes.
+        assert_eq!(exact.grants(&set, candidate), members.contains(&candidate));
+        if tree.grants(&set, candidate) && !members.contains(&candidate) {
+            assert!(members.iter().any(|m| candidate.starts_with(&format!("{m}:"))));
+        }
+        if let Ok(prefix) = Scope::new(candidate) {
+            let prefixed = ScopePolicy::exact().with_prefix_scope(prefix);
+            let has_value = set.suffixes(candidate).next().is_some();
+            assert_eq!(prefixed.grants(&set, candidate), has_value);
+            assert!(set.suffixes(candidate).all(|suffix| !suffix.is_empty()));
+        }
+    }
+}
+
+/// The JWKS parser.
+pub fn jwks(data: &[u8]) {
+    if let Ok(keys) = crate::KeySet::from_jwks_bytes(data) {
+        assert!(!keys.is_empty() && keys.len() <= crate::key::MAX_JWKS_KEYS);
+    }
+}

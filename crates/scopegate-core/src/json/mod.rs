@@ -1,0 +1,130 @@
+//! A strict, bounded JSON object parser for token headers and payloads.
+//!
+//! `serde_json::from_slice::<Value>` keeps the last of two duplicate members and nests up to
+//! 128 levels. A token whose payload says `"aud":"ours","aud":"theirs"` must not mean different
+//! things to different parsers, so here duplicate member names are an error at every level,
+//! nesting is capped, and the text must be one JSON object with nothing after it.
+
+mod borrowed;
+mod value;
+
+pub(crate) use borrowed::{Loose, LooseSeed, MemberName, Scalar, ScalarSeed};
+pub(crate) use value::ValueSeed;
+
+use serde::de::{self, DeserializeSeed};
+use serde_json::{Map, Value};
+
+/// How deep objects and arrays may nest inside a token header or payload.
+pub(crate) const MAX_DEPTH: usize = 16;
+
+/// Why a JSON text was refused. Deliberately vague: the text came from an attacker, and the
+/// parser's own messages could quote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JsonError {
+    /// Not JSON, not UTF-8, trailing data, or not an object.
+    Syntax,
+    /// A member name appears twice in one object.
+    DuplicateMember,
+    /// Objects and arrays nest deeper than [`MAX_DEPTH`].
+    TooDeep,
+}
+
+/// Parses `bytes` as exactly one JSON object under the rules above.
+pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonError> {
+    match parse_with(bytes, ValueSeed::top())? {
+        Value::Object(map) => Ok(map),
+        _ => Err(JsonError::Syntax),
+    }
+}
+
+/// Parses `bytes` as exactly one JSON value with `seed`: nothing may follow it. Seeds report
+/// duplicate members and excess depth with [`duplicate`] and [`too_deep`].
+pub(crate) fn parse_with<'de, S: DeserializeSeed<'de>>(
+    bytes: &'de [u8],
+    seed: S,
+) -> Result<S::Value, JsonError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = seed.deserialize(&mut deserializer).map_err(|error| classify(&error))?;
+    deserializer.end().map_err(|_| JsonError::Syntax)?;
+    Ok(value)
+}
+
+const DUPLICATE: &str = "scopegate: duplicate member";
+const TOO_DEEP: &str = "scopegate: nesting too deep";
+
+/// The error a seed raises for a repeated member name.
+pub(crate) fn duplicate<E: de::Error>() -> E {
+    E::custom(DUPLICATE)
+}
+
+/// The error a seed raises past [`MAX_DEPTH`].
+pub(crate) fn too_deep<E: de::Error>() -> E {
+    E::custom(TOO_DEEP)
+}
+
+fn classify(error: &serde_json::Error) -> JsonError {
+    let text = error.to_string();
+    if text.starts_with(DUPLICATE) {
+        JsonError::DuplicateMember
+    } else if text.starts_with(TOO_DEEP) {
+        JsonError::TooDeep
+    } else {
+        JsonError::Syntax
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_plain_object() {
+        let map = parse_object(br#"{"a":1,"b":[true,null,"x",{"c":1.5}]}"#).unwrap();
+        assert_eq!(map.len(), 2);
+        assert_eq!(map["b"][3]["c"], 1.5);
+    }
+
+    #[test]
+    fn rejects_duplicates_at_any_depth() {
+        assert_eq!(parse_object(br#"{"aud":"a","aud":"b"}"#), Err(JsonError::DuplicateMember));
+        assert_eq!(parse_object(br#"{"x":{"r":[1],"r":[2]}}"#), Err(JsonError::DuplicateMember));
+        // Escapes that spell the same name are the same name.
+        assert_eq!(parse_object(br#"{"exp":1,"\u0065xp":2}"#), Err(JsonError::DuplicateMember));
+    }
+
+    #[test]
+    fn caps_nesting() {
+        let ok = format!(
+            "{}{}",
+            "{\"a\":".repeat(MAX_DEPTH - 1),
+            "1".to_owned() + &"}".repeat(MAX_DEPTH - 1)
+        );
+        assert!(parse_object(ok.as_bytes()).is_ok());
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(parse_object(deep.as_bytes()), Err(JsonError::TooDeep));
+        let huge = format!("{{\"a\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse_object(huge.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn rejects_non_objects_and_trailing_data() {
+        for text in [
+            &b"[]"[..],
+            b"1",
+            b"\"x\"",
+            b"{}{}",
+            b"{} x",
+            b"",
+            b"\xef\xbb\xbf{}",
+            b"{\"a\":\"\xff\"}",
+        ] {
+            assert_eq!(parse_object(text), Err(JsonError::Syntax), "{text:?}");
+        }
+        assert!(parse_object(b" {} ").is_ok());
+    }
+
+    #[test]
+    fn rejects_out_of_range_numbers() {
+        assert_eq!(parse_object(br#"{"exp":1e400}"#), Err(JsonError::Syntax));
+    }
+}
