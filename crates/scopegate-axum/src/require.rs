@@ -24,6 +24,24 @@ fn guard<T>(
         .map_err(|rejection| AuthRejection::new(extensions, rejection))
 }
 
+/// Checks that the claims grant all (or, with `any`, one) of `required`, under the
+/// verifier's scope policy.
+fn require_scopes(
+    extensions: &Extensions,
+    required: &[&str],
+    any: bool,
+) -> Result<(), AuthRejection> {
+    guard(extensions, |claims| {
+        let (policy, granted) = (claims.scope_policy(), claims.scopes());
+        let pass = if any {
+            policy.grants_any(granted, required)
+        } else {
+            policy.grants_all(granted, required)
+        };
+        if pass { Ok(()) } else { Err(insufficient(required, any)) }
+    })
+}
+
 fn insufficient(required: &[&str], any: bool) -> Rejection {
     let scopes: Vec<Scope> = required.iter().filter_map(|scope| Scope::new(*scope).ok()).collect();
     Rejection::InsufficientScope(InsufficientScope::new(scopes, any))
@@ -76,13 +94,7 @@ impl<S: ScopeList, St: Send + Sync> FromRequestParts<St> for RequireScope<S> {
         parts: &mut Parts,
         _state: &St,
     ) -> impl Future<Output = Result<Self, AuthRejection>> + Send {
-        ready(guard(&parts.extensions, |claims| {
-            if claims.scope_policy().grants_all(claims.scopes(), S::SCOPES) {
-                Ok(Self::default())
-            } else {
-                Err(insufficient(S::SCOPES, false))
-            }
-        }))
+        ready(require_scopes(&parts.extensions, S::SCOPES, false).map(|()| Self::default()))
     }
 }
 
@@ -112,13 +124,7 @@ impl<S: ScopeList, St: Send + Sync> FromRequestParts<St> for RequireAnyScope<S> 
         parts: &mut Parts,
         _state: &St,
     ) -> impl Future<Output = Result<Self, AuthRejection>> + Send {
-        ready(guard(&parts.extensions, |claims| {
-            if claims.scope_policy().grants_any(claims.scopes(), S::SCOPES) {
-                Ok(Self::default())
-            } else {
-                Err(insufficient(S::SCOPES, true))
-            }
-        }))
+        ready(require_scopes(&parts.extensions, S::SCOPES, true).map(|()| Self::default()))
     }
 }
 

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use scopegate_core::{Error, ScopeRequirement};
+use scopegate_core::{Claims, Error, ScopeRequirement};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -103,14 +103,10 @@ where
     }
 
     fn call(&mut self, request: Request<ReqB>) -> Self::Future {
-        let extensions = request.extensions();
-        let verdict = verified_claims(extensions).and_then(|claims| {
-            claims.require_scopes(&self.requirement).map_err(Rejection::InsufficientScope)
-        });
-        match verdict {
-            Ok(()) => ResponseFuture::authorized(self.inner.call(request)),
-            Err(rejection) => ResponseFuture::rejected(reject(extensions, &rejection)),
-        }
+        let requirement = &self.requirement;
+        guard(&mut self.inner, request, |claims| {
+            claims.require_scopes(requirement).map_err(Rejection::InsufficientScope)
+        })
     }
 }
 
@@ -165,14 +161,26 @@ where
     }
 
     fn call(&mut self, request: Request<ReqB>) -> Self::Future {
-        let extensions = request.extensions();
-        let verdict = verified_claims(extensions).and_then(|claims| {
-            claims.require_role(&self.role).map_err(Rejection::InsufficientRole)
-        });
-        match verdict {
-            Ok(()) => ResponseFuture::authorized(self.inner.call(request)),
-            Err(rejection) => ResponseFuture::rejected(reject(extensions, &rejection)),
-        }
+        let role = &self.role;
+        guard(&mut self.inner, request, |claims| {
+            claims.require_role(role).map_err(Rejection::InsufficientRole)
+        })
+    }
+}
+
+/// Calls `inner` when the request's claims pass `check`; answers for the guard otherwise.
+fn guard<S, ReqB, ResB>(
+    inner: &mut S,
+    request: Request<ReqB>,
+    check: impl FnOnce(&Claims) -> Result<(), Rejection>,
+) -> ResponseFuture<S::Future>
+where
+    S: Service<Request<ReqB>, Response = Response<ResB>>,
+{
+    let extensions = request.extensions();
+    match verified_claims(extensions).and_then(check) {
+        Ok(()) => ResponseFuture::authorized(inner.call(request)),
+        Err(rejection) => ResponseFuture::rejected(reject(extensions, &rejection)),
     }
 }
 
