@@ -188,4 +188,13 @@ mod tests {
         assert_ne!(TypeId::of::<A>(), TypeId::of::<B>());
         assert_eq!(TypeId::of::<A>(), TypeId::of::<crate::scope!("orders.read")>());
     }
+
+    #[test]
+    fn one_scope_expands_to_its_length_and_big_endian_bytes() {
+        use std::any::TypeId;
+        // b"orders.read" left-aligned in a u128, most significant byte first.
+        type Expanded = crate::__private::Lit1<11, 0x6f72_6465_7273_2e72_6561_6400_0000_0000>;
+        // The macro writes the chunk in decimal: 148138265652423948277696838563736322048.
+        assert_eq!(TypeId::of::<crate::scope!("orders.read")>(), TypeId::of::<Expanded>());
+    }
 }
