@@ -3,10 +3,10 @@
 //!
 //! ```
 //! use axum::{Router, routing::{get, post}};
-//! use scopegate_axum::{Claims, RequireRole, RequireScope, role, scope};
+//! use scopegate_axum::{RequireRole, RequireScope, Verified, role, scope};
 //! use scopegate_tower::BearerAuthLayer;
 //!
-//! async fn list(_: RequireScope<scope!("orders.read")>, claims: Claims) -> String {
+//! async fn list(_: RequireScope<scope!("orders.read")>, claims: Verified) -> String {
 //!     format!("orders of {}", claims.subject().unwrap_or("?"))
 //! }
 //! async fn create(_: RequireScope<scope!("orders.write")>) {}
@@ -16,8 +16,15 @@
 //! let app: Router = Router::new()
 //!     .route("/orders", get(list).post(create))
 //!     .route("/orders/{id}/approve", post(approve))
-//!     .layer(BearerAuthLayer::new(verifier));
+//!     .route_layer(BearerAuthLayer::new(verifier));
 //! ```
+//!
+//! Where the layer goes decides what a request without a token learns about routes that do
+//! not exist: with `Router::layer` every such request gets `401`; `Router::route_layer` (above)
+//! keeps `404` for unknown paths; the route's own `MethodRouter::route_layer`
+//! (`get(list).post(create).route_layer(layer.clone())`) also keeps `405` for unknown methods.
+//! For a router where some routes allow anonymous requests, configure the layer once and put
+//! `layer.clone().optional()` on those; their handlers take `Option<Verified>`.
 //!
 //! Extractors read the claims that [`BearerAuthLayer`](scopegate_tower::BearerAuthLayer) put
 //! in the request extensions and never remove them, so any number of them work in one handler.
@@ -28,11 +35,11 @@
 
 #![forbid(unsafe_code)]
 
-mod claims;
 mod rejection;
 mod require;
+mod verified;
 
-pub use claims::Claims;
 pub use rejection::AuthRejection;
 pub use require::{PrefixScope, RequireAnyScope, RequireRole, RequireScope};
-pub use scopegate_core::{ConstStr, ScopeList, role, scope};
+pub use scopegate_core::{Claims, ConstStr, ScopeList, role, scope};
+pub use verified::Verified;

@@ -8,20 +8,21 @@ use std::marker::PhantomData;
 use axum_core::extract::FromRequestParts;
 use http::Extensions;
 use http::request::Parts;
-use scopegate_core::{Claims, ConstStr, InsufficientScope, Scope, ScopeList};
+use scopegate_core::{Claims, ConstStr, InsufficientScope, ScopeList};
 use scopegate_tower::{Rejection, verified_claims};
 
 use crate::rejection::AuthRejection;
 
-/// Checks the request's verified claims with `check`; refuses anonymous requests and requests
-/// without the layer.
+/// Checks the request's verified claims with `check`; refuses anonymous requests (naming
+/// `scopes` in the challenge) and requests without the layer.
 fn guard<T>(
     extensions: &Extensions,
+    scopes: &[&str],
     check: impl FnOnce(&Claims) -> Result<T, Rejection>,
 ) -> Result<T, AuthRejection> {
     verified_claims(extensions)
         .and_then(check)
-        .map_err(|rejection| AuthRejection::new(extensions, rejection))
+        .map_err(|rejection| AuthRejection::new(extensions, rejection).with_required_scope(scopes))
 }
 
 /// Checks that the claims grant all (or, with `any`, one) of `required`, under the
@@ -31,7 +32,7 @@ fn require_scopes(
     required: &[&str],
     any: bool,
 ) -> Result<(), AuthRejection> {
-    guard(extensions, |claims| {
+    guard(extensions, required, |claims| {
         let (policy, granted) = (claims.scope_policy(), claims.scopes());
         let pass = if any {
             policy.grants_any(granted, required)
@@ -43,8 +44,7 @@ fn require_scopes(
 }
 
 fn insufficient(required: &[&str], any: bool) -> Rejection {
-    let scopes: Vec<Scope> = required.iter().filter_map(|scope| Scope::new(*scope).ok()).collect();
-    Rejection::InsufficientScope(InsufficientScope::new(scopes, any))
+    Rejection::InsufficientScope(InsufficientScope::new(required, any))
 }
 
 macro_rules! marker_traits {
@@ -154,11 +154,11 @@ impl<R: ConstStr, St: Send + Sync> FromRequestParts<St> for RequireRole<R> {
         parts: &mut Parts,
         _state: &St,
     ) -> impl Future<Output = Result<Self, AuthRejection>> + Send {
-        ready(guard(&parts.extensions, |claims| {
+        ready(guard(&parts.extensions, &[], |claims| {
             claims
-                .require_role(R::VALUE)
+                .require_any_role(&[R::VALUE])
                 .map(|()| Self::default())
-                .map_err(Rejection::InsufficientRole)
+                .map_err(Rejection::Forbidden)
         }))
     }
 }
@@ -182,8 +182,10 @@ pub struct PrefixScope<P> {
 
 impl<P: ConstStr> PrefixScope<P> {
     /// The first value (in byte order) of the granted scopes with the prefix.
+    #[allow(clippy::expect_used, reason = "extraction succeeds only when a value exists")]
     pub fn value(&self) -> &str {
-        self.values().next().unwrap_or_default()
+        // The extractor admits the request only when some granted scope has a value.
+        self.values().next().expect("a PrefixScope holds at least one value")
     }
 
     /// Every value of the granted scopes with the prefix, in byte order.
@@ -214,7 +216,7 @@ impl<P: ConstStr, St: Send + Sync> FromRequestParts<St> for PrefixScope<P> {
         parts: &mut Parts,
         _state: &St,
     ) -> impl Future<Output = Result<Self, AuthRejection>> + Send {
-        ready(guard(&parts.extensions, |claims| {
+        ready(guard(&parts.extensions, &[P::VALUE], |claims| {
             if claims.scopes().suffixes(P::VALUE).next().is_some() {
                 Ok(Self { claims: claims.clone(), prefix: PhantomData })
             } else {

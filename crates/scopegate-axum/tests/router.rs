@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use scopegate_axum::{
-    Claims, PrefixScope, RequireAnyScope, RequireRole, RequireScope, role, scope,
+    Claims, PrefixScope, RequireAnyScope, RequireRole, RequireScope, Verified, role, scope,
 };
 use scopegate_core::{Scope, ScopePolicy};
 use scopegate_testkit::TestIssuer;
@@ -20,7 +20,7 @@ use tower::ServiceExt;
 
 type OrdersWrite = scope!("orders.write");
 
-async fn list(_: RequireScope<scope!("orders.read")>, claims: Claims) -> String {
+async fn list(_: RequireScope<scope!("orders.read")>, claims: Verified) -> String {
     format!("orders of {}", claims.subject().unwrap_or("?"))
 }
 
@@ -39,8 +39,8 @@ async fn read_any(_: RequireAnyScope<scope!("orders.read", "orders.admin")>) -> 
 async fn approve(
     _: RequireScope<scope!("orders.approve")>,
     _: RequireRole<role!("operator")>,
-    claims: Claims,
-    again: Claims,
+    claims: Verified,
+    Verified(again): Verified<Claims>,
 ) -> String {
     assert_eq!(claims.subject(), again.subject());
     format!("approved by {}", claims.subject().unwrap_or("?"))
@@ -54,7 +54,7 @@ async fn pay(transaction: PrefixScope<scope!("transaction-")>) -> String {
     format!("paying {}", transaction.values().collect::<Vec<_>>().join(","))
 }
 
-async fn maybe(claims: Option<Claims>) -> String {
+async fn maybe(claims: Option<Verified>) -> String {
     claims.map_or_else(|| "anonymous".to_owned(), |c| c.subject().unwrap_or("?").to_owned())
 }
 
@@ -63,7 +63,7 @@ struct Tenant {
     tenant: String,
 }
 
-async fn tenant(claims: Claims<Tenant>, plain: Claims) -> String {
+async fn tenant(claims: Verified<Claims<Tenant>>, plain: Verified) -> String {
     format!("{} {}", claims.custom().tenant, plain.custom().len())
 }
 
@@ -231,15 +231,28 @@ async fn typed_custom_claims() {
     let issuer = TestIssuer::new();
     let token = issuer.token().claim("tenant", "acme").sign();
     assert_eq!(call(app(&issuer), "GET", "/tenant", Some(&token)).await.body, "acme 1");
-    let untyped = issuer.token().claim("tenant", 5).sign();
-    let answer = call(app(&issuer), "GET", "/tenant", Some(&untyped)).await;
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        answer.challenge.as_deref(),
-        Some(
-            r#"Bearer error="invalid_token", error_description="the token's custom claims do not have the expected shape""#
-        )
-    );
+}
+
+/// Before: a valid token whose custom claims did not fit answered `401 invalid_token`, and
+/// the serde error (which can quote the value) was thrown away. Now: `403`, naming the claim.
+#[tokio::test]
+async fn regression_custom_claims_that_do_not_fit_are_403_naming_the_claim() {
+    let issuer = TestIssuer::new();
+    for (token, description) in [
+        (
+            issuer.token().claim("tenant", 5).sign(),
+            "the token's `tenant` claim does not have the type this resource needs",
+        ),
+        (issuer.token().sign(), "the token has no `tenant` claim, which this resource needs"),
+    ] {
+        let answer = call(app(&issuer), "GET", "/tenant", Some(&token)).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        assert_eq!(answer.challenge.as_deref(), Some(r#"Bearer error="insufficient_scope""#));
+        assert_eq!(
+            answer.json(),
+            json!({"error": "insufficient_scope", "error_description": description})
+        );
+    }
 }
 
 #[tokio::test]
@@ -249,9 +262,12 @@ async fn optional_mode() {
     assert_eq!(call(app.clone(), "GET", "/maybe", None).await.body, "anonymous");
     let token = issuer.token().subject("9").scopes(["orders.read"]).sign();
     assert_eq!(call(app.clone(), "GET", "/maybe", Some(&token)).await.body, "9");
-    let answer = call(app, "GET", "/orders", None).await;
+    // The extractor knows the route's scopes: the `401` names them (MCP 2025-11-25).
+    let answer = call(app.clone(), "GET", "/orders", None).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(answer.challenge.as_deref(), Some(r#"Bearer realm="api""#));
+    assert_eq!(answer.challenge.as_deref(), Some(r#"Bearer realm="api", scope="orders.read""#));
+    let answer = call(app, "POST", "/orders/1/approve", None).await;
+    assert_eq!(answer.challenge.as_deref(), Some(r#"Bearer realm="api", scope="orders.approve""#));
 }
 
 #[tokio::test]
@@ -271,4 +287,51 @@ fn the_markers_cost_nothing() {
     const SCOPES: &[&str] =
         <scope!("orders.read", "orders.write") as scopegate_axum::ScopeList>::SCOPES;
     assert_eq!(SCOPES, ["orders.read", "orders.write"]);
+}
+
+/// Where the layer goes decides what unknown paths and methods get: `Router::layer` answers
+/// `401` for everything without a token; `Router::route_layer` keeps `404` for unknown paths;
+/// `MethodRouter::route_layer` (per route) also keeps `405` for unknown methods.
+#[tokio::test]
+async fn layer_placement_decides_404_and_405() {
+    let issuer = TestIssuer::new();
+    let layer = BearerAuthLayer::new(issuer.verifier());
+    let everywhere = routes().layer(layer.clone());
+    assert_eq!(
+        call(everywhere.clone(), "GET", "/nowhere", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(call(everywhere, "DELETE", "/orders", None).await.status, StatusCode::UNAUTHORIZED);
+    let routes_only = routes().route_layer(layer.clone());
+    assert_eq!(
+        call(routes_only.clone(), "GET", "/nowhere", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(call(routes_only, "DELETE", "/orders", None).await.status, StatusCode::UNAUTHORIZED);
+    let per_method =
+        Router::new().route("/orders", get(list).post(create).route_layer(layer.clone()));
+    assert_eq!(
+        call(per_method.clone(), "GET", "/nowhere", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        call(per_method.clone(), "DELETE", "/orders", None).await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(call(per_method, "GET", "/orders", None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+/// One layer, configured once, serves strict and optional routes: `layer.clone().optional()`
+/// shares realm, responder and verifier.
+#[tokio::test]
+async fn one_layer_for_strict_and_optional_routes() {
+    let issuer = TestIssuer::new();
+    let layer = BearerAuthLayer::new(issuer.verifier()).realm("shop");
+    let app = Router::new()
+        .route("/orders", get(list))
+        .route_layer(layer.clone())
+        .merge(Router::new().route("/maybe", get(maybe)).route_layer(layer.optional()));
+    assert_eq!(call(app.clone(), "GET", "/maybe", None).await.body, "anonymous");
+    let strict = call(app, "GET", "/orders", None).await;
+    assert_eq!(strict.challenge.as_deref(), Some(r#"Bearer realm="shop""#));
 }

@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use scopegate::{Algorithm, BearerAuthLayer, Claims, RequireScope, Verifier, scope};
+use scopegate::{Algorithm, BearerAuthLayer, RequireScope, Verified, Verifier, scope};
 use scopegate_testkit::{TestIssuer, TestKey};
 use serde_json::Value;
 
@@ -164,6 +164,7 @@ impl Fixture {
                 jsonwebtoken::DecodingKey::from_jwk(&jwk).expect("decoding key")
             }
         };
+        let algorithm: jsonwebtoken::Algorithm = algorithm.as_str().parse().expect("same names");
         let mut validation = jsonwebtoken::Validation::new(algorithm);
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[self.issuer.issuer()]);
@@ -175,7 +176,7 @@ async fn ok() -> &'static str {
     "ok"
 }
 
-async fn ok_with_scope(_: RequireScope<scope!("orders.read")>, claims: Claims) -> StatusCode {
+async fn ok_with_scope(_: RequireScope<scope!("orders.read")>, claims: Verified) -> StatusCode {
     if claims.subject().is_some() { StatusCode::OK } else { StatusCode::INTERNAL_SERVER_ERROR }
 }
 
@@ -189,7 +190,7 @@ pub fn scopegate(verifier: Verifier) -> Router {
     Router::new().route("/orders", get(ok)).layer(BearerAuthLayer::new(verifier))
 }
 
-/// Row 6: scopegate's layer, and the handler declares `RequireScope` and takes `Claims`.
+/// Row 6: scopegate's layer, and the handler declares `RequireScope` and takes `Verified`.
 pub fn scopegate_with_extractors(verifier: Verifier) -> Router {
     Router::new().route("/orders", get(ok_with_scope)).layer(BearerAuthLayer::new(verifier))
 }

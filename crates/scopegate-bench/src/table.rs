@@ -7,7 +7,7 @@ pub const ROWS: [(&str, &str); 7] = [
     ("3_jsonwebtoken", "3. plain `jsonwebtoken::decode` middleware"),
     ("4_scopegate_uncached", "4. scopegate, cache off"),
     ("5_scopegate_cached", "5. scopegate, cache hit"),
-    ("6_scopegate_cached_extractors", "6. scopegate, cache hit, `RequireScope` + `Claims`"),
+    ("6_scopegate_cached_extractors", "6. scopegate, cache hit, `RequireScope` + `Verified`"),
     ("7_aliri_tower", "7. aliri_tower"),
 ];
 

@@ -1,6 +1,7 @@
 //! Entry points for the fuzz targets in `fuzz/` (cargo-fuzz layout, outside the workspace).
-//! Each feeds attacker-shaped bytes to one parser and asserts what must always hold. Not
-//! public API: hidden, and free to change.
+//! Each feeds attacker-shaped bytes to one parser and asserts what must always hold. Compiled
+//! only for the fuzz targets (`cfg(fuzzing)`) and this crate's tests, which run every checked-in
+//! seed through them. Not public API.
 
 use crate::claims::{ClaimMapping, UnverifiedPayload, VerifiedPayload};
 use crate::jose::{self, CompactToken, Header, TypeRule};
@@ -87,5 +88,29 @@ pub fn scopes(data: &[u8]) {
 pub fn jwks(data: &[u8]) {
     if let Ok(keys) = crate::KeySet::from_jwks_bytes(data) {
         assert!(!keys.is_empty() && keys.len() <= crate::key::MAX_JWKS_KEYS);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a missing seed folder fails the test")]
+mod seeds {
+    /// Every checked-in seed of `target` through `entry`: the invariants hold on them.
+    fn run(target: &str, entry: fn(&[u8])) {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds").join(target);
+        let mut count = 0;
+        for file in std::fs::read_dir(&dir).unwrap() {
+            entry(&std::fs::read(file.unwrap().path()).unwrap());
+            count += 1;
+        }
+        assert!(count > 0, "no seeds in {}", dir.display());
+    }
+
+    #[test]
+    fn every_seed_keeps_the_invariants() {
+        run("token", super::token);
+        run("claims", super::claims);
+        run("scopes", super::scopes);
+        run("jwks", super::jwks);
     }
 }

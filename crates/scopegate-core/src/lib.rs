@@ -30,10 +30,12 @@
 
 #![forbid(unsafe_code)]
 
-mod algorithms;
+pub mod algorithm;
 pub mod claims;
+pub mod clock;
 mod crypto;
 pub mod error;
+#[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzz;
 mod jose;
@@ -47,19 +49,17 @@ pub mod scope;
 mod sorted_strs;
 pub mod verifier;
 
+pub use algorithm::Algorithm;
 pub use claims::{Audience, ClaimMapping, Claims, CustomClaims, NumericDate};
+pub use clock::{Clock, SystemClock};
 pub use crypto::BACKEND;
-pub use error::{BoxError, Error, ErrorClass, ErrorKind};
-pub use jsonwebtoken::Algorithm;
+pub use error::{BoxError, Error, ErrorClass, ErrorKind, InsufficientScope};
 pub use key::{KeySet, VerificationKey};
 #[doc(hidden)]
 pub use literal::__private;
 pub use literal::{ConstStr, ScopeList};
-pub use role::{ClaimPath, RoleSet};
-pub use scope::{
-    InsufficientScope, Scope, ScopePolicy, ScopeRequirement, ScopeSet, is_scope_char,
-    is_valid_scope,
-};
+pub use role::{ClaimPath, RoleRequirement, RoleSet};
+pub use scope::{Scope, ScopePolicy, ScopeRequirement, ScopeSet, is_scope_char, is_valid_scope};
 pub use verifier::{
     PendingVerification, TokenCacheStats, TrustedIssuer, Verification, Verifier, VerifierBuilder,
 };

@@ -45,14 +45,18 @@ impl SortedStrs {
         self.ends.is_empty()
     }
 
-    /// Member `index`; `""` when out of range (never reached by the methods below).
+    /// Member `index`, which must be below [`len`](Self::len): every caller iterates or
+    /// bisects within `0..len`. An index out of range is a bug, and panics rather than answer
+    /// with an empty string that a lookup could mistake for a member.
+    #[allow(clippy::expect_used, reason = "indexes come from 0..len; see the doc comment")]
     fn get(&self, index: usize) -> &str {
         let start = match index.checked_sub(1) {
-            Some(previous) => self.ends.get(previous).copied().unwrap_or(0),
+            Some(previous) => *self.ends.get(previous).expect("member index within len"),
             None => 0,
         };
-        let end = self.ends.get(index).copied().unwrap_or(start);
-        self.text.get(start as usize..end as usize).unwrap_or("")
+        let end = *self.ends.get(index).expect("member index within len");
+        // Offsets were recorded at member boundaries when the buffer was built.
+        self.text.get(start as usize..end as usize).expect("offsets at member boundaries")
     }
 
     /// Bytewise membership test, `O(log n)`, no allocation.

@@ -1,4 +1,4 @@
-//! Reading string literals without syn, and packing them into `u128` chunks.
+//! Reading string literals (with `litrs`, not syn) and packing them into `u128` chunks.
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::quote_spanned;
@@ -20,31 +20,15 @@ impl Error {
     }
 }
 
-/// The value of a plain (`"..."`) or raw (`r#"..."#`) string literal without escapes.
+/// The value of a string literal, plain or raw, with escapes resolved exactly as Rust does
+/// (`litrs`): `"orders\x2eread"` is `orders.read`.
 pub(crate) fn string_value(literal: &Literal) -> Result<String, Error> {
-    let source = literal.to_string();
-    let not_a_string =
-        || Error::new(literal.span(), "expected a string literal, such as \"orders.read\"");
-    if let Some(rest) = source.strip_prefix('r') {
-        let hashes = rest.len() - rest.trim_start_matches('#').len();
-        let fence = "#".repeat(hashes);
-        let inner = rest
-            .get(hashes..)
-            .and_then(|r| r.strip_prefix('"'))
-            .and_then(|r| r.strip_suffix(&fence))
-            .and_then(|r| r.strip_suffix('"'))
-            .ok_or_else(not_a_string)?;
-        return Ok(inner.to_owned());
+    match litrs::StringLit::try_from(literal) {
+        Ok(string) => Ok(string.value().to_owned()),
+        Err(_) => {
+            Err(Error::new(literal.span(), "expected a string literal, such as \"orders.read\""))
+        }
     }
-    let inner =
-        source.strip_prefix('"').and_then(|s| s.strip_suffix('"')).ok_or_else(not_a_string)?;
-    if inner.contains('\\') {
-        return Err(Error::new(
-            literal.span(),
-            "escape sequences are not allowed here; write the characters themselves",
-        ));
-    }
-    Ok(inner.to_owned())
 }
 
 /// The longest string the type encoding carries, in bytes.
@@ -74,8 +58,8 @@ mod tests {
         );
         let raw: Literal = "r#\"a\"b\"#".parse().unwrap();
         assert_eq!(string_value(&raw).ok(), Some("a\"b".to_owned()));
-        let escaped = Literal::string("a\nb");
-        assert!(string_value(&escaped).is_err());
+        let escaped: Literal = r#""orders\x2eread\u{2e}""#.parse().unwrap();
+        assert_eq!(string_value(&escaped).ok(), Some("orders.read.".to_owned()));
         assert!(string_value(&Literal::u8_suffixed(1)).is_err());
         let bytes: Literal = "b\"x\"".parse().unwrap();
         assert!(string_value(&bytes).is_err());

@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 mod block_on;
+mod clock;
 mod issuer;
 mod key;
 #[cfg(feature = "server")]
@@ -35,6 +36,7 @@ mod server;
 mod token;
 
 pub use block_on::block_on;
+pub use clock::ManualClock;
 pub use issuer::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, TestIssuer};
 pub use key::TestKey;
 #[cfg(feature = "server")]

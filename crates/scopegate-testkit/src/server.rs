@@ -17,6 +17,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::issuer::TestIssuer;
@@ -32,6 +33,9 @@ pub enum JwksBehaviour {
     Status(u16),
     /// Never answers.
     Hang,
+    /// Waits until [`IssuerServer::release_jwks`], then serves the key set: a slow identity
+    /// provider whose pace the test controls.
+    Hold,
     /// Closes the connection without an answer.
     Reset,
     /// This body, status 200.
@@ -53,8 +57,11 @@ struct Control {
     behaviour: Mutex<JwksBehaviour>,
     cache_control: Mutex<Option<String>>,
     openid: AtomicBool,
-    jwks_fetches: AtomicUsize,
+    /// JWKS requests that arrived; tests wait on it.
+    jwks_fetches: watch::Sender<usize>,
     discovery_fetches: AtomicUsize,
+    /// `true` while [`JwksBehaviour::Hold`] keeps requests waiting.
+    held: watch::Sender<bool>,
 }
 
 /// An identity provider on 127.0.0.1: `{issuer}/.well-known/openid-configuration`, the RFC
@@ -116,8 +123,9 @@ impl IssuerServer {
             behaviour: Mutex::new(JwksBehaviour::Serve),
             cache_control: Mutex::new(None),
             openid: AtomicBool::new(true),
-            jwks_fetches: AtomicUsize::new(0),
+            jwks_fetches: watch::Sender::new(0),
             discovery_fetches: AtomicUsize::new(0),
+            held: watch::Sender::new(false),
         });
         let task = tokio::spawn(serve(listener, Arc::clone(&control)));
         Self { issuer, address, control, task: Mutex::new(Some(task)) }
@@ -140,7 +148,29 @@ impl IssuerServer {
 
     /// How many JWKS requests arrived.
     pub fn jwks_fetches(&self) -> usize {
-        self.control.jwks_fetches.load(Ordering::SeqCst)
+        *self.control.jwks_fetches.borrow()
+    }
+
+    /// Waits until at least `count` JWKS requests have arrived: an event to wait on instead of
+    /// a sleep.
+    ///
+    /// # Panics
+    ///
+    /// After 10 seconds without them: the test has failed.
+    #[allow(clippy::panic)]
+    pub async fn wait_for_jwks_fetches(&self, count: usize) {
+        let mut fetches = self.control.jwks_fetches.subscribe();
+        let arrived = fetches.wait_for(|seen| *seen >= count);
+        if tokio::time::timeout(Duration::from_secs(10), arrived).await.is_err() {
+            panic!("waited 10 s for {count} JWKS requests; {} arrived", self.jwks_fetches());
+        }
+    }
+
+    /// Lets the requests held by [`JwksBehaviour::Hold`] through (they get the current key
+    /// set), and serves later ones at once.
+    pub fn release_jwks(&self) {
+        *lock(&self.control.behaviour) = JwksBehaviour::Serve;
+        self.control.held.send_replace(false);
     }
 
     /// How many discovery requests arrived (both well-known paths).
@@ -161,6 +191,7 @@ impl IssuerServer {
 
     /// Changes how the JWKS endpoint answers.
     pub fn set_jwks_behaviour(&self, behaviour: JwksBehaviour) {
+        self.control.held.send_replace(behaviour == JwksBehaviour::Hold);
         *lock(&self.control.behaviour) = behaviour;
     }
 
@@ -237,10 +268,15 @@ async fn answer(
     if path != "/jwks" {
         return Ok(status(StatusCode::NOT_FOUND));
     }
-    control.jwks_fetches.fetch_add(1, Ordering::SeqCst);
-    let behaviour = lock(&control.behaviour).clone();
+    control.jwks_fetches.send_modify(|count| *count += 1);
+    let mut behaviour = lock(&control.behaviour).clone();
+    if behaviour == JwksBehaviour::Hold {
+        let mut held = control.held.subscribe();
+        let _ = held.wait_for(|held| !held).await;
+        behaviour = lock(&control.behaviour).clone();
+    }
     Ok(match behaviour {
-        JwksBehaviour::Serve => {
+        JwksBehaviour::Serve | JwksBehaviour::Hold => {
             let body = lock(&control.jwks).to_string().into_bytes();
             json_response(body, lock(&control.cache_control).clone())
         }

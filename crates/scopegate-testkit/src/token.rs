@@ -176,7 +176,7 @@ impl TokenBuilder {
 
     fn maps(&self) -> (Map<String, Value>, Map<String, Value>) {
         let mut header = self.header.clone();
-        header.entry("alg").or_insert_with(|| json!(format!("{:?}", self.algorithm)));
+        header.entry("alg").or_insert_with(|| json!(self.algorithm.as_str()));
         (header, self.claims.clone())
     }
 
@@ -199,7 +199,7 @@ impl TokenBuilder {
     /// key-confusion attack, where the secret is the issuer's public key.
     pub fn sign_hmac_with_secret(self, algorithm: Algorithm, secret: &[u8]) -> String {
         let (mut header, claims) = self.maps();
-        header.insert("alg".into(), json!(format!("{algorithm:?}")));
+        header.insert("alg".into(), json!(algorithm.as_str()));
         let input = signing_input(&header, &claims);
         let signature = sign_hmac_with(secret, algorithm, input.as_bytes());
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))

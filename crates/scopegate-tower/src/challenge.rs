@@ -1,9 +1,10 @@
 //! The `WWW-Authenticate: Bearer ...` challenge (RFC 6750 section 3).
 //!
-//! Parameters are written in a fixed order (`realm`, `error`, `error_description`, `scope`),
-//! each at most once, comma-separated, values quoted. Values are sanitized to the characters
-//! RFC 6750 allows inside the quotes (`%x20-21 / %x23-5B / %x5D-7E`): no `"`, no `\`, no
-//! control or non-ASCII characters, so the header always parses.
+//! Parameters are written in a fixed order (`realm`, `error`, `error_description`, `scope`,
+//! `resource_metadata`), each at most once, comma-separated, values quoted; an empty value
+//! leaves its parameter out. Values are sanitized to the characters RFC 6750 allows inside the
+//! quotes (`%x20-21 / %x23-5B / %x5D-7E`): no `"`, no `\`, no control or non-ASCII
+//! characters, so the header always parses.
 //!
 //! ```
 //! use scopegate_tower::Challenge;
@@ -12,6 +13,11 @@
 //! let challenge = Challenge::new().error("insufficient_scope").scope("orders.write");
 //! assert_eq!(challenge.to_string(), r#"Bearer error="insufficient_scope", scope="orders.write""#);
 //! assert_eq!(Challenge::new().realm("say \"hi\"\n").to_string(), r#"Bearer realm="say hi""#);
+//! let metadata = Challenge::new().resource_metadata("https://api.example.com/.well-known/oauth-protected-resource");
+//! assert_eq!(
+//!     metadata.to_string(),
+//!     r#"Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource""#
+//! );
 //! ```
 
 use std::fmt::{self, Write as _};
@@ -26,9 +32,10 @@ pub const MAX_DESCRIPTION_BYTES: usize = 256;
 #[must_use]
 pub struct Challenge {
     realm: String,
-    error: Option<String>,
-    description: Option<String>,
-    scope: Option<String>,
+    error: String,
+    description: String,
+    scope: String,
+    resource_metadata: String,
 }
 
 impl Challenge {
@@ -45,27 +52,36 @@ impl Challenge {
 
     /// Sets the `error` code (`invalid_request`, `invalid_token`, `insufficient_scope`).
     pub fn error(mut self, code: &str) -> Self {
-        self.error = Some(sanitize(code, usize::MAX));
+        self.error = sanitize(code, usize::MAX);
         self
     }
 
     /// Sets `error_description`, cut to [`MAX_DESCRIPTION_BYTES`].
     pub fn description(mut self, description: &str) -> Self {
-        self.description = Some(sanitize(description, MAX_DESCRIPTION_BYTES));
+        self.description = sanitize(description, MAX_DESCRIPTION_BYTES);
         self
     }
 
     /// Sets `scope`: the scopes the resource requires, space-separated.
     pub fn scope(mut self, scope: &str) -> Self {
-        self.scope = Some(sanitize(scope, usize::MAX));
+        self.scope = sanitize(scope, usize::MAX);
+        self
+    }
+
+    /// Sets `resource_metadata`: the URL of the protected resource's metadata document (RFC
+    /// 9728 section 5.1).
+    pub fn resource_metadata(mut self, url: &str) -> Self {
+        self.resource_metadata = sanitize(url, usize::MAX);
         self
     }
 
     /// The header value.
+    #[allow(clippy::expect_used, reason = "sanitised values; see the comment")]
     pub fn to_header_value(&self) -> HeaderValue {
-        // Every byte written is visible ASCII or space, which a header value always accepts.
-        HeaderValue::try_from(self.to_string())
-            .unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+        // Every byte written is visible ASCII or space (names are fixed, values sanitised),
+        // which a header value always accepts. A bare `Bearer` fallback would hide the error
+        // code from the client, so a failure here is a bug that must be loud.
+        HeaderValue::try_from(self.to_string()).expect("a sanitised challenge is a header value")
     }
 }
 
@@ -73,14 +89,15 @@ impl fmt::Display for Challenge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Bearer")?;
         let params = [
-            ("realm", (!self.realm.is_empty()).then_some(self.realm.as_str())),
-            ("error", self.error.as_deref()),
-            ("error_description", self.description.as_deref()),
-            ("scope", self.scope.as_deref()),
+            ("realm", &self.realm),
+            ("error", &self.error),
+            ("error_description", &self.description),
+            ("scope", &self.scope),
+            ("resource_metadata", &self.resource_metadata),
         ];
         let mut first = true;
         for (name, value) in params {
-            if let Some(value) = value {
+            if !value.is_empty() {
                 f.write_str(if first { " " } else { ", " })?;
                 write!(f, "{name}=\"{value}\"")?;
                 first = false;
@@ -94,6 +111,7 @@ impl fmt::Display for Challenge {
 /// optionally one space and `name="value"` parameters separated by `", "`, each name a token
 /// (RFC 9110 `tchar`), each value quoted without `"` or `\` inside, no name twice. For tests
 /// and fuzzing: whatever [`Challenge`] writes must parse.
+#[cfg(any(fuzzing, test))]
 pub(crate) fn parse(value: &str) -> Option<Vec<(&str, &str)>> {
     let mut rest = value.strip_prefix("Bearer")?;
     let mut params: Vec<(&str, &str)> = Vec::new();

@@ -8,20 +8,25 @@ use http::{Extensions, Response};
 use scopegate_core::Claims;
 
 use crate::rejection::Rejection;
-use crate::responder::{DefaultResponder, Responder};
+use crate::responder::{DefaultResponder, Responder, ResponseContext};
 
 /// Inserted into every request that passes [`BearerAuthLayer`](crate::BearerAuthLayer): how
-/// guards and extractors downstream answer, so that one [`Responder`] shapes every rejection.
-/// Cheap to clone.
+/// guards and extractors downstream answer, so that one [`Responder`] shapes every rejection
+/// and every challenge names the same realm and metadata URL. Cheap to clone.
 #[derive(Clone)]
 pub struct AuthContext {
     realm: Arc<str>,
+    resource_metadata: Option<Arc<str>>,
     responder: Arc<dyn Responder>,
 }
 
 impl AuthContext {
-    pub(crate) fn new(realm: Arc<str>, responder: Arc<dyn Responder>) -> Self {
-        Self { realm, responder }
+    pub(crate) fn new(
+        realm: Arc<str>,
+        resource_metadata: Option<Arc<str>>,
+        responder: Arc<dyn Responder>,
+    ) -> Self {
+        Self { realm, resource_metadata, responder }
     }
 
     /// The realm of the `WWW-Authenticate` challenge.
@@ -29,16 +34,29 @@ impl AuthContext {
         &self.realm
     }
 
-    /// The response for `rejection`, from the configured responder. Logs the rejection.
-    pub fn respond(&self, rejection: &Rejection) -> Response<Bytes> {
+    /// The URL of the protected resource's metadata document, when one is configured.
+    pub fn resource_metadata(&self) -> Option<&str> {
+        self.resource_metadata.as_deref()
+    }
+
+    /// The response for `rejection`, from the configured responder; `required_scope` is what
+    /// the rejecting guard requires (space-separated), if it knows. Logs the rejection: this
+    /// is where a rejection becomes an answer.
+    pub fn respond(&self, rejection: &Rejection, required_scope: Option<&str>) -> Response<Bytes> {
         rejection.log();
-        self.responder.respond(&self.realm, rejection)
+        let context = ResponseContext::new(&self.realm)
+            .with_resource_metadata(self.resource_metadata.as_deref())
+            .with_required_scope(required_scope);
+        self.responder.respond(rejection, &context)
     }
 }
 
 impl fmt::Debug for AuthContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthContext").field("realm", &self.realm).finish_non_exhaustive()
+        f.debug_struct("AuthContext")
+            .field("realm", &self.realm)
+            .field("resource_metadata", &self.resource_metadata)
+            .finish_non_exhaustive()
     }
 }
 
@@ -62,13 +80,19 @@ pub fn verified_claims(extensions: &Extensions) -> Result<&Claims, Rejection> {
 }
 
 /// The response for `rejection` through the request's [`AuthContext`], or the default
-/// response (without a realm) when there is none.
-pub fn reject(extensions: &Extensions, rejection: &Rejection) -> Response<Bytes> {
+/// response (without a realm) when there is none. `required_scope` as in
+/// [`AuthContext::respond`].
+pub fn reject(
+    extensions: &Extensions,
+    rejection: &Rejection,
+    required_scope: Option<&str>,
+) -> Response<Bytes> {
     match extensions.get::<AuthContext>() {
-        Some(context) => context.respond(rejection),
+        Some(context) => context.respond(rejection, required_scope),
         None => {
             rejection.log();
-            DefaultResponder.respond("", rejection)
+            let context = ResponseContext::new("").with_required_scope(required_scope);
+            DefaultResponder.respond(rejection, &context)
         }
     }
 }

@@ -62,7 +62,11 @@ where
                     return Poll::Ready(Ok(response.map(ResponseBody::inner)));
                 }
                 KindProj::Rejected { response } => {
-                    let response = response.take().unwrap_or_else(|| Response::new(Bytes::new()));
+                    // A future polled again after it returned `Ready` breaks the `Future`
+                    // contract. Panicking is the one answer that cannot be mistaken for an empty
+                    // `200 OK`.
+                    #[allow(clippy::expect_used, reason = "polled after completion: a caller bug")]
+                    let response = response.take().expect("ResponseFuture polled after completion");
                     return Poll::Ready(Ok(response.map(ResponseBody::rejection)));
                 }
                 KindProj::Deferred { work } => match ready!(work.as_mut().poll(cx)) {

@@ -1,4 +1,5 @@
-//! Entry points for the fuzz targets in `fuzz/`. Not public API: hidden, and free to change.
+//! Entry points for the fuzz targets in `fuzz/`, compiled only for them (`cfg(fuzzing)`) and
+//! for this crate's tests, where proptest drives the same invariants. Not public API.
 
 use http::{HeaderMap, HeaderValue};
 
@@ -59,6 +60,37 @@ pub fn challenge(data: &[u8]) {
                 "scope" => assert_eq!(value, keep(scope)),
                 _ => assert!(keep(description).starts_with(value)),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use crate::Challenge;
+
+    proptest! {
+        #[test]
+        fn every_challenge_parses(realm in ".*", error in ".*", description in ".*", scope in ".*") {
+            let input = format!("{realm}\n{error}\n{description}\n{scope}");
+            super::challenge(input.as_bytes());
+            let value = Challenge::new().realm(&realm).error(&error).description(&description).scope(&scope);
+            prop_assert!(value.to_header_value().to_str().is_ok());
+        }
+
+        #[test]
+        fn extraction_never_panics_and_keeps_its_promises(authorization in prop::collection::vec(any::<u8>(), 0..300), cookie in "[ -~]{0,80}") {
+            let mut input = authorization;
+            input.push(b'\n');
+            input.extend_from_slice(cookie.as_bytes());
+            let _ = super::authorization(&input);
+        }
+
+        #[test]
+        fn bearer_tokens_are_found(token in "[A-Za-z0-9._~+/-]{1,60}=*", spaces in 1usize..5, scheme in "(?i)bearer") {
+            let header = format!("{scheme}{}{token}", " ".repeat(spaces));
+            prop_assert_eq!(super::authorization(header.as_bytes()), Some(token));
         }
     }
 }

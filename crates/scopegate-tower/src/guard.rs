@@ -1,10 +1,12 @@
-//! Route guards for tower users without axum extractors: [`RequireScopeLayer`] and
-//! [`RequireRoleLayer`].
+//! Route guards for tower users without axum extractors: [`GuardLayer`] with an
+//! [`AccessRule`], such as [`RequireScopeLayer`] and [`RequireRoleLayer`].
 //!
-//! Install them after [`BearerAuthLayer`](crate::BearerAuthLayer) (in axum, with
-//! `route_layer` on the routes that need them). They read the verified claims from the request
-//! extensions and answer `403 insufficient_scope` when the claims fall short, `401` for an
-//! anonymous request, and `500` (with an error log) when the layer is missing.
+//! Install them after [`BearerAuthLayer`](crate::BearerAuthLayer) (in axum, with `route_layer`
+//! on the routes that need them, so that unknown paths still get `404` and unknown methods
+//! `405`). They read the verified claims from the request extensions and answer
+//! `403 insufficient_scope` when the claims fall short, `401` for an anonymous request (with
+//! the rule's scopes in the challenge), and `500` (with an error log) when the layer is
+//! missing.
 //!
 //! ```
 //! use scopegate_tower::{BearerAuthLayer, RequireRoleLayer, RequireScopeLayer};
@@ -15,7 +17,7 @@
 //! let service = ServiceBuilder::new()
 //!     .layer(BearerAuthLayer::new(verifier))
 //!     .layer(RequireScopeLayer::all_of(["orders.approve"])?)
-//!     .layer(RequireRoleLayer::new("operator"))
+//!     .layer(RequireRoleLayer::role("operator"))
 //!     .service(handler);
 //! # let _ = service;
 //! # Ok::<(), scopegate_core::Error>(())
@@ -25,8 +27,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::{Request, Response};
-use scopegate_core::{Claims, Error, ScopeRequirement};
+use http::{Extensions, HeaderMap, Method, Request, Response, Uri};
+use scopegate_core::{Claims, Error, RoleRequirement, ScopeRequirement};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -35,14 +37,78 @@ use crate::context::{reject, verified_claims};
 use crate::future::ResponseFuture;
 use crate::rejection::Rejection;
 
-/// Requires scopes of the token, under the verifier's scope policy.
-#[derive(Clone, Debug)]
-#[must_use]
-pub struct RequireScopeLayer {
-    requirement: Arc<ScopeRequirement>,
+/// What a guard sees of the request besides the claims.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct RequestHead<'a> {
+    /// The method.
+    pub method: &'a Method,
+    /// The URI as the server received it.
+    pub uri: &'a Uri,
+    /// The headers.
+    pub headers: &'a HeaderMap,
+    /// The extensions (the claims, and whatever layers before put there).
+    pub extensions: &'a Extensions,
 }
 
-impl RequireScopeLayer {
+/// A check a [`Guard`] applies to the verified claims of every request.
+pub trait AccessRule: Send + Sync + 'static {
+    /// Passes, or says why not.
+    ///
+    /// # Errors
+    ///
+    /// The rejection to answer with: usually [`Rejection::InsufficientScope`] or
+    /// [`Rejection::Forbidden`].
+    fn check(&self, claims: &Claims, request: &RequestHead<'_>) -> Result<(), Rejection>;
+
+    /// The scopes this rule requires, space-separated, for the `scope` parameter of the `401`
+    /// an anonymous request gets. `None` by default.
+    fn required_scope(&self) -> Option<String> {
+        None
+    }
+}
+
+impl AccessRule for ScopeRequirement {
+    fn check(&self, claims: &Claims, _: &RequestHead<'_>) -> Result<(), Rejection> {
+        claims.require_scopes(self).map_err(Rejection::InsufficientScope)
+    }
+
+    fn required_scope(&self) -> Option<String> {
+        Some(self.scopes().iter().map(|scope| scope.as_str()).collect::<Vec<_>>().join(" "))
+    }
+}
+
+impl AccessRule for RoleRequirement {
+    fn check(&self, claims: &Claims, _: &RequestHead<'_>) -> Result<(), Rejection> {
+        claims.require_role(self).map_err(Rejection::Forbidden)
+    }
+}
+
+/// Applies an [`AccessRule`] to every request. Makes [`Guard`] services. Cheap to clone.
+#[must_use]
+pub struct GuardLayer<R> {
+    rule: Arc<R>,
+}
+
+/// Requires scopes of the token, under its issuer's scope policy.
+pub type RequireScopeLayer = GuardLayer<ScopeRequirement>;
+
+/// Requires a role of the token.
+pub type RequireRoleLayer = GuardLayer<RoleRequirement>;
+
+impl<R: AccessRule> GuardLayer<R> {
+    /// A guard applying `rule`.
+    pub fn new(rule: R) -> Self {
+        Self { rule: Arc::new(rule) }
+    }
+
+    /// The rule.
+    pub fn rule(&self) -> &R {
+        &self.rule
+    }
+}
+
+impl GuardLayer<ScopeRequirement> {
     /// Requires every scope in `scopes`.
     ///
     /// # Errors
@@ -68,31 +134,69 @@ impl RequireScopeLayer {
     {
         Ok(Self::new(ScopeRequirement::any_of(scopes)?))
     }
+}
 
-    /// Requires `requirement`.
-    pub fn new(requirement: ScopeRequirement) -> Self {
-        Self { requirement: Arc::new(requirement) }
+impl GuardLayer<RoleRequirement> {
+    /// Requires `role` from the issuer's configured role paths; see [`RoleRequirement`] to
+    /// name the path it must come from.
+    pub fn role(role: impl Into<String>) -> Self {
+        Self::new(RoleRequirement::new(role))
     }
 }
 
-impl<S> Layer<S> for RequireScopeLayer {
-    type Service = ScopeGuard<S>;
-
-    fn layer(&self, inner: S) -> ScopeGuard<S> {
-        ScopeGuard { inner, requirement: Arc::clone(&self.requirement) }
+impl<R> Clone for GuardLayer<R> {
+    fn clone(&self) -> Self {
+        Self { rule: Arc::clone(&self.rule) }
     }
 }
 
-/// The service of [`RequireScopeLayer`].
-#[derive(Clone)]
-pub struct ScopeGuard<S> {
+impl<R: fmt::Debug> fmt::Debug for GuardLayer<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardLayer").field("rule", &self.rule).finish()
+    }
+}
+
+impl<S, R> Layer<S> for GuardLayer<R> {
+    type Service = Guard<S, R>;
+
+    fn layer(&self, inner: S) -> Guard<S, R> {
+        Guard { inner, rule: Arc::clone(&self.rule) }
+    }
+}
+
+/// The service of [`GuardLayer`]: calls the inner service when the rule passes.
+pub struct Guard<S, R> {
     inner: S,
-    requirement: Arc<ScopeRequirement>,
+    rule: Arc<R>,
 }
 
-impl<S, ReqB, ResB> Service<Request<ReqB>> for ScopeGuard<S>
+impl<S, R> Guard<S, R> {
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: Clone, R> Clone for Guard<S, R> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone(), rule: Arc::clone(&self.rule) }
+    }
+}
+
+impl<S, R, ReqB, ResB> Service<Request<ReqB>> for Guard<S, R>
 where
     S: Service<Request<ReqB>, Response = Response<ResB>>,
+    R: AccessRule,
 {
     type Response = Response<ResponseBody<ResB>>;
     type Error = S::Error;
@@ -103,89 +207,30 @@ where
     }
 
     fn call(&mut self, request: Request<ReqB>) -> Self::Future {
-        let requirement = &self.requirement;
-        guard(&mut self.inner, request, |claims| {
-            claims.require_scopes(requirement).map_err(Rejection::InsufficientScope)
-        })
+        let head = RequestHead {
+            method: request.method(),
+            uri: request.uri(),
+            headers: request.headers(),
+            extensions: request.extensions(),
+        };
+        let outcome =
+            verified_claims(head.extensions).and_then(|claims| self.rule.check(claims, &head));
+        match outcome {
+            Ok(()) => ResponseFuture::authorized(self.inner.call(request)),
+            Err(rejection) => {
+                let required = match &rejection {
+                    Rejection::MissingToken => self.rule.required_scope(),
+                    _ => None,
+                };
+                let response = reject(request.extensions(), &rejection, required.as_deref());
+                ResponseFuture::rejected(response)
+            }
+        }
     }
 }
 
-impl<S: fmt::Debug> fmt::Debug for ScopeGuard<S> {
+impl<S: fmt::Debug, R: fmt::Debug> fmt::Debug for Guard<S, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScopeGuard")
-            .field("inner", &self.inner)
-            .field("requirement", &self.requirement)
-            .finish()
-    }
-}
-
-/// Requires a role of the token (read through the verifier's claim mapping).
-#[derive(Clone, Debug)]
-#[must_use]
-pub struct RequireRoleLayer {
-    role: Arc<str>,
-}
-
-impl RequireRoleLayer {
-    /// Requires `role`.
-    pub fn new(role: impl Into<String>) -> Self {
-        Self { role: Arc::from(role.into()) }
-    }
-}
-
-impl<S> Layer<S> for RequireRoleLayer {
-    type Service = RoleGuard<S>;
-
-    fn layer(&self, inner: S) -> RoleGuard<S> {
-        RoleGuard { inner, role: Arc::clone(&self.role) }
-    }
-}
-
-/// The service of [`RequireRoleLayer`].
-#[derive(Clone)]
-pub struct RoleGuard<S> {
-    inner: S,
-    role: Arc<str>,
-}
-
-impl<S, ReqB, ResB> Service<Request<ReqB>> for RoleGuard<S>
-where
-    S: Service<Request<ReqB>, Response = Response<ResB>>,
-{
-    type Response = Response<ResponseBody<ResB>>;
-    type Error = S::Error;
-    type Future = ResponseFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<ReqB>) -> Self::Future {
-        let role = &self.role;
-        guard(&mut self.inner, request, |claims| {
-            claims.require_role(role).map_err(Rejection::InsufficientRole)
-        })
-    }
-}
-
-/// Calls `inner` when the request's claims pass `check`; answers for the guard otherwise.
-fn guard<S, ReqB, ResB>(
-    inner: &mut S,
-    request: Request<ReqB>,
-    check: impl FnOnce(&Claims) -> Result<(), Rejection>,
-) -> ResponseFuture<S::Future>
-where
-    S: Service<Request<ReqB>, Response = Response<ResB>>,
-{
-    let extensions = request.extensions();
-    match verified_claims(extensions).and_then(check) {
-        Ok(()) => ResponseFuture::authorized(inner.call(request)),
-        Err(rejection) => ResponseFuture::rejected(reject(extensions, &rejection)),
-    }
-}
-
-impl<S: fmt::Debug> fmt::Debug for RoleGuard<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RoleGuard").field("inner", &self.inner).field("role", &self.role).finish()
+        f.debug_struct("Guard").field("inner", &self.inner).field("rule", &self.rule).finish()
     }
 }

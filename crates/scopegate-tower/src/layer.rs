@@ -49,7 +49,7 @@ impl BearerAuthLayer {
     pub fn new(verifier: Verifier) -> Self {
         let realm: Arc<str> = Arc::from(DEFAULT_REALM);
         let responder: Arc<dyn Responder> = Arc::new(DefaultResponder);
-        let context = AuthContext::new(Arc::clone(&realm), Arc::clone(&responder));
+        let context = AuthContext::new(Arc::clone(&realm), None, Arc::clone(&responder));
         Self {
             shared: Arc::new(Shared {
                 verifier,
@@ -65,7 +65,8 @@ impl BearerAuthLayer {
     fn with(self, change: impl FnOnce(&mut Shared)) -> Self {
         let mut shared = Arc::unwrap_or_clone(self.shared);
         change(&mut shared);
-        shared.context = AuthContext::new(Arc::clone(&shared.realm), Arc::clone(&shared.responder));
+        shared.context =
+            AuthContext::new(Arc::clone(&shared.realm), None, Arc::clone(&shared.responder));
         Self { shared: Arc::new(shared) }
     }
 
@@ -79,6 +80,10 @@ impl BearerAuthLayer {
     /// Lets requests without a token through, marked [`Anonymous`](crate::Anonymous); guards
     /// and extractors downstream answer `401` for them. A request with a bad token is still
     /// rejected. Off by default.
+    ///
+    /// One layer can serve both kinds of route: configure it once, then use
+    /// `layer.clone().optional()` for the routes that allow anonymous requests; realm,
+    /// responder and verifier are shared.
     pub fn optional(self) -> Self {
         self.with(|shared| shared.optional = true)
     }
@@ -90,8 +95,12 @@ impl BearerAuthLayer {
         self.with(|shared| shared.cookie = Some(name))
     }
 
-    /// Shapes every rejection, here and in guards and extractors downstream. Defaults to
+    /// Shapes every rejection, here and in guards and extractors downstream: a [`Responder`],
+    /// or a closure `Fn(&Rejection, &ResponseContext<'_>) -> Response<Bytes>`. Defaults to
     /// [`DefaultResponder`].
+    ///
+    /// [`Rejection`]: crate::Rejection
+    /// [`ResponseContext`]: crate::ResponseContext
     pub fn responder(self, responder: impl Responder) -> Self {
         let responder: Arc<dyn Responder> = Arc::new(responder);
         self.with(|shared| shared.responder = responder)

@@ -4,8 +4,9 @@
 //! [`BearerAuthLayer`] reads the token from `Authorization: Bearer` (and, if asked, a cookie;
 //! never the query string), verifies it with a [`Verifier`](scopegate_core::Verifier), and puts
 //! the [`Claims`](scopegate_core::Claims) into the request extensions before calling your
-//! service. [`RequireScopeLayer`] and [`RequireRoleLayer`] guard routes. Every rejection comes
-//! from one [`Responder`], replaceable as a whole or per class.
+//! service. [`RequireScopeLayer`] and [`RequireRoleLayer`] (and any [`AccessRule`] in a
+//! [`GuardLayer`]) guard routes. Every rejection comes from one [`Responder`], a trait or a
+//! closure.
 //!
 //! ```
 //! use http::{Request, Response, StatusCode, header};
@@ -51,20 +52,21 @@ mod challenge;
 mod context;
 mod extract;
 mod future;
+#[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzz;
 mod guard;
 mod layer;
 mod rejection;
-pub mod responder;
+mod responder;
 mod service;
 
 pub use body::ResponseBody;
 pub use challenge::{Challenge, MAX_DESCRIPTION_BYTES};
 pub use context::{Anonymous, AuthContext, reject, verified_claims};
 pub use future::ResponseFuture;
-pub use guard::{RequireRoleLayer, RequireScopeLayer, RoleGuard, ScopeGuard};
+pub use guard::{AccessRule, Guard, GuardLayer, RequestHead, RequireRoleLayer, RequireScopeLayer};
 pub use layer::{BearerAuthLayer, DEFAULT_REALM};
 pub use rejection::Rejection;
-pub use responder::{DefaultResponder, Responder, responses};
+pub use responder::{DefaultResponder, Responder, ResponseContext};
 pub use service::BearerAuth;

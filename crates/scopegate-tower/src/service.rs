@@ -33,6 +33,16 @@ impl<S> BearerAuth<S> {
     pub fn get_ref(&self) -> &S {
         &self.inner
     }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
 }
 
 impl<S, ReqB, ResB> Service<Request<ReqB>> for BearerAuth<S>
@@ -60,12 +70,12 @@ where
                 return ResponseFuture::authorized(self.inner.call(request));
             }
             Ok(None) => {
-                return ResponseFuture::rejected(shared.context.respond(&Rejection::MissingToken));
+                let response = shared.context.respond(&Rejection::MissingToken, None);
+                return ResponseFuture::rejected(response);
             }
             Err(error) => {
-                return ResponseFuture::rejected(
-                    shared.context.respond(&Rejection::InvalidRequest(error)),
-                );
+                let response = shared.context.respond(&Rejection::InvalidRequest(error), None);
+                return ResponseFuture::rejected(response);
             }
         };
         // The characters of a token matter only when it fails: one that verifies (or was
@@ -108,13 +118,13 @@ fn refuse(token: &str, error: scopegate_core::Error, shared: &Shared) -> Respons
         Err(syntax) => Rejection::InvalidRequest(syntax),
         Ok(()) => Rejection::from_error(error),
     };
-    shared.context.respond(&rejection)
+    shared.context.respond(&rejection, None)
 }
 
 /// [`refuse`] after waiting for keys: a token waits only once its three segments decoded as
 /// base64url, so its syntax is sound.
 fn refuse_owned(error: scopegate_core::Error, shared: &Shared) -> Response<bytes::Bytes> {
-    shared.context.respond(&Rejection::from_error(error))
+    shared.context.respond(&Rejection::from_error(error), None)
 }
 
 fn admit<B>(request: &mut Request<B>, claims: Claims, shared: &Shared) {

@@ -99,14 +99,14 @@ async fn optional_mode() {
         bad.challenge.as_deref(),
         Some(r#"Bearer error="invalid_token", error_description="the token has expired""#)
     );
-    // A guarded route answers 401 for an anonymous request.
+    // A guarded route answers 401 for an anonymous request, naming the scopes it needs.
     let guarded = ServiceBuilder::new()
         .layer(layer)
         .layer(RequireScopeLayer::all_of(["orders.read"]).unwrap())
         .service_fn(echo);
     let answer = send(guarded, plain()).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(answer.challenge.as_deref(), Some(r#"Bearer realm="api""#));
+    assert_eq!(answer.challenge.as_deref(), Some(r#"Bearer realm="api", scope="orders.read""#));
 }
 
 #[tokio::test]

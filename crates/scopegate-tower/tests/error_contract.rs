@@ -13,6 +13,7 @@ use scopegate_core::{Error, ErrorKind};
 use scopegate_testkit::{TestIssuer, TestKey};
 use scopegate_tower::{
     BearerAuthLayer, DefaultResponder, Rejection, RequireRoleLayer, RequireScopeLayer, Responder,
+    ResponseContext,
 };
 use serde_json::json;
 use tower::{ServiceBuilder, service_fn};
@@ -177,7 +178,7 @@ async fn missing_role_is_403_without_scope() {
     let issuer = TestIssuer::new();
     let service = ServiceBuilder::new()
         .layer(BearerAuthLayer::new(issuer.verifier()))
-        .layer(RequireRoleLayer::new("operator"))
+        .layer(RequireRoleLayer::role("operator"))
         .service_fn(echo);
     let answer = send(service.clone(), bearer(&issuer.token().roles(["viewer"]).sign())).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
@@ -208,7 +209,8 @@ async fn guard_without_the_layer_is_500() {
 fn unavailable_keys_are_503_without_a_challenge() {
     // End to end with a key server that is down: see the remote-keys tests.
     let error = Error::new(ErrorKind::KeySourceUnavailable, "the JWKS could not be fetched");
-    let response = DefaultResponder.respond("api", &Rejection::Unavailable(error));
+    let context = ResponseContext::new("api");
+    let response = DefaultResponder.respond(&Rejection::Unavailable(error), &context);
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(!response.headers().contains_key(header::WWW_AUTHENTICATE));
     assert_eq!(response.headers()[header::RETRY_AFTER], "5");
@@ -217,26 +219,28 @@ fn unavailable_keys_are_503_without_a_challenge() {
         body,
         json!({
             "error": "temporarily_unavailable",
-            "error_description": "the keys needed to verify the token are unavailable; retry later",
+            "error_description": "the token cannot be verified right now; retry later",
         })
     );
 }
 
-/// Replaces the bad-token answer only; the others stay standard.
+/// Replaces the bad-token body and adds a header to the no-token answer; the rest stays
+/// standard.
 struct Teapot;
 
 impl Responder for Teapot {
-    fn invalid_token(&self, error: &Error) -> Response<Bytes> {
-        let mut response = scopegate_tower::responses::invalid_token(error);
-        *response.body_mut() = Bytes::from_static(b"{\"custom\":true}");
-        response
-    }
-
-    fn missing_token(&self, realm: &str) -> Response<Bytes> {
-        let mut response = scopegate_tower::responses::missing_token(realm);
-        response
-            .headers_mut()
-            .insert("x-login", "https://id.example.com/authorize".parse().unwrap());
+    fn respond(&self, rejection: &Rejection, context: &ResponseContext<'_>) -> Response<Bytes> {
+        let mut response = rejection.default_response(context);
+        match rejection {
+            Rejection::InvalidToken(_) => {
+                *response.body_mut() = Bytes::from_static(b"{\"custom\":true}");
+            }
+            Rejection::MissingToken => {
+                let login = "https://id.example.com/authorize".parse().unwrap();
+                response.headers_mut().insert("x-login", login);
+            }
+            _ => {}
+        }
         response
     }
 }

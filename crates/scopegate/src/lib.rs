@@ -5,9 +5,9 @@
 //!
 //! ```
 //! use axum::{Router, routing::{get, post}};
-//! use scopegate::{BearerAuthLayer, Claims, RequireRole, RequireScope, Verifier, role, scope};
+//! use scopegate::{BearerAuthLayer, RequireRole, RequireScope, Verified, Verifier, role, scope};
 //!
-//! async fn list(_: RequireScope<scope!("orders.read")>, claims: Claims) -> String {
+//! async fn list(_: RequireScope<scope!("orders.read")>, claims: Verified) -> String {
 //!     format!("orders of {}", claims.subject().unwrap_or("?"))
 //! }
 //! async fn create(_: RequireScope<scope!("orders.write")>) {}
@@ -26,16 +26,18 @@
 //! let app: Router = Router::new()
 //!     .route("/orders", get(list).post(create))
 //!     .route("/orders/{id}/approve", post(approve))
-//!     .layer(BearerAuthLayer::new(verifier));
+//!     .route_layer(BearerAuthLayer::new(verifier));
 //! # let _ = app;
 //! # Ok(())
 //! # }
 //! ```
 //!
 //! `scope!("...")` checks the scope's syntax at compile time (RFC 6749 section 3.3) and makes
-//! it a type. Tower users without axum get the same checks as layers
-//! ([`RequireScopeLayer`], [`RequireRoleLayer`]) and as methods on [`VerifiedClaims`]; users
-//! without tower call [`Verifier::verify`].
+//! it a type. The verified claims are [`Claims`] everywhere: the layer puts them in the
+//! request extensions (`request.extensions().get::<Claims>()`), and axum handlers take them
+//! through the [`Verified`] extractor. Tower users without axum get the same checks as layers
+//! ([`RequireScopeLayer`], [`RequireRoleLayer`]) and as methods on [`Claims`]; users without
+//! tower call [`Verifier::verify`].
 //!
 //! # Crates
 //!
@@ -52,17 +54,18 @@
 
 #![forbid(unsafe_code)]
 
-/// The verified claims as [`BearerAuthLayer`] puts them in request extensions.
-pub use scopegate_core::Claims as VerifiedClaims;
+pub use scopegate_core::verifier::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, TokenCacheStats};
 pub use scopegate_core::{
-    Algorithm, Audience, ClaimMapping, ClaimPath, ConstStr, CustomClaims, Error, ErrorClass,
-    ErrorKind, InsufficientScope, KeySet, NumericDate, PendingVerification, RoleSet, Scope,
-    ScopeList, ScopePolicy, ScopeRequirement, ScopeSet, TrustedIssuer, Verification,
-    VerificationKey, Verifier, VerifierBuilder, role, scope,
+    Algorithm, Audience, ClaimMapping, ClaimPath, Claims, Clock, ConstStr, CustomClaims, Error,
+    ErrorClass, ErrorKind, InsufficientScope, KeySet, NumericDate, PendingVerification,
+    RoleRequirement, RoleSet, Scope, ScopeList, ScopePolicy, ScopeRequirement, ScopeSet,
+    SystemClock, TrustedIssuer, Verification, VerificationKey, Verifier, VerifierBuilder, role,
+    scope,
 };
 pub use scopegate_tower::{
-    Anonymous, AuthContext, BearerAuth, BearerAuthLayer, Challenge, DefaultResponder, Rejection,
-    RequireRoleLayer, RequireScopeLayer, Responder, ResponseBody, ResponseFuture, responses,
+    AccessRule, Anonymous, AuthContext, BearerAuth, BearerAuthLayer, Challenge, DEFAULT_REALM,
+    DefaultResponder, Guard, GuardLayer, MAX_DESCRIPTION_BYTES, Rejection, RequestHead,
+    RequireRoleLayer, RequireScopeLayer, Responder, ResponseBody, ResponseContext, ResponseFuture,
 };
 
 /// Remote key sets: discovery, JWKS URLs, the HTTP client, statistics.
@@ -71,5 +74,5 @@ pub use scopegate_core::remote;
 
 #[cfg(feature = "axum")]
 pub use scopegate_axum::{
-    AuthRejection, Claims, PrefixScope, RequireAnyScope, RequireRole, RequireScope,
+    AuthRejection, PrefixScope, RequireAnyScope, RequireRole, RequireScope, Verified,
 };

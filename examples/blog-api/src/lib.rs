@@ -16,7 +16,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use scopegate::{BearerAuthLayer, Claims, RequireScope, Verifier, scope};
+use scopegate::{BearerAuthLayer, Claims, RequireScope, Verified, Verifier, scope};
 use scopegate_testkit::TestIssuer;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -74,7 +74,7 @@ async fn list(
 
 async fn create(
     _: RequireScope<scope!("write:posts")>,
-    author: Claims<Author>,
+    Verified(author): Verified<Claims<Author>>,
     State(posts): State<Posts>,
     Json(new): Json<NewPost>,
 ) -> (StatusCode, Json<Post>) {
@@ -96,7 +96,10 @@ async fn remove(
     if posts.len() < before { StatusCode::NO_CONTENT } else { StatusCode::NOT_FOUND }
 }
 
-async fn users(_: RequireScope<scope!("admin:users")>, admin: Claims<Author>) -> Json<Value> {
+async fn users(
+    _: RequireScope<scope!("admin:users")>,
+    Verified(admin): Verified<Claims<Author>>,
+) -> Json<Value> {
     Json(json!({"users": [admin.custom().name.clone()], "listed_for": admin.custom().email}))
 }
 

@@ -18,15 +18,14 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
 use axum::routing::get_service;
-use scopegate::{BearerAuthLayer, RequireScopeLayer, ScopePolicy, VerifiedClaims, Verifier};
+use scopegate::{BearerAuthLayer, Claims, RequireScopeLayer, ScopePolicy, Verifier};
 use scopegate_testkit::TestIssuer;
 use serde_json::json;
 use tower::ServiceBuilder;
 
 /// The downstream API: it trusts the gateway and echoes what it was asked, with the caller.
 async fn downstream(request: Request<Body>) -> Result<Response<Body>, Infallible> {
-    let caller =
-        request.extensions().get::<VerifiedClaims>().and_then(|c| c.subject().map(str::to_owned));
+    let caller = request.extensions().get::<Claims>().and_then(|c| c.subject().map(str::to_owned));
     let body = json!({"forwarded": request.uri().path(), "caller": caller});
     let mut response = Response::new(Body::from(body.to_string()));
     *response.status_mut() = StatusCode::OK;

@@ -11,7 +11,7 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
-use scopegate::{BearerAuthLayer, Claims, RequireScope, TrustedIssuer, Verifier, scope};
+use scopegate::{BearerAuthLayer, RequireScope, TrustedIssuer, Verified, Verifier, scope};
 use scopegate_testkit::{TestIssuer, TestKey};
 use serde_json::{Value, json};
 
@@ -23,11 +23,11 @@ pub fn app(verifier: Verifier) -> Router {
         .layer(BearerAuthLayer::new(verifier).realm("reports"))
 }
 
-async fn whoami(claims: Claims) -> Json<Value> {
+async fn whoami(claims: Verified) -> Json<Value> {
     Json(json!({"issuer": claims.issuer(), "sub": claims.subject(), "aud": claims.audience()}))
 }
 
-async fn reports(_: RequireScope<scope!("reports.read")>, claims: Claims) -> Json<Value> {
+async fn reports(_: RequireScope<scope!("reports.read")>, claims: Verified) -> Json<Value> {
     let tenant = claims.issuer().rsplit('/').next().unwrap_or_default().to_owned();
     Json(json!({"tenant": tenant, "reports": []}))
 }

@@ -19,7 +19,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use scopegate::{BearerAuthLayer, Claims, RequireRole, RequireScope, Verifier, role, scope};
+use scopegate::{BearerAuthLayer, RequireRole, RequireScope, Verified, Verifier, role, scope};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -70,7 +70,7 @@ async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-async fn me(claims: Claims) -> Json<Value> {
+async fn me(claims: Verified) -> Json<Value> {
     Json(json!({
         "sub": claims.subject(),
         "client_id": claims.client_id(),
@@ -89,7 +89,7 @@ async fn list(
 
 async fn create(
     _: RequireScope<scope!("orders.write")>,
-    claims: Claims,
+    claims: Verified,
     State(orders): State<Orders>,
     Json(new): Json<NewOrder>,
 ) -> (StatusCode, Json<Order>) {
@@ -110,7 +110,7 @@ async fn create(
 async fn approve(
     _: RequireScope<scope!("orders.approve")>,
     _: RequireRole<role!("operator")>,
-    claims: Claims,
+    claims: Verified,
     State(orders): State<Orders>,
     Path(id): Path<u64>,
 ) -> Result<Json<Order>, (StatusCode, Json<Value>)> {

@@ -44,9 +44,10 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::error::InsufficientScope;
 use crate::error::{Error, ErrorKind};
-use crate::role::RoleSet;
-use crate::scope::{InsufficientScope, ScopePolicy, ScopeRequirement, ScopeSet};
+use crate::role::{RoleRequirement, RoleSet};
+use crate::scope::{ScopePolicy, ScopeRequirement, ScopeSet};
 
 /// The custom claims of a token when no type is given: every claim other than `iss`, `sub`,
 /// `aud`, `exp`, `nbf`, `iat`, `jti`, `client_id`, `azp` and `scope`.
@@ -161,43 +162,62 @@ impl<T> Claims<T> {
         requirement.check(&self.inner.scopes, &self.inner.policy)
     }
 
-    /// Whether the token carries `role` (exact comparison).
+    /// Whether the token carries `role` (exact comparison) in one of its issuer's configured
+    /// role paths.
     pub fn has_role(&self, role: &str) -> bool {
         self.inner.roles.contains(role)
     }
 
-    /// Checks that the token carries `role`.
+    /// Checks that the token carries at least one of `roles` in its issuer's configured role
+    /// paths.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InsufficientRole`] when it does not. The message does not name the role.
-    pub fn require_role(&self, role: &str) -> Result<(), Error> {
-        if self.has_role(role) {
+    /// [`ErrorKind::InsufficientRole`] when it carries none. The message names no role.
+    pub fn require_any_role(&self, roles: &[&str]) -> Result<(), Error> {
+        if roles.iter().any(|role| self.has_role(role)) {
             Ok(())
         } else {
-            Err(Error::new(
-                ErrorKind::InsufficientRole,
-                "the token lacks a role this resource requires",
-            ))
+            Err(crate::role::missing_role())
         }
     }
 }
 
 impl Claims<CustomClaims> {
-    /// Deserializes the custom claims into `U`.
+    /// Checks a role requirement: the role from the configured role paths, or from the one
+    /// path the requirement names.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidClaim`] when the custom claims do not fit `U`. The message does not
-    /// repeat the claims.
+    /// [`ErrorKind::InsufficientRole`] when the role is missing. The message does not name it.
+    pub fn require_role(&self, requirement: &RoleRequirement) -> Result<(), Error> {
+        let role = requirement.role();
+        let granted = match requirement.source() {
+            None => self.has_role(role),
+            // A source that is absent, or holds anything but a string or an array of strings,
+            // never grants the role.
+            Some(path) => match path.lookup(self.custom()) {
+                Ok(Some(Value::String(granted))) => granted == role,
+                Ok(Some(Value::Array(granted))) => granted.iter().any(|granted| granted == role),
+                Ok(_) | Err(_) => false,
+            },
+        };
+        if granted { Ok(()) } else { Err(crate::role::missing_role()) }
+    }
+
+    /// Deserializes the custom claims into `U`.
+    ///
+    /// A token that verified but lacks what `U` needs is a valid token that does not grant
+    /// this resource: the error is [`ErrorKind::InsufficientClaims`] (`403`), not an invalid
+    /// token. The path of the member that did not fit (`tenant`, `org.id`) is logged at debug
+    /// level and named in the message; its value never is.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InsufficientClaims`] when the custom claims do not fit `U`.
     pub fn try_into_custom<U: DeserializeOwned>(&self) -> Result<Claims<U>, Error> {
         let inner = &*self.inner;
-        let custom = U::deserialize(Value::Object(inner.custom.clone())).map_err(|_| {
-            Error::new(
-                ErrorKind::InvalidClaim,
-                "the token's custom claims do not have the expected shape",
-            )
-        })?;
+        let custom = custom_claims::<U>(&inner.custom)?;
         Ok(Claims {
             inner: Arc::new(ClaimsInner {
                 issuer: inner.issuer.clone(),
@@ -216,6 +236,36 @@ impl Claims<CustomClaims> {
             }),
         })
     }
+}
+
+/// `U` from the custom claims, or an error that names where they did not fit: the path of
+/// member names (from `U`'s fields and the token's claim names), never a value.
+fn custom_claims<U: DeserializeOwned>(custom: &CustomClaims) -> Result<U, Error> {
+    let value = Value::Object(custom.clone());
+    serde_path_to_error::deserialize::<_, U>(value).map_err(|error| {
+        let path = error.path().to_string();
+        let missing = missing_field(&error.inner().to_string());
+        let message = match (&missing, path.as_str()) {
+            (Some(field), ".") => format!("the token has no `{field}` claim, which this resource needs"),
+            (Some(field), path) => {
+                format!("the token's `{path}` claim has no `{field}` member, which this resource needs")
+            }
+            (None, ".") => "the token's custom claims do not have the shape this resource needs".to_owned(),
+            (None, path) => {
+                format!("the token's `{path}` claim does not have the type this resource needs")
+            }
+        };
+        tracing::debug!(path = %path, missing = missing.as_deref(), "custom claims do not fit the handler's type");
+        Error::new(ErrorKind::InsufficientClaims, message)
+    })
+}
+
+/// The field name in serde's "missing field `name`" message. The name comes from the type
+/// being deserialized, not from the token.
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    let end = rest.find('`')?;
+    rest.get(..end).map(str::to_owned)
 }
 
 /// Shows the registered claims, scopes and roles; custom claims are left out (they may hold

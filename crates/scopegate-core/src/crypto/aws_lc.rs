@@ -1,12 +1,11 @@
 //! The aws-lc-rs backend: keys are parsed into `EVP_PKEY`s once, at load time.
 
+use super::material::{Curve, KeyMaterial};
+use crate::algorithm::Algorithm;
+use crate::error::Error;
 use aws_lc_rs::hmac;
 use aws_lc_rs::rsa::PublicKeyComponents;
 use aws_lc_rs::signature::{self, ParsedPublicKey, RsaParameters};
-use jsonwebtoken::Algorithm;
-
-use crate::error::Error;
-use crate::key::{Curve, KeyMaterial};
 
 /// A key made ready to verify one algorithm.
 pub(crate) enum PreparedVerifier {
@@ -73,4 +72,12 @@ fn rsa_parameters(algorithm: Algorithm) -> Result<&'static RsaParameters, Error>
         Algorithm::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
         _ => return Err(Error::key("an RSA key cannot verify this algorithm")),
     })
+}
+
+/// SHA-256 of `data` (JWK thumbprints, DPoP `ath`, cache keys).
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
 }

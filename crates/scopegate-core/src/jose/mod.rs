@@ -33,12 +33,15 @@ impl<'a> CompactToken<'a> {
                 "the token must have three dot-separated segments"
             }));
         };
-        let part = |range: std::ops::Range<usize>| token.get(range).unwrap_or("");
+        // `first` and `second` are positions of the ASCII `.`, so every split below falls on a
+        // character boundary and cannot panic.
+        let (signing_input, dot_signature) = token.split_at(second);
+        let (header, dot_payload) = signing_input.split_at(first);
         let split = Self {
-            signing_input: part(0..second),
-            header: part(0..first),
-            payload: part(first + 1..second),
-            signature: part(second + 1..token.len()),
+            signing_input,
+            header,
+            payload: dot_payload.split_at(1).1,
+            signature: dot_signature.split_at(1).1,
         };
         if split.header.is_empty() || split.payload.is_empty() {
             return Err(Error::malformed("a token segment is empty"));
@@ -62,7 +65,8 @@ pub(crate) fn decode_into<'b, const N: usize>(
 ) -> Result<&'b [u8], Error> {
     if base64::decoded_len_estimate(segment.len()) <= N {
         let written = URL_SAFE_NO_PAD.decode_slice(segment, stack).map_err(|_| malformed(what))?;
-        return Ok(stack.get(..written).unwrap_or_default());
+        // `decode_slice` writes at most `N` bytes into `stack`: the split cannot panic.
+        return Ok(stack.split_at(written).0);
     }
     *heap = decode_segment(segment, what)?;
     Ok(heap)

@@ -1,126 +1,206 @@
-//! Reading one JSON Web Key (RFC 7517, RFC 7518 section 6, RFC 8037).
+//! Reading one JSON Web Key (RFC 7517, RFC 7518 section 6, RFC 8037) and its thumbprint (RFC
+//! 7638), with scopegate's own parser: no dependency's JWK type is part of the API.
 
 use base64::Engine;
 use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use jsonwebtoken::Algorithm;
-use jsonwebtoken::jwk::{
-    AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
-};
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
+use serde_json::{Map, Value};
 
-use super::{KeyMaterial, VerificationKey};
+use super::VerificationKey;
+use crate::algorithm::Algorithm;
+use crate::crypto::{Curve, KeyMaterial, sha256};
 use crate::error::Error;
+use crate::json;
 
 /// base64url, with or without padding: some providers pad their JWK members.
-const JWK_BASE64: GeneralPurpose = GeneralPurpose::new(
+const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::URL_SAFE,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
 /// The largest single JWK accepted by [`VerificationKey::from_jwk_json`].
-const MAX_JWK_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_JWK_BYTES: usize = 64 * 1024;
 
-impl VerificationKey {
-    /// Reads a public JWK: `RSA`, `EC` (`P-256`, `P-384`) or `OKP` (`Ed25519`). Its `kid`
-    /// becomes the key ID and its `alg`, if present, pins the algorithm.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidKey`](crate::ErrorKind::InvalidKey) for keys that must not verify
-    /// signatures: `use` other than `sig`, `key_ops` without `verify`, an encryption `alg`,
-    /// symmetric (`oct`) keys (use [`VerificationKey::hmac_secret`]), unsupported curves and
-    /// key types, and malformed members.
-    pub fn from_jwk(jwk: &Jwk) -> Result<Self, Error> {
-        let common = &jwk.common;
-        match &common.public_key_use {
-            None | Some(PublicKeyUse::Signature) => {}
+/// Members that only a private or symmetric key has (RFC 7518 sections 6.2.2, 6.3.2, 6.4;
+/// RFC 8037 section 2).
+const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// How strictly member values are decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Strictness {
+    /// Configuration and JWKS documents: padding tolerated, `use` / `key_ops` / `alg` honoured.
+    Published,
+    /// A key sent by a client (a DPoP proof's `jwk`): unpadded base64url only.
+    #[allow(dead_code, reason = "read by the DPoP proof checks")]
+    Presented,
+}
+
+/// A public JWK, read and checked.
+#[derive(Clone)]
+pub(crate) struct PublicJwk {
+    pub(crate) material: KeyMaterial,
+    pub(crate) key_id: Option<String>,
+    pub(crate) algorithm: Option<Algorithm>,
+    /// The RFC 7638 SHA-256 thumbprint, base64url.
+    #[allow(dead_code, reason = "read by the DPoP proof checks")]
+    pub(crate) thumbprint: String,
+}
+
+impl PublicJwk {
+    /// Reads a JWK from a parsed JSON object.
+    pub(crate) fn from_object(jwk: &Map<String, Value>, mode: Strictness) -> Result<Self, Error> {
+        if let Some(member) = PRIVATE_MEMBERS.iter().find(|name| jwk.contains_key(**name)) {
+            return Err(Error::key(if *member == "k" {
+                "symmetric (`oct`) JWKs are not accepted; configure VerificationKey::hmac_secret"
+            } else {
+                "the JWK holds private key material; publish only public keys"
+            }));
+        }
+        match optional_str(jwk, "use")? {
+            None | Some("sig") => {}
             Some(_) => {
                 return Err(Error::key("the JWK is not for signatures (`use` is not `sig`)"));
             }
         }
-        if let Some(operations) = &common.key_operations
-            && !operations.contains(&KeyOperations::Verify)
-        {
-            return Err(Error::key("the JWK's `key_ops` do not include `verify`"));
-        }
-        let algorithm = match common.key_algorithm {
-            None => None,
-            Some(key_algorithm) => Some(signature_algorithm(key_algorithm)?),
-        };
-        let material = match &jwk.algorithm {
-            AlgorithmParameters::RSA(rsa) => {
-                let modulus = decode(&rsa.n, "n")?;
-                let exponent = decode(&rsa.e, "e")?;
-                KeyMaterial::rsa(&modulus, &exponent)?
+        if let Some(operations) = jwk.get("key_ops") {
+            let verify = match operations {
+                Value::Array(items) => items.iter().any(|item| item == "verify"),
+                _ => return Err(Error::key("the JWK member `key_ops` must be an array")),
+            };
+            if !verify {
+                return Err(Error::key("the JWK's `key_ops` do not include `verify`"));
             }
-            AlgorithmParameters::EllipticCurve(ec) => {
-                let size = match ec.curve {
-                    EllipticCurve::P256 => 32,
-                    EllipticCurve::P384 => 48,
+        }
+        let algorithm = match optional_str(jwk, "alg")? {
+            None => None,
+            Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| {
+                Error::key("the JWK's `alg` is not a supported signature algorithm")
+            })?),
+        };
+        let kty = optional_str(jwk, "kty")?.ok_or_else(|| Error::key("the JWK has no `kty`"))?;
+        let decode = |name: &str| decode(jwk, name, mode);
+        let (material, canonical) = match kty {
+            "RSA" => {
+                let (n, e) = (required_str(jwk, "n")?, required_str(jwk, "e")?);
+                let material = KeyMaterial::rsa(&decode("n")?, &decode("e")?)?;
+                (material, format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#))
+            }
+            "EC" => {
+                let crv = required_str(jwk, "crv")?;
+                let curve = match crv {
+                    "P-256" => Curve::P256,
+                    "P-384" => Curve::P384,
                     _ => {
                         return Err(Error::key(
                             "only the P-256 and P-384 curves are supported for EC keys",
                         ));
                     }
                 };
-                let (x, y) = (decode(&ec.x, "x")?, decode(&ec.y, "y")?);
-                if x.len() != size || y.len() != size {
+                let (x, y) = (required_str(jwk, "x")?, required_str(jwk, "y")?);
+                let (x_bytes, y_bytes) = (decode("x")?, decode("y")?);
+                let size = curve.coordinate_len();
+                if x_bytes.len() != size || y_bytes.len() != size {
                     return Err(Error::key("the EC key's coordinates do not fit its curve"));
                 }
                 let mut point = Vec::with_capacity(1 + 2 * size);
                 point.push(0x04);
-                point.extend_from_slice(&x);
-                point.extend_from_slice(&y);
-                KeyMaterial::ec(point)?
+                point.extend_from_slice(&x_bytes);
+                point.extend_from_slice(&y_bytes);
+                let canonical = format!(r#"{{"crv":"{crv}","kty":"EC","x":"{x}","y":"{y}"}}"#);
+                (KeyMaterial::ec(point)?, canonical)
             }
-            AlgorithmParameters::OctetKeyPair(okp) => {
-                if okp.curve != EllipticCurve::Ed25519 {
+            "OKP" => {
+                if required_str(jwk, "crv")? != "Ed25519" {
                     return Err(Error::key("only the Ed25519 curve is supported for OKP keys"));
                 }
-                KeyMaterial::ed25519(decode(&okp.x, "x")?)?
+                let x = required_str(jwk, "x")?;
+                let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+                (KeyMaterial::ed25519(decode("x")?)?, canonical)
             }
-            AlgorithmParameters::OctetKey(_) => {
+            "oct" => {
                 return Err(Error::key(
                     "symmetric (`oct`) JWKs are not accepted; configure VerificationKey::hmac_secret",
                 ));
             }
             _ => return Err(Error::key("the JWK's key type is not supported")),
         };
-        let mut key = Self::new(material);
-        if let Some(kid) = &common.key_id {
-            key = key.with_key_id(kid.clone());
+        if let Some(algorithm) = algorithm
+            && !material.family_algorithms().contains(&algorithm)
+        {
+            return Err(Error::key(format!(
+                "this {} key cannot verify {algorithm}",
+                material.describe()
+            )));
         }
-        match algorithm {
-            Some(algorithm) => key.with_algorithm(algorithm),
-            None => Ok(key),
-        }
+        let key_id = optional_str(jwk, "kid")?.map(str::to_owned);
+        let thumbprint = URL_SAFE_NO_PAD.encode(sha256(canonical.as_bytes()));
+        Ok(Self { material, key_id, algorithm, thumbprint })
     }
+}
 
-    /// Parses one JWK from JSON; see [`VerificationKey::from_jwk`].
+fn optional_str<'a>(jwk: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, Error> {
+    match jwk.get(name) {
+        None => Ok(None),
+        Some(Value::String(value)) => Ok(Some(value)),
+        Some(_) => Err(Error::key(format!("the JWK member `{name}` must be a string"))),
+    }
+}
+
+fn required_str<'a>(jwk: &'a Map<String, Value>, name: &str) -> Result<&'a str, Error> {
+    optional_str(jwk, name)?.ok_or_else(|| Error::key(format!("the JWK has no `{name}`")))
+}
+
+fn decode(jwk: &Map<String, Value>, name: &str, mode: Strictness) -> Result<Vec<u8>, Error> {
+    let text = required_str(jwk, name)?;
+    let decoded = match mode {
+        Strictness::Published => LENIENT_BASE64.decode(text),
+        Strictness::Presented => URL_SAFE_NO_PAD.decode(text),
+    };
+    decoded.map_err(|_| Error::key(format!("the JWK member `{name}` is not base64url")))
+}
+
+impl VerificationKey {
+    /// Parses one public JWK: `RSA`, `EC` (`P-256`, `P-384`) or `OKP` (`Ed25519`). Its `kid`
+    /// becomes the key ID and its `alg`, if present, pins the algorithm.
+    ///
+    /// ```
+    /// use scopegate_core::{Algorithm, VerificationKey};
+    ///
+    /// let jwk = r#"{"kty":"OKP","crv":"Ed25519","kid":"ed","alg":"EdDSA",
+    ///               "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+    /// let key = VerificationKey::from_jwk_json(jwk)?;
+    /// assert_eq!((key.key_id(), key.algorithms()), (Some("ed"), &[Algorithm::EdDSA][..]));
+    /// # Ok::<(), scopegate_core::Error>(())
+    /// ```
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidKey`](crate::ErrorKind::InvalidKey) for JSON over 64 KiB, JSON that
-    /// is not a JWK, and every case of [`VerificationKey::from_jwk`].
+    /// [`ErrorKind::InvalidKey`](crate::ErrorKind::InvalidKey) for JSON over 64 KiB or that is
+    /// not one JSON object (duplicate members refused, nesting capped), and for keys that must
+    /// not verify signatures: `use` other than `sig`, `key_ops` without `verify`, an `alg` that
+    /// is not a supported signature algorithm or does not fit the key, private key members,
+    /// symmetric (`oct`) keys (use [`VerificationKey::hmac_secret`]), unsupported curves and
+    /// key types, and malformed members.
     pub fn from_jwk_json(json: &str) -> Result<Self, Error> {
         if json.len() > MAX_JWK_BYTES {
             return Err(Error::key("the JWK is larger than 64 KiB"));
         }
-        let jwk: Jwk =
-            serde_json::from_str(json).map_err(|_| Error::key("the text is not a JWK"))?;
-        Self::from_jwk(&jwk)
+        let object = json::parse_object(json.as_bytes())
+            .map_err(|_| Error::key("the text is not a JWK (one JSON object)"))?;
+        Self::from_jwk_object(&object)
     }
-}
 
-fn signature_algorithm(algorithm: KeyAlgorithm) -> Result<Algorithm, Error> {
-    Algorithm::try_from(algorithm)
-        .map_err(|_| Error::key("the JWK's `alg` is not a supported signature algorithm"))
-}
-
-fn decode(member: &str, name: &str) -> Result<Vec<u8>, Error> {
-    JWK_BASE64
-        .decode(member)
-        .map_err(|_| Error::key(format!("the JWK member `{name}` is not base64url")))
+    pub(crate) fn from_jwk_object(object: &Map<String, Value>) -> Result<Self, Error> {
+        let jwk = PublicJwk::from_object(object, Strictness::Published)?;
+        let mut key = Self::new(jwk.material);
+        if let Some(kid) = jwk.key_id {
+            key = key.with_key_id(kid);
+        }
+        match jwk.algorithm {
+            Some(algorithm) => key.with_algorithm(algorithm),
+            None => Ok(key),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -140,6 +220,16 @@ mod tests {
         assert_eq!(key.algorithms(), [Algorithm::RS256]);
     }
 
+    /// RFC 7638 section 3.1: the example key and its thumbprint.
+    #[test]
+    fn rfc_7638_thumbprint() {
+        let json =
+            format!(r#"{{"kty":"RSA","n":"{RSA_N}","e":"AQAB","alg":"RS256","kid":"2011-04-29"}}"#);
+        let object = json::parse_object(json.as_bytes()).unwrap();
+        let jwk = PublicJwk::from_object(&object, Strictness::Presented).unwrap();
+        assert_eq!(jwk.thumbprint, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+    }
+
     #[test]
     fn refuses_keys_not_meant_for_signatures() {
         let cases = [
@@ -150,6 +240,7 @@ mod tests {
             ),
             (format!(r#"{{"kty":"RSA","alg":"RSA-OAEP","n":"{RSA_N}","e":"AQAB"}}"#), "`alg`"),
             (format!(r#"{{"kty":"RSA","alg":"ES256","n":"{RSA_N}","e":"AQAB"}}"#), "cannot verify"),
+            (format!(r#"{{"kty":"RSA","n":"{RSA_N}","e":"AQAB","d":"AQAB"}}"#), "private"),
             (
                 r#"{"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}"#.to_owned(),
                 "symmetric",
@@ -160,6 +251,8 @@ mod tests {
             (r#"{"kty":"ML-DSA","pub":"AA"}"#.to_owned(), "key type"),
             (r#"{"kty":"RSA","n":"AQAB","e":"AQAB"}"#.to_owned(), "2048"),
             (r#"{"kty":"RSA","n":"!!!","e":"AQAB"}"#.to_owned(), "base64url"),
+            (r#"{"kty":7}"#.to_owned(), "must be a string"),
+            (r#"{"kty":"RSA","kty":"EC"}"#.to_owned(), "not a JWK"),
             (r#"[]"#.to_owned(), "not a JWK"),
         ];
         for (json, expected) in cases {
@@ -170,9 +263,11 @@ mod tests {
     }
 
     #[test]
-    fn padded_members_are_tolerated() {
+    fn padding_is_tolerated_only_where_published() {
         let padded =
             r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo="}"#;
         assert!(VerificationKey::from_jwk_json(padded).is_ok());
+        let object = json::parse_object(padded.as_bytes()).unwrap();
+        assert!(PublicJwk::from_object(&object, Strictness::Presented).is_err());
     }
 }

@@ -1,6 +1,5 @@
 //! A JSON Web Key Set (RFC 7517 section 5).
 
-use jsonwebtoken::jwk::Jwk;
 use serde_json::Value;
 
 use super::VerificationKey;
@@ -69,9 +68,10 @@ impl KeySet {
         let mut skipped = 0;
         for entry in entries {
             let kid = entry.get("kid").and_then(Value::as_str).map(str::to_owned);
-            let parsed = serde_json::from_value::<Jwk>(entry)
-                .map_err(|_| Error::key("the entry is not a JWK"))
-                .and_then(|jwk| VerificationKey::from_jwk(&jwk));
+            let parsed = match &entry {
+                Value::Object(object) => VerificationKey::from_jwk_object(object),
+                _ => Err(Error::key("the entry is not a JWK")),
+            };
             match parsed {
                 Ok(key) => keys.push(key),
                 Err(error) => {

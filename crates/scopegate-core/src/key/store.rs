@@ -2,12 +2,10 @@
 
 use std::fmt;
 
-use jsonwebtoken::Algorithm;
-
-#[cfg(feature = "remote")]
-use super::KeyMaterial;
 use super::VerificationKey;
-use crate::algorithms::AlgorithmSet;
+use crate::algorithm::{Algorithm, AlgorithmSet};
+#[cfg(feature = "remote")]
+use crate::crypto::KeyMaterial;
 use crate::crypto::PreparedVerifier;
 use crate::error::Error;
 

@@ -3,7 +3,7 @@
 use http::{StatusCode, Uri};
 use serde_json::Value;
 
-use super::client::{Document, fetch};
+use super::client::{Document, HttpClient, fetch};
 use super::location::{checked_uri, discovery_uris};
 use super::settings::RemoteSettings;
 use crate::error::{Error, ErrorKind};
@@ -17,18 +17,15 @@ pub const MAX_DISCOVERY_BYTES: usize = 256 * 1024;
 /// The OpenID Connect location is tried first; when it answers 404 (or 405, 410, 501), the
 /// RFC 8414 location. The document's `issuer` must equal `issuer` exactly (OIDC Discovery
 /// section 4.3, RFC 8414 section 3.3); a mismatch is refused without trying further.
-pub(crate) async fn jwks_uri(issuer: &str, settings: &RemoteSettings) -> Result<Uri, Error> {
+pub(crate) async fn jwks_uri(
+    issuer: &str,
+    settings: &RemoteSettings,
+    client: &dyn HttpClient,
+) -> Result<Uri, Error> {
     let issuer_uri = checked_uri(issuer, settings.allow_http, "issuer")?;
     let mut last = None;
     for uri in discovery_uris(&issuer_uri)? {
-        match fetch(
-            &*settings.client,
-            &uri,
-            Document::Discovery,
-            MAX_DISCOVERY_BYTES,
-            settings.timeout,
-        )
-        .await
+        match fetch(client, &uri, Document::Discovery, MAX_DISCOVERY_BYTES, settings.timeout).await
         {
             Ok(response) => return read_document(&response.body, issuer, &uri, settings),
             Err(failure) => {

@@ -1,11 +1,12 @@
-//! The default [`HttpClient`]: hyper over rustls (aws-lc-rs provider, Mozilla's roots).
+//! The default [`HttpClient`]: hyper over rustls (aws-lc-rs, or ring for the `rust-crypto`
+//! backend; Mozilla's roots).
 
 use std::fmt;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_LENGTH, HeaderValue, USER_AGENT};
 use http::{Request, Uri};
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -26,10 +27,15 @@ pub struct HttpsClient {
 impl HttpsClient {
     /// A client with the webpki roots, speaking https and plain http (plain http is refused
     /// earlier, by the verifier, except for loopback hosts or an explicit opt-in).
+    #[allow(clippy::expect_used, reason = "the built-in providers support TLS 1.2 and 1.3")]
     pub fn new() -> Self {
+        #[cfg(feature = "aws-lc-rs")]
+        let provider = rustls::crypto::aws_lc_rs::default_provider();
+        #[cfg(not(feature = "aws-lc-rs"))]
+        let provider = rustls::crypto::ring::default_provider();
         let connector = HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .unwrap_or_else(|_| HttpsConnectorBuilder::new().with_webpki_roots())
+            .with_provider_and_webpki_roots(provider)
+            .expect("the default crypto provider supports the default TLS versions")
             .https_or_http()
             .enable_http1()
             .build();
@@ -67,21 +73,15 @@ impl HttpClient for HttpsClient {
             if declared.is_some_and(|length| length > max_bytes) {
                 return Err(too_large(max_bytes));
             }
-            let (parts, mut body) = response.into_parts();
-            let mut collected = BytesMut::new();
-            while let Some(frame) = body.frame().await {
-                if let Ok(data) = frame?.into_data() {
-                    if collected.len() + data.len() > max_bytes {
-                        return Err(too_large(max_bytes));
-                    }
-                    collected.extend_from_slice(&data);
-                }
-            }
-            Ok(HttpResponse {
-                status: parts.status,
-                headers: parts.headers,
-                body: collected.freeze(),
-            })
+            let (parts, body) = response.into_parts();
+            // Stops reading, and fails, past `max_bytes`: a body streamed without a length
+            // cannot exhaust memory either.
+            let body = match Limited::new(body, max_bytes).collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(error) if error.is::<LengthLimitError>() => return Err(too_large(max_bytes)),
+                Err(error) => return Err(error),
+            };
+            Ok(HttpResponse { status: parts.status, headers: parts.headers, body })
         })
     }
 }

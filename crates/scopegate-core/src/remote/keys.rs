@@ -2,20 +2,21 @@
 //! unknown `kid`s at most once per cool-down, single-flight, kept on failure.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use http::{StatusCode, Uri};
 
 use super::KeySourceStats;
-use super::client::{Document, fetch};
+use super::client::{Document, HttpClient, fetch};
 use super::discovery;
 use super::settings::RemoteSettings;
-use crate::algorithms::AlgorithmSet;
+use super::tasks::Tasks;
+use crate::algorithm::AlgorithmSet;
+use crate::clock::Clock;
 use crate::error::{Error, ErrorKind};
 use crate::key::store::KeyStore;
-use crate::key::{KeySet, MAX_JWKS_BYTES};
-use crate::verifier::Epoch;
+use crate::key::{Epoch, KeySet, MAX_JWKS_BYTES};
 
 /// Why a refresh runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,18 +53,20 @@ pub(crate) struct RemoteKeys {
     jwks_uri: Mutex<Option<Uri>>,
     discover: bool,
     settings: RemoteSettings,
+    client: Arc<dyn HttpClient>,
     algorithms: AlgorithmSet,
     state: RwLock<KeyState>,
     fetch_lock: tokio::sync::Mutex<()>,
-    origin: Instant,
-    /// Milliseconds after `origin` of the last fetch a request asked for (an unknown `kid`, or
-    /// no keys yet); `u64::MAX` before the first. Scheduled refreshes do not count.
+    clock: Arc<dyn Clock>,
+    /// The clock's milliseconds at the last fetch a request asked for (an unknown `kid`, or no
+    /// keys yet); `u64::MAX` before the first. Scheduled refreshes do not count.
     last_attempt: AtomicU64,
     /// Whether a fetch is under way: requests that miss a key wait for it instead of failing.
     in_flight: AtomicBool,
     /// Moves on whenever a refresh drops a key, which invalidates cached tokens it verified.
     epoch: Arc<AtomicU64>,
     counters: Counters,
+    tasks: Tasks,
 }
 
 impl RemoteKeys {
@@ -71,7 +74,9 @@ impl RemoteKeys {
         issuer: &str,
         jwks_uri: Option<Uri>,
         settings: RemoteSettings,
+        client: Arc<dyn HttpClient>,
         algorithms: AlgorithmSet,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         let now = Instant::now();
         Self {
@@ -79,6 +84,7 @@ impl RemoteKeys {
             discover: jwks_uri.is_none(),
             jwks_uri: Mutex::new(jwks_uri),
             settings,
+            client,
             algorithms,
             state: RwLock::new(KeyState {
                 store: None,
@@ -89,12 +95,26 @@ impl RemoteKeys {
                 last_error: None,
             }),
             fetch_lock: tokio::sync::Mutex::new(()),
-            origin: now,
+            clock,
             last_attempt: AtomicU64::new(u64::MAX),
             in_flight: AtomicBool::new(false),
             epoch: Arc::new(AtomicU64::new(0)),
             counters: Counters::default(),
+            tasks: Tasks::default(),
         }
+    }
+
+    pub(crate) fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub(crate) fn tasks(&self) -> &Tasks {
+        &self.tasks
+    }
+
+    /// When the background refresher should fetch next.
+    pub(crate) fn next_refresh(&self) -> Instant {
+        self.state.read().unwrap_or_else(PoisonError::into_inner).next_refresh
     }
 
     pub(crate) fn is_lazy(&self) -> bool {
@@ -111,7 +131,7 @@ impl RemoteKeys {
     pub(crate) fn refetch_allowed(&self) -> bool {
         match self.last_attempt.load(Ordering::Acquire) {
             u64::MAX => true,
-            at => self.elapsed_ms().saturating_sub(at) >= duration_ms(self.settings.cooldown),
+            at => self.clock.now_millis().saturating_sub(at) >= duration_ms(self.settings.cooldown),
         }
     }
 
@@ -125,7 +145,7 @@ impl RemoteKeys {
 
     /// The key epoch now: cached tokens verified under an older one are not served.
     pub(crate) fn epoch(&self) -> Epoch {
-        Epoch { counter: Arc::clone(&self.epoch), seen: self.epoch.load(Ordering::Acquire) }
+        Epoch::of(&self.epoch)
     }
 
     pub(crate) fn count_hit(&self) {
@@ -138,10 +158,6 @@ impl RemoteKeys {
 
     pub(crate) fn count_unknown_kid(&self) {
         self.counters.unknown_kids.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn elapsed_ms(&self) -> u64 {
-        duration_ms(self.origin.elapsed())
     }
 
     /// Fetches the key set unless another task did since `observed`; one fetch at a time.
@@ -162,7 +178,7 @@ impl RemoteKeys {
             return Err(unavailable(&self.issuer, &reason));
         }
         if cause == Cause::Demand {
-            self.last_attempt.store(self.elapsed_ms(), Ordering::Release);
+            self.last_attempt.store(self.clock.now_millis(), Ordering::Release);
         }
         self.counters.fetches.fetch_add(1, Ordering::Relaxed);
         self.in_flight.store(true, Ordering::Release);
@@ -197,19 +213,24 @@ impl RemoteKeys {
     async fn fetch_keys(&self) -> Result<(KeyStore, Duration), Error> {
         let settings = &self.settings;
         let uri = self.jwks_location().await?;
-        let response =
-            match fetch(&*settings.client, &uri, Document::Jwks, MAX_JWKS_BYTES, settings.timeout)
-                .await
-            {
-                Ok(response) => response,
-                Err(failure) => {
-                    if self.discover && failure.status == Some(StatusCode::NOT_FOUND) {
-                        // The JWKS moved: discover it again next time.
-                        *self.jwks_uri.lock().unwrap_or_else(PoisonError::into_inner) = None;
-                    }
-                    return Err(failure.error);
+        let response = match fetch(
+            &*self.client,
+            &uri,
+            Document::Jwks,
+            MAX_JWKS_BYTES,
+            settings.timeout,
+        )
+        .await
+        {
+            Ok(response) => response,
+            Err(failure) => {
+                if self.discover && failure.status == Some(StatusCode::NOT_FOUND) {
+                    // The JWKS moved: discover it again next time.
+                    *self.jwks_uri.lock().unwrap_or_else(PoisonError::into_inner) = None;
                 }
-            };
+                return Err(failure.error);
+            }
+        };
         let keys = KeySet::from_jwks_bytes(&response.body).map_err(|error| {
             Error::new(ErrorKind::KeySourceUnavailable, format!("the JWKS at {uri} is unusable"))
                 .with_source(error)
@@ -226,34 +247,9 @@ impl RemoteKeys {
         if let Some(uri) = self.jwks_uri.lock().unwrap_or_else(PoisonError::into_inner).clone() {
             return Ok(uri);
         }
-        let uri = discovery::jwks_uri(&self.issuer, &self.settings).await?;
+        let uri = discovery::jwks_uri(&self.issuer, &self.settings, &*self.client).await?;
         *self.jwks_uri.lock().unwrap_or_else(PoisonError::into_inner) = Some(uri.clone());
         Ok(uri)
-    }
-
-    /// Keeps the key set fresh until the verifier is dropped. Needs a Tokio runtime; without
-    /// one, keys are refreshed on demand only.
-    pub(crate) fn spawn_refresher(self: &Arc<Self>) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::debug!(issuer = %self.issuer, "no Tokio runtime: key set refreshed on demand only");
-            return;
-        };
-        let weak: Weak<Self> = Arc::downgrade(self);
-        runtime.spawn(async move {
-            loop {
-                let due = match weak.upgrade() {
-                    Some(keys) => {
-                        keys.state.read().unwrap_or_else(PoisonError::into_inner).next_refresh
-                    }
-                    None => return,
-                };
-                tokio::time::sleep_until(due.into()).await;
-                let Some(keys) = weak.upgrade() else { return };
-                let (_, generation) = keys.snapshot();
-                // Failures are logged and rescheduled inside `refresh`.
-                let _ = keys.refresh(generation, Cause::Scheduled).await;
-            }
-        });
     }
 
     pub(crate) fn stats(&self) -> KeySourceStats {

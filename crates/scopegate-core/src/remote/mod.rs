@@ -48,6 +48,7 @@ mod https;
 pub(crate) mod keys;
 mod location;
 pub(crate) mod settings;
+pub(crate) mod tasks;
 
 pub use client::{HttpClient, HttpFuture, HttpResponse};
 pub use discovery::MAX_DISCOVERY_BYTES;

@@ -21,7 +21,7 @@ mod requirement;
 mod set;
 
 pub use policy::ScopePolicy;
-pub use requirement::{InsufficientScope, ScopeRequirement};
+pub use requirement::ScopeRequirement;
 pub use set::ScopeSet;
 
 use std::borrow::Borrow;

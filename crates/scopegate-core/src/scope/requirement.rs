@@ -1,10 +1,9 @@
 //! What a route needs: all of some scopes, or any one of them.
 
-use std::fmt;
 use std::sync::Arc;
 
 use super::{Scope, ScopePolicy, ScopeSet};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, InsufficientScope};
 
 /// The scopes a resource requires: all of them, or any one of them.
 ///
@@ -100,71 +99,15 @@ impl ScopeRequirement {
         if self.is_satisfied_by(granted, policy) {
             Ok(())
         } else {
-            Err(InsufficientScope { required: Arc::clone(&self.scopes), any: self.any })
+            Err(InsufficientScope::new(self.scopes.iter().map(Scope::as_str), self.any))
         }
-    }
-}
-
-/// A token lacks the scopes a resource requires (RFC 6750 `insufficient_scope`, HTTP 403).
-///
-/// Converts into [`Error`] with [`ErrorKind::InsufficientScope`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InsufficientScope {
-    required: Arc<[Scope]>,
-    any: bool,
-}
-
-impl InsufficientScope {
-    /// Builds the rejection for `required` scopes (`any`: one of them would have sufficed).
-    pub fn new(required: impl Into<Arc<[Scope]>>, any: bool) -> Self {
-        Self { required: required.into(), any }
-    }
-
-    /// The scopes the resource requires.
-    pub fn required(&self) -> &[Scope] {
-        &self.required
-    }
-
-    /// Whether one of [`required`](Self::required) would have sufficed.
-    pub fn is_any_of(&self) -> bool {
-        self.any
-    }
-
-    /// The value of the RFC 6750 `scope` challenge parameter: the required scopes joined by
-    /// single spaces. Scope syntax excludes `"` and `\`, so it can be quoted as is.
-    pub fn scope_parameter(&self) -> String {
-        let mut joined = String::new();
-        for scope in self.required.iter() {
-            if !joined.is_empty() {
-                joined.push(' ');
-            }
-            joined.push_str(scope.as_str());
-        }
-        joined
-    }
-}
-
-impl fmt::Display for InsufficientScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.any {
-            f.write_str("the token has none of the scopes this resource accepts")
-        } else {
-            f.write_str("the token lacks a scope this resource requires")
-        }
-    }
-}
-
-impl std::error::Error for InsufficientScope {}
-
-impl From<InsufficientScope> for Error {
-    fn from(rejection: InsufficientScope) -> Self {
-        Error::new(ErrorKind::InsufficientScope, rejection.to_string())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
 
     #[test]
     fn empty_and_invalid_requirements_are_refused() {
@@ -191,8 +134,9 @@ mod tests {
         let rejection = requirement.check(&ScopeSet::parse("a").unwrap(), &policy).unwrap_err();
         assert_eq!(rejection.scope_parameter(), "a b");
         assert!(!rejection.is_any_of());
-        let error = Error::from(rejection);
+        let error = Error::from(rejection.clone());
         assert_eq!(error.kind(), ErrorKind::InsufficientScope);
+        assert_eq!(error.insufficient_scope(), Some(&rejection));
         assert_eq!(error.to_string(), "the token lacks a scope this resource requires");
     }
 
@@ -204,6 +148,7 @@ mod tests {
         let rejection = requirement.check(&ScopeSet::parse("c").unwrap(), &policy).unwrap_err();
         assert!(rejection.is_any_of());
         assert_eq!(rejection.required().len(), 2);
+        assert_eq!(rejection.required().collect::<Vec<_>>(), ["a", "b"]);
     }
 
     #[test]

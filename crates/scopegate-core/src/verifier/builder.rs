@@ -4,21 +4,20 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonwebtoken::Algorithm;
-
 use super::cache::{DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES, TokenCache};
 use super::issuer::IssuerEntry;
 #[cfg(feature = "remote")]
 use super::issuer::KeySource;
 use super::rules::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY, Rules};
-use super::trusted::{RemoteOptions, TrustedIssuer};
+use super::trusted::{Defaults, TrustedIssuer};
 use super::{Verifier, VerifierInner};
-use crate::algorithms::AlgorithmSet;
+use crate::algorithm::{Algorithm, AlgorithmSet};
 use crate::claims::ClaimMapping;
+use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::key::{KeySet, VerificationKey};
 #[cfg(feature = "remote")]
-use crate::remote::{HttpClient, keys::Cause, settings};
+use crate::remote::{HttpClient, keys::Cause, settings::RemoteSettings};
 use crate::scope::ScopePolicy;
 
 /// The largest token size cap a verifier accepts.
@@ -28,7 +27,8 @@ pub const MAX_TOKEN_BYTES_LIMIT: usize = 64 * 1024;
 ///
 /// The shorthand methods ([`issuer`](Self::issuer), [`key`](Self::key), [`keys`](Self::keys),
 /// [`jwks_uri`](Self::jwks_uri)) configure one issuer; [`trust`](Self::trust) adds more. An
-/// issuer without keys or `jwks_uri` is discovered (feature `remote`).
+/// issuer without keys or `jwks_uri` is discovered (feature `remote`). The audiences, scope
+/// policy and claim mapping set here apply to every issuer that does not set its own.
 #[derive(Clone)]
 #[must_use]
 pub struct VerifierBuilder {
@@ -44,20 +44,9 @@ pub struct VerifierBuilder {
     policy: ScopePolicy,
     /// Entries and bytes of the token cache; `None` disables it.
     cache: Option<(usize, usize)>,
+    clock: Arc<dyn Clock>,
     #[cfg(feature = "remote")]
-    remote: RemoteConfig,
-}
-
-#[cfg(feature = "remote")]
-#[derive(Clone)]
-struct RemoteConfig {
-    client: Option<Arc<dyn HttpClient>>,
-    timeout: Duration,
-    cooldown: Duration,
-    default_ttl: Duration,
-    ttl_bounds: (Duration, Duration),
-    allow_http: bool,
-    lazy: bool,
+    remote: RemoteSettings,
 }
 
 impl Default for VerifierBuilder {
@@ -74,16 +63,9 @@ impl Default for VerifierBuilder {
             mapping: ClaimMapping::default(),
             policy: ScopePolicy::default(),
             cache: Some((DEFAULT_CACHE_ENTRIES, DEFAULT_CACHE_BYTES)),
+            clock: Arc::new(SystemClock),
             #[cfg(feature = "remote")]
-            remote: RemoteConfig {
-                client: None,
-                timeout: settings::DEFAULT_FETCH_TIMEOUT,
-                cooldown: settings::DEFAULT_REFETCH_COOLDOWN,
-                default_ttl: settings::DEFAULT_KEYS_TTL,
-                ttl_bounds: settings::DEFAULT_TTL_BOUNDS,
-                allow_http: false,
-                lazy: false,
-            },
+            remote: RemoteSettings::default(),
         }
     }
 }
@@ -125,10 +107,17 @@ impl VerifierBuilder {
         self
     }
 
-    /// Accepts tokens whose `aud` includes `audience` (for every issuer without audiences of
-    /// its own). At least one audience is required: a resource server that skips the audience
-    /// check accepts tokens meant for other APIs.
+    /// Accepts tokens only when their `aud` includes `audience` (for every issuer without
+    /// audiences of its own), replacing any audience set before. Required: a resource server
+    /// that skips the audience check accepts tokens meant for other APIs.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences = vec![audience.into()];
+        self
+    }
+
+    /// Also accepts tokens whose `aud` includes `audience`, besides the one set with
+    /// [`audience`](Self::audience).
+    pub fn also_accept_audience(mut self, audience: impl Into<String>) -> Self {
         self.audiences.push(audience.into());
         self
     }
@@ -169,13 +158,15 @@ impl VerifierBuilder {
         self
     }
 
-    /// Where scopes and roles are read from. Defaults to [`ClaimMapping::default`].
+    /// Where scopes and roles are read from, for issuers without a mapping of their own.
+    /// Defaults to [`ClaimMapping::default`].
     pub fn claim_mapping(mut self, mapping: ClaimMapping) -> Self {
         self.mapping = mapping;
         self
     }
 
-    /// How required scopes match granted ones. Defaults to [`ScopePolicy::exact`].
+    /// How required scopes match granted ones, for issuers without a policy of their own.
+    /// Defaults to [`ScopePolicy::exact`].
     pub fn scope_policy(mut self, policy: ScopePolicy) -> Self {
         self.policy = policy;
         self
@@ -198,6 +189,13 @@ impl VerifierBuilder {
         self
     }
 
+    /// Reads the time from `clock` instead of the system clock: for tests that move time
+    /// forward instead of sleeping. Defaults to [`SystemClock`].
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
     /// Builds the verifier, fetching every remote key set first (one after the other, each
     /// bounded by the fetch timeout).
     ///
@@ -211,14 +209,12 @@ impl VerifierBuilder {
     pub async fn build(self) -> Result<Verifier, Error> {
         let verifier = self.assemble()?;
         #[cfg(feature = "remote")]
-        for issuer in verifier.inner.issuers.values() {
-            if let KeySource::Remote(remote) = &issuer.keys {
-                if !remote.is_lazy() {
-                    remote.refresh(0, Cause::Initial).await?;
-                }
-                remote.spawn_refresher();
+        for remote in verifier.remote_sources() {
+            if !remote.keys().is_lazy() {
+                remote.keys().refresh(0, Cause::Initial).await?;
             }
         }
+        verifier.start_background_work();
         Ok(verifier)
     }
 
@@ -235,32 +231,39 @@ impl VerifierBuilder {
     pub fn build_static(self) -> Result<Verifier, Error> {
         let verifier = self.assemble()?;
         #[cfg(feature = "remote")]
-        for issuer in verifier.inner.issuers.values() {
-            if let KeySource::Remote(remote) = &issuer.keys {
-                if !remote.is_lazy() {
-                    let message = format!(
-                        "the issuer {} fetches its keys: use `build().await`, or `fetch_keys_lazily(true)`",
-                        issuer.issuer
-                    );
-                    return Err(Error::config(message));
-                }
-                remote.spawn_refresher();
-            }
+        if let Some(remote) = verifier.remote_sources().find(|remote| !remote.keys().is_lazy()) {
+            return Err(Error::config(format!(
+                "the issuer {} fetches its keys: use `build().await`, or `fetch_keys_lazily(true)`",
+                remote.keys().issuer()
+            )));
         }
+        verifier.start_background_work();
         Ok(verifier)
     }
 
-    fn assemble(self) -> Result<Verifier, Error> {
+    #[cfg_attr(not(feature = "remote"), allow(unused_mut))]
+    fn assemble(mut self) -> Result<Verifier, Error> {
         if self.leeway > MAX_LEEWAY {
             return Err(Error::config("the leeway may be at most 5 minutes"));
         }
         if self.max_token_bytes == 0 || self.max_token_bytes > MAX_TOKEN_BYTES_LIMIT {
             return Err(Error::config("the token size cap must be between 1 byte and 64 KiB"));
         }
-        let remote = self.remote_options();
+        #[cfg(feature = "remote")]
+        self.remote.resolve_client();
+        let defaults = Defaults {
+            audiences: &self.audiences,
+            algorithms: self.algorithms,
+            policy: &self.policy,
+            mapping: &self.mapping,
+            #[cfg(feature = "remote")]
+            clock: &self.clock,
+            #[cfg(feature = "remote")]
+            remote: &self.remote,
+        };
         let mut issuers: HashMap<Arc<str>, IssuerEntry> = HashMap::new();
         for issuer in self.primary.iter().chain(&self.issuers) {
-            let entry = issuer.entry(&self.audiences, self.algorithms, &remote)?;
+            let entry = issuer.entry(&defaults)?;
             if issuers.insert(entry.issuer.clone(), entry).is_some() {
                 return Err(Error::config("an issuer is configured twice"));
             }
@@ -273,35 +276,10 @@ impl VerifierBuilder {
             max_age: self.max_age.map(|age| age.as_secs()),
             rfc9068: self.rfc9068,
             max_token_bytes: self.max_token_bytes,
-            mapping: self.mapping,
-            policy: self.policy,
         };
         let cache = self.cache.map(|(entries, bytes)| TokenCache::new(entries, bytes));
-        Ok(Verifier { inner: Arc::new(VerifierInner { issuers, rules, cache }) })
-    }
-
-    #[cfg(not(feature = "remote"))]
-    fn remote_options(&self) -> RemoteOptions {
-        RemoteOptions
-    }
-
-    #[cfg(feature = "remote")]
-    fn remote_options(&self) -> RemoteOptions {
-        let config = &self.remote;
-        #[cfg(feature = "https-client")]
-        let client =
-            config.client.clone().or_else(|| Some(Arc::new(crate::remote::HttpsClient::new())));
-        #[cfg(not(feature = "https-client"))]
-        let client = config.client.clone();
-        client.map(|client| settings::RemoteSettings {
-            client,
-            timeout: config.timeout,
-            cooldown: config.cooldown,
-            default_ttl: config.default_ttl,
-            ttl_bounds: config.ttl_bounds,
-            allow_http: config.allow_http,
-            lazy: config.lazy,
-        })
+        let inner = VerifierInner { issuers, rules, cache, clock: self.clock };
+        Ok(Verifier { inner: Arc::new(inner) })
     }
 }
 
@@ -366,5 +344,24 @@ impl std::fmt::Debug for VerifierBuilder {
             .field("audiences", &self.audiences)
             .field("leeway", &self.leeway)
             .finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// The remote key sets of this verifier.
+    #[cfg(feature = "remote")]
+    fn remote_sources(&self) -> impl Iterator<Item = &crate::remote::tasks::RemoteSource> + '_ {
+        self.inner.issuers.values().filter_map(|issuer| match &issuer.keys {
+            KeySource::Remote(remote) => Some(remote),
+            KeySource::Static(_) => None,
+        })
+    }
+
+    /// Starts what runs in the background: the refreshers of remote key sets.
+    fn start_background_work(&self) {
+        #[cfg(feature = "remote")]
+        for remote in self.remote_sources() {
+            remote.spawn_refresher();
+        }
     }
 }

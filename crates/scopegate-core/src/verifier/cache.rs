@@ -17,24 +17,12 @@ use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
 use crate::claims::Claims;
+use crate::key::Epoch;
 
 /// Default number of cached tokens.
 pub const DEFAULT_CACHE_ENTRIES: usize = 50_000;
 /// Default estimated memory of the cache, in bytes.
 pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
-
-/// What invalidates an entry verified by a remote key: the issuer's key epoch moving on.
-#[derive(Clone, Debug)]
-pub(crate) struct Epoch {
-    pub(crate) counter: Arc<AtomicU64>,
-    pub(crate) seen: u64,
-}
-
-impl Epoch {
-    fn current(&self) -> bool {
-        self.counter.load(Ordering::Acquire) == self.seen
-    }
-}
 
 struct Entry {
     claims: Claims,
@@ -74,7 +62,7 @@ impl TokenCache {
     /// The claims of `token` if it was verified before and is still valid at `now`.
     pub(crate) fn get(&self, token: &str, now: u64) -> Option<Claims> {
         let entry = self.entries.get(token)?;
-        if now < entry.valid_until && entry.epoch.as_ref().is_none_or(Epoch::current) {
+        if now < entry.valid_until && entry.epoch.as_ref().is_none_or(Epoch::is_current) {
             Some(entry.claims.clone())
         } else {
             None

@@ -1,18 +1,25 @@
-//! One trusted issuer as the verifier holds it: audiences, algorithms, and where its keys are.
+//! One trusted issuer as the verifier holds it: audiences, algorithms, scope naming, claim
+//! layout, and where its keys are.
 
 use std::fmt;
 use std::sync::Arc;
 
-use crate::algorithms::AlgorithmSet;
+use crate::algorithm::AlgorithmSet;
+use crate::claims::ClaimMapping;
 use crate::key::store::KeyStore;
 #[cfg(feature = "remote")]
-use crate::remote::keys::RemoteKeys;
+use crate::remote::tasks::RemoteSource;
+use crate::scope::ScopePolicy;
 
 pub(crate) struct IssuerEntry {
     pub(crate) issuer: Arc<str>,
     pub(crate) audiences: Box<[Box<str>]>,
     pub(crate) algorithms: AlgorithmSet,
     pub(crate) keys: KeySource,
+    /// How this issuer's scope names match required scopes.
+    pub(crate) policy: ScopePolicy,
+    /// Where this issuer puts scopes and roles.
+    pub(crate) mapping: ClaimMapping,
 }
 
 pub(crate) enum KeySource {
@@ -20,7 +27,7 @@ pub(crate) enum KeySource {
     Static(KeyStore),
     /// A JWKS fetched from the issuer.
     #[cfg(feature = "remote")]
-    Remote(Arc<RemoteKeys>),
+    Remote(RemoteSource),
 }
 
 impl fmt::Debug for IssuerEntry {
@@ -29,11 +36,12 @@ impl fmt::Debug for IssuerEntry {
         debug
             .field("iss", &self.issuer)
             .field("audiences", &self.audiences)
-            .field("algorithms", &self.algorithms.iter().collect::<Vec<_>>());
+            .field("algorithms", &self.algorithms.iter().collect::<Vec<_>>())
+            .field("scope_policy", &self.policy);
         match &self.keys {
             KeySource::Static(store) => debug.field("keys", store),
             #[cfg(feature = "remote")]
-            KeySource::Remote(remote) => debug.field("keys", &remote.stats().key_ids),
+            KeySource::Remote(remote) => debug.field("keys", &remote.keys().stats().key_ids),
         };
         debug.finish()
     }

@@ -50,8 +50,6 @@ mod trusted;
 mod verification;
 
 pub use builder::{MAX_TOKEN_BYTES_LIMIT, VerifierBuilder};
-#[cfg(feature = "remote")]
-pub(crate) use cache::Epoch;
 pub use cache::{DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES, TokenCacheStats};
 pub use rules::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY};
 pub use trusted::TrustedIssuer;
@@ -62,6 +60,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::claims::{Claims, NumericDate};
+use crate::clock::Clock;
 use crate::error::Error;
 #[cfg(feature = "remote")]
 use crate::error::ErrorKind;
@@ -82,6 +81,7 @@ struct VerifierInner {
     issuers: HashMap<Arc<str>, IssuerEntry>,
     rules: Rules,
     cache: Option<TokenCache>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Verifier {
@@ -119,9 +119,11 @@ impl Verifier {
             Err(Halt::Fetch(remote, generation)) => {
                 let verifier = self.clone();
                 let token = token.to_owned();
+                // The fetch runs in its own task: dropping this future (a client that went
+                // away) stops the wait, never the fetch.
+                let fetched = crate::remote::tasks::demand(&remote, generation);
                 Verification::Pending(PendingVerification::new(async move {
-                    let demand = crate::remote::keys::Cause::Demand;
-                    remote.refresh(generation, demand).await.map_err(unavailable)?;
+                    fetched.await.map_err(unavailable)?;
                     match verifier.cached_or_verified(&token, false) {
                         Ok(claims) => Ok(claims),
                         Err(Halt::Error(error)) => Err(error),
@@ -136,13 +138,13 @@ impl Verifier {
     /// cache; `None` otherwise (or with the cache off). Never verifies anything.
     pub fn cached(&self, token: &str) -> Option<Claims> {
         let cache = self.inner.cache.as_ref()?;
-        cache.get(token, NumericDate::now().as_secs())
+        cache.get(token, self.inner.clock.now_secs())
     }
 
     /// The claims of `token` from the cache, or verified now (and then cached).
     fn cached_or_verified(&self, token: &str, may_fetch: bool) -> Result<Claims, Halt> {
         let inner = &*self.inner;
-        let now = NumericDate::now();
+        let now = NumericDate::from_secs(inner.clock.now_secs());
         let Some(cache) = &inner.cache else {
             return pipeline::verify(&inner.issuers, &inner.rules, token, now, may_fetch)
                 .map(|verified| verified.claims);
@@ -176,6 +178,20 @@ impl Verifier {
         self.inner.issuers.keys().map(|issuer| &**issuer)
     }
 
+    /// How many background tasks (key refreshers and fetches) this verifier runs now. They
+    /// stop when the last clone of the verifier is dropped.
+    #[cfg(feature = "remote")]
+    pub fn background_tasks(&self) -> usize {
+        self.inner
+            .issuers
+            .values()
+            .map(|issuer| match &issuer.keys {
+                KeySource::Remote(remote) => remote.keys().tasks().alive(),
+                KeySource::Static(_) => 0,
+            })
+            .sum()
+    }
+
     /// The size cap applied to tokens, in bytes.
     pub fn max_token_bytes(&self) -> usize {
         self.inner.rules.max_token_bytes
@@ -194,7 +210,7 @@ impl Verifier {
             .issuers
             .values()
             .filter_map(|issuer| match &issuer.keys {
-                KeySource::Remote(remote) => Some(remote.stats()),
+                KeySource::Remote(remote) => Some(remote.keys().stats()),
                 KeySource::Static(_) => None,
             })
             .collect();

@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::cache::Epoch;
 use super::issuer::{IssuerEntry, KeySource};
 use super::rules::Rules;
 use crate::claims::{Claims, NumericDate, UnverifiedPayload, VerifiedPayload};
 use crate::error::{Error, ErrorKind};
 use crate::jose::{self, CompactToken, Header};
+use crate::key::Epoch;
 use crate::key::store::KeyStore;
 #[cfg(feature = "remote")]
 use crate::remote::keys::RemoteKeys;
@@ -86,13 +86,13 @@ pub(crate) fn verify(
         }
         #[cfg(feature = "remote")]
         KeySource::Remote(remote) => {
-            Some(check_remote(remote, &header, message, signature, may_fetch)?)
+            Some(check_remote(remote.keys(), &header, message, signature, may_fetch)?)
         }
     };
     #[cfg(not(feature = "remote"))]
     let _ = may_fetch;
-    let payload = VerifiedPayload::new(payload, Arc::clone(&issuer.issuer), &rules.mapping)?;
-    let claims = rules.check(payload, &issuer.audiences, now.as_secs())?;
+    let payload = VerifiedPayload::new(payload, Arc::clone(&issuer.issuer), &issuer.mapping)?;
+    let claims = rules.check(payload, issuer, now.as_secs())?;
     Ok(Verified { valid_until: rules.valid_until(&claims), claims, epoch })
 }
 

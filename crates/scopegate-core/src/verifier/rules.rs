@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use crate::claims::{Audience, ClaimMapping, Claims, VerifiedPayload};
+use super::issuer::IssuerEntry;
+use crate::claims::{Audience, Claims, VerifiedPayload};
 use crate::error::{Error, ErrorKind};
 use crate::jose::TypeRule;
-use crate::scope::ScopePolicy;
 
 /// Default clock leeway.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
@@ -21,8 +21,6 @@ pub(crate) struct Rules {
     pub(crate) max_age: Option<u64>,
     pub(crate) rfc9068: bool,
     pub(crate) max_token_bytes: usize,
-    pub(crate) mapping: ClaimMapping,
-    pub(crate) policy: ScopePolicy,
 }
 
 impl Rules {
@@ -46,12 +44,12 @@ impl Rules {
         if self.rfc9068 { TypeRule::Rfc9068 } else { TypeRule::Lenient }
     }
 
-    /// Checks the registered claims of a payload whose signature verified, at time `now`
-    /// (seconds since the epoch), against the issuer's `audiences`.
+    /// Checks the registered claims of a payload whose signature verified with `issuer`'s
+    /// keys, at time `now` (seconds since the epoch).
     pub(crate) fn check(
         &self,
         mut payload: VerifiedPayload,
-        audiences: &[Box<str>],
+        issuer: &IssuerEntry,
         now: u64,
     ) -> Result<Claims, Error> {
         if self.rfc9068 {
@@ -65,7 +63,7 @@ impl Rules {
                 return Err(Error::missing_claim(name));
             }
         }
-        let audience = check_audience(payload.audience.take(), audiences)?;
+        let audience = check_audience(payload.audience.take(), &issuer.audiences)?;
         let expires_at = payload.expires_at.ok_or_else(|| Error::missing_claim("exp"))?;
         let leeway = self.leeway;
         // RFC 7519 section 4.1.4: valid only while the current time is before `exp`.
@@ -96,7 +94,7 @@ impl Rules {
                 "the token is sender-constrained (`cnf`) and cannot be used as a bearer token",
             ));
         }
-        Ok(payload.into_claims(expires_at, audience, self.policy.clone()))
+        Ok(payload.into_claims(expires_at, audience, issuer.policy.clone()))
     }
 }
 

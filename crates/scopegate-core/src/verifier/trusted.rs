@@ -1,36 +1,40 @@
 //! [`TrustedIssuer`]: one issuer a verifier trusts, and how it becomes an [`IssuerEntry`].
 
-use jsonwebtoken::Algorithm;
 use std::sync::Arc;
 
 use super::issuer::{IssuerEntry, KeySource};
-use crate::algorithms::{AlgorithmSet, is_symmetric};
+use crate::algorithm::{Algorithm, AlgorithmSet};
+use crate::claims::ClaimMapping;
+#[cfg(feature = "remote")]
+use crate::clock::Clock;
 use crate::error::Error;
 use crate::key::store::KeyStore;
 use crate::key::{KeySet, VerificationKey};
 #[cfg(feature = "remote")]
-use crate::remote::{checked_uri, keys::RemoteKeys, settings::RemoteSettings};
+use crate::remote::{checked_uri, keys::RemoteKeys, settings::RemoteSettings, tasks::RemoteSource};
+use crate::scope::ScopePolicy;
 
-/// The remote settings the builder hands each issuer: none without the `remote` feature.
-#[cfg(feature = "remote")]
-pub(super) type RemoteOptions = Option<RemoteSettings>;
-/// The remote settings the builder hands each issuer: none without the `remote` feature.
-#[cfg(not(feature = "remote"))]
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct RemoteOptions;
-
-/// One issuer a verifier trusts, with its own keys and, optionally, its own audiences and
-/// algorithms.
+/// One issuer a verifier trusts, with its own keys and, optionally, its own audiences,
+/// algorithms, scope policy and claim mapping (each defaults to the verifier's).
 ///
 /// Keys come from, in order of precedence: [`jwks_uri`](Self::jwks_uri) (feature `remote`),
 /// static [`key`](Self::key)s, or else discovery from the issuer URL (feature `remote`).
 ///
+/// The scope policy and the claim mapping belong to the issuer because they describe how its
+/// tokens are written: one realm names scopes as a tree (`order:item`), another uses Auth0's
+/// `read:posts`, where a hierarchy would let `read` grant every `read:*`.
+///
 /// ```
-/// use scopegate_core::{TrustedIssuer, Verifier};
+/// use scopegate_core::{ScopePolicy, TrustedIssuer, Verifier};
 ///
 /// # let (realm_a, realm_b) = (scopegate_testkit::TestIssuer::new(), scopegate_testkit::TestIssuer::new());
 /// let verifier = Verifier::builder()
-///     .trust(TrustedIssuer::new("https://id.example.com/realms/a").audience("orders-api").keys(realm_a.key_set()))
+///     .trust(
+///         TrustedIssuer::new("https://id.example.com/realms/a")
+///             .audience("orders-api")
+///             .scope_policy(ScopePolicy::hierarchical(':'))
+///             .keys(realm_a.key_set()),
+///     )
 ///     .trust(TrustedIssuer::new("https://id.example.com/realms/b").audience("billing-api").keys(realm_b.key_set()))
 ///     .build_static()?;
 /// assert_eq!(verifier.issuers().count(), 2);
@@ -44,6 +48,20 @@ pub struct TrustedIssuer {
     pub(super) keys: Vec<VerificationKey>,
     pub(super) algorithms: Option<AlgorithmSet>,
     pub(super) jwks_uri: Option<String>,
+    pub(super) policy: Option<ScopePolicy>,
+    pub(super) mapping: Option<ClaimMapping>,
+}
+
+/// What the verifier gives each issuer that does not set its own.
+pub(super) struct Defaults<'a> {
+    pub(super) audiences: &'a [String],
+    pub(super) algorithms: Option<AlgorithmSet>,
+    pub(super) policy: &'a ScopePolicy,
+    pub(super) mapping: &'a ClaimMapping,
+    #[cfg(feature = "remote")]
+    pub(super) clock: &'a Arc<dyn Clock>,
+    #[cfg(feature = "remote")]
+    pub(super) remote: &'a RemoteSettings,
 }
 
 impl TrustedIssuer {
@@ -56,12 +74,21 @@ impl TrustedIssuer {
             keys: Vec::new(),
             algorithms: None,
             jwks_uri: None,
+            policy: None,
+            mapping: None,
         }
     }
 
-    /// Accepts tokens whose `aud` includes `audience`. Without any, the verifier's audiences
-    /// apply.
+    /// Accepts this issuer's tokens only when their `aud` includes `audience`, replacing any
+    /// audience set before. Without one, the verifier's audiences apply.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences = vec![audience.into()];
+        self
+    }
+
+    /// Also accepts tokens whose `aud` includes `audience`, besides those set with
+    /// [`audience`](Self::audience) (an API known by two names during a migration, say).
+    pub fn also_accept_audience(mut self, audience: impl Into<String>) -> Self {
         self.audiences.push(audience.into());
         self
     }
@@ -91,34 +118,48 @@ impl TrustedIssuer {
         self
     }
 
+    /// How this issuer's granted scopes match required ones. Defaults to the verifier's
+    /// ([`ScopePolicy::exact`] unless set there).
+    pub fn scope_policy(mut self, policy: ScopePolicy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// Where this issuer puts scopes and roles. Defaults to the verifier's
+    /// ([`ClaimMapping::default`] unless set there).
+    pub fn claim_mapping(mut self, mapping: ClaimMapping) -> Self {
+        self.mapping = Some(mapping);
+        self
+    }
+
+    /// The issuer, as tokens name it.
+    pub fn name(&self) -> &str {
+        &self.issuer
+    }
+
     /// Whether the keys of this issuer are fetched rather than given.
-    pub(super) fn is_remote(&self) -> bool {
+    fn is_remote(&self) -> bool {
         self.jwks_uri.is_some() || self.keys.is_empty()
     }
 
-    /// The issuer as the verifier holds it, with `audiences` and `algorithms` as the defaults
-    /// for what this issuer does not set.
-    pub(super) fn entry(
-        &self,
-        audiences: &[String],
-        algorithms: Option<AlgorithmSet>,
-        remote: &RemoteOptions,
-    ) -> Result<IssuerEntry, Error> {
+    /// The issuer as the verifier holds it, with `defaults` for what this issuer does not set.
+    pub(super) fn entry(&self, defaults: &Defaults<'_>) -> Result<IssuerEntry, Error> {
         let name = &self.issuer;
         if name.is_empty() {
             return Err(Error::config(
                 "an issuer is empty; call `issuer(...)` with the `iss` tokens carry",
             ));
         }
-        let audiences = if self.audiences.is_empty() { audiences } else { &self.audiences };
+        let audiences =
+            if self.audiences.is_empty() { defaults.audiences } else { &self.audiences };
         if audiences.is_empty() {
             return Err(Error::config(format!(
                 "the issuer {name} has no audience; call `audience(...)`"
             )));
         }
-        let algorithms = self.allowed_algorithms(algorithms)?;
+        let algorithms = self.allowed_algorithms(defaults.algorithms)?;
         let keys = if self.is_remote() {
-            self.remote_keys(remote, algorithms)?
+            self.remote_keys(defaults, algorithms)?
         } else {
             let store = KeyStore::new(&self.keys, algorithms)?;
             if store.len() == 0 {
@@ -133,6 +174,8 @@ impl TrustedIssuer {
             audiences: audiences.iter().map(|a| a.as_str().into()).collect(),
             algorithms,
             keys,
+            policy: self.policy.clone().unwrap_or_else(|| defaults.policy.clone()),
+            mapping: self.mapping.clone().unwrap_or_else(|| defaults.mapping.clone()),
         })
     }
 
@@ -141,9 +184,15 @@ impl TrustedIssuer {
     fn allowed_algorithms(&self, default: Option<AlgorithmSet>) -> Result<AlgorithmSet, Error> {
         let has_secret = self.keys.iter().any(VerificationKey::is_symmetric);
         match self.algorithms.or(default) {
-            Some(chosen) if !has_secret && chosen.iter().any(is_symmetric) => Err(Error::config(
-                format!("HS* is allowed for {}, which has no HMAC secret", self.issuer),
-            )),
+            Some(chosen) if chosen.is_empty() => {
+                Err(Error::config(format!("the algorithm list of {} is empty", self.issuer)))
+            }
+            Some(chosen) if !has_secret && chosen.iter().any(Algorithm::is_symmetric) => {
+                Err(Error::config(format!(
+                    "HS* is allowed for {}, which has no HMAC secret",
+                    self.issuer
+                )))
+            }
             Some(chosen) => Ok(chosen),
             None => {
                 let mut defaults = AlgorithmSet::asymmetric();
@@ -158,7 +207,7 @@ impl TrustedIssuer {
     }
 
     #[cfg(not(feature = "remote"))]
-    fn remote_keys(&self, _: &RemoteOptions, _: AlgorithmSet) -> Result<KeySource, Error> {
+    fn remote_keys(&self, _: &Defaults<'_>, _: AlgorithmSet) -> Result<KeySource, Error> {
         Err(Error::config(format!(
             "the issuer {} has no keys; add keys, or enable the `remote` feature for discovery",
             self.issuer
@@ -168,7 +217,7 @@ impl TrustedIssuer {
     #[cfg(feature = "remote")]
     fn remote_keys(
         &self,
-        settings: &RemoteOptions,
+        defaults: &Defaults<'_>,
         algorithms: AlgorithmSet,
     ) -> Result<KeySource, Error> {
         let name = &self.issuer;
@@ -177,12 +226,8 @@ impl TrustedIssuer {
                 "the issuer {name} has both static keys and a jwks_uri; choose one"
             )));
         }
-        let Some(settings) = settings else {
-            return Err(Error::config(format!(
-                "the issuer {name} fetches its keys, but no HTTP client is configured: enable the \
-                 `https-client` feature or call `http_client(...)`"
-            )));
-        };
+        let settings = defaults.remote;
+        let client = settings.client_for(name)?;
         let jwks_uri = match &self.jwks_uri {
             Some(uri) => Some(checked_uri(uri, settings.allow_http, "jwks_uri")?),
             None => {
@@ -191,7 +236,14 @@ impl TrustedIssuer {
                 None
             }
         };
-        let keys = RemoteKeys::new(name, jwks_uri, settings.clone(), algorithms);
-        Ok(KeySource::Remote(Arc::new(keys)))
+        let keys = RemoteKeys::new(
+            name,
+            jwks_uri,
+            settings.clone(),
+            client,
+            algorithms,
+            Arc::clone(defaults.clock),
+        );
+        Ok(KeySource::Remote(RemoteSource::new(keys)))
     }
 }

@@ -9,3 +9,9 @@ fn main() {
     assert_eq!(<Posts as ScopeList>::SCOPES, ["read:posts", "write:posts", "delete:posts"]);
     assert_eq!(<Operator as ConstStr>::VALUE, "operator");
 }
+
+/// Escapes mean what they mean in Rust: this is `orders.read`.
+const _: () = {
+    fn same<T: 'static>() {}
+    let _ = same::<scope!("orders\x2eread")>;
+};

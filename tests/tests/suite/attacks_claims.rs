@@ -5,9 +5,8 @@
 // Helpers here panic on purpose: a failed expectation is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-mod attack;
 
-use attack::{Case, Expect, REQUIRED, Target, run, says};
+use crate::attack::{Case, Expect, REQUIRED, Target, run, says};
 use serde_json::json;
 
 #[tokio::test]

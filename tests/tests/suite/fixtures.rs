@@ -1,7 +1,7 @@
 //! Regenerates the checked-in fixtures (see `tests/README.md`). Ignored by default:
 //!
 //! ```text
-//! cargo test -p scopegate-tests --test fixtures -- --ignored
+//! cargo test -p scopegate-tests -- --ignored fixtures::
 //! ```
 
 // Helpers here panic on purpose: a failed expectation is a failed test.

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use scopegate_core::{ErrorKind, Verifier};
-use scopegate_testkit::{IssuerServer, TestIssuer, TestKey};
+use scopegate_testkit::{IssuerServer, ManualClock, TestIssuer, TestKey};
 use scopegate_tests::verify;
 
 #[test]
@@ -33,66 +33,80 @@ fn the_cache_can_be_turned_off() {
     assert_eq!(verifier.token_cache_stats(), None);
 }
 
+/// Before: `exp = now + 1` with zero leeway and a real sleep, which failed when the second
+/// ticked between minting and the first check. Now the verifier reads a clock the test moves.
 #[test]
 fn an_entry_never_outlives_the_token() {
     let issuer = TestIssuer::new();
-    let verifier = issuer.verifier_builder().leeway(Duration::ZERO).build_static().unwrap();
-    let token = issuer.token().expires_at_offset(1).sign();
+    let clock = ManualClock::now();
+    let verifier =
+        issuer.verifier_builder().leeway(Duration::ZERO).clock(clock.clone()).build_static().unwrap();
+    let token = issuer.token().expires_in(Duration::from_secs(60)).sign();
     assert!(verify(&verifier, &token).is_ok());
-    std::thread::sleep(Duration::from_millis(2100));
+    clock.advance(Duration::from_secs(59));
+    assert!(verify(&verifier, &token).is_ok(), "served from the cache");
+    clock.advance(Duration::from_secs(2));
     assert_eq!(verify(&verifier, &token).unwrap_err().kind(), ErrorKind::Expired);
+    assert_eq!(verifier.token_cache_stats().unwrap().inserts, 1);
 }
 
 #[test]
 fn an_entry_never_outlives_the_maximum_age() {
     let issuer = TestIssuer::new();
+    let clock = ManualClock::now();
     let verifier = issuer
         .verifier_builder()
         .leeway(Duration::ZERO)
         .max_token_age(Duration::from_secs(60))
+        .clock(clock.clone())
         .build_static()
         .unwrap();
-    // Issued 59 s ago: fine now, too old in 2 s.
-    let token = issuer.token().issued_at_offset(-59).sign();
+    // Issued 30 s ago: fine now, too old 31 s later (still long before `exp`).
+    let token = issuer.token().issued_at_offset(-30).sign();
     assert!(verify(&verifier, &token).is_ok());
-    std::thread::sleep(Duration::from_millis(2100));
+    clock.advance(Duration::from_secs(29));
+    assert!(verify(&verifier, &token).is_ok());
+    clock.advance(Duration::from_secs(2));
     assert_eq!(verify(&verifier, &token).unwrap_err().kind(), ErrorKind::TooOld);
 }
 
-/// An issuer server and a verifier that refetches on an unknown `kid` 10 ms after the last.
-async fn remote() -> (IssuerServer, Verifier) {
+/// An issuer server, and a verifier whose refetch cool-down (10 s) runs on a clock the test
+/// moves.
+async fn remote() -> (IssuerServer, Verifier, ManualClock) {
     let server = IssuerServer::start().await;
+    let clock = ManualClock::now();
     let verifier = Verifier::builder()
         .issuer(server.issuer().issuer())
         .audience(server.issuer().audience())
-        .refetch_cooldown(Duration::from_millis(10))
+        .refetch_cooldown(Duration::from_secs(10))
+        .clock(clock.clone())
         .build()
         .await
         .unwrap();
-    (server, verifier)
+    (server, verifier, clock)
 }
 
 #[tokio::test]
 async fn a_key_leaving_the_jwks_evicts_what_it_verified() {
-    let (server, verifier) = remote().await;
+    let (server, verifier, clock) = remote().await;
     let token = server.issuer().token().sign();
     assert!(verifier.verify(&token).await.is_ok());
     // Rotate the old key out; an unknown kid makes the verifier refetch.
     let next = TestKey::ec_p256();
     server.publish(std::slice::from_ref(&next));
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    clock.advance(Duration::from_secs(11));
     assert!(verifier.verify(&server.issuer().token_with_key(&next).sign()).await.is_ok());
     assert_eq!(verifier.verify(&token).await.unwrap_err().kind(), ErrorKind::UnknownKey);
 }
 
 #[tokio::test]
 async fn keys_that_stay_keep_their_entries() {
-    let (server, verifier) = remote().await;
+    let (server, verifier, clock) = remote().await;
     let token = server.issuer().token().sign();
     assert!(verifier.verify(&token).await.is_ok());
     let next = TestKey::ed25519();
     server.publish(&[server.issuer().key().clone(), next.clone()]);
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    clock.advance(Duration::from_secs(11));
     assert!(verifier.verify(&server.issuer().token_with_key(&next).sign()).await.is_ok());
     assert!(verifier.verify(&token).await.is_ok());
     // Two tokens, each verified once.

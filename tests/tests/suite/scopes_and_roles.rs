@@ -139,8 +139,8 @@ fn roles_from_configured_paths() {
         .sign();
     let default = verify(&issuer.verifier(), &token).unwrap();
     assert_eq!(default.roles().iter().collect::<Vec<_>>(), ["operator"]);
-    assert!(default.require_role("operator").is_ok());
-    assert_eq!(default.require_role("admin").unwrap_err().kind(), ErrorKind::InsufficientRole);
+    assert!(default.require_any_role(&["operator"]).is_ok());
+    assert_eq!(default.require_any_role(&["admin"]).unwrap_err().kind(), ErrorKind::InsufficientRole);
     let mapping = ClaimMapping::new().role_paths([
         ClaimPath::parse("realm_access.roles").unwrap(),
         ClaimPath::parse("cognito:groups").unwrap(),

@@ -19,6 +19,10 @@ use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
 
+mod insufficient_scope;
+
+pub use insufficient_scope::InsufficientScope;
+
 /// A boxed error that can cross threads; the `source` of an [`Error`].
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -68,8 +72,11 @@ pub enum ErrorKind {
     SenderConstrained,
     /// The token lacks a scope the resource requires.
     InsufficientScope,
-    /// The token lacks a role (or another claim) the resource requires.
+    /// The token lacks a role the resource requires.
     InsufficientRole,
+    /// The token is valid but lacks a claim the resource needs, or a claim does not have the
+    /// shape the resource expects (typed custom claims, claim rules).
+    InsufficientClaims,
     /// The keys needed to verify the token could not be obtained and none are cached.
     KeySourceUnavailable,
     /// Key material could not be loaded (bad PEM, JWK or secret; unsupported key type).
@@ -112,7 +119,9 @@ impl ErrorKind {
     pub fn class(self) -> ErrorClass {
         match self {
             Self::InvalidRequest => ErrorClass::InvalidRequest,
-            Self::InsufficientScope | Self::InsufficientRole => ErrorClass::InsufficientScope,
+            Self::InsufficientScope | Self::InsufficientRole | Self::InsufficientClaims => {
+                ErrorClass::InsufficientScope
+            }
             Self::KeySourceUnavailable => ErrorClass::Unavailable,
             Self::InvalidKey | Self::InvalidConfiguration => ErrorClass::Configuration,
             Self::TokenTooLarge
@@ -143,6 +152,8 @@ pub struct Error {
     kind: ErrorKind,
     message: Cow<'static, str>,
     source: Option<BoxError>,
+    /// For [`ErrorKind::InsufficientScope`]: what was required, so the `403` can name it.
+    insufficient_scope: Option<Box<InsufficientScope>>,
 }
 
 impl Error {
@@ -150,7 +161,7 @@ impl Error {
     ///
     /// The message must not contain token contents or claim values; it is shown to clients.
     pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { kind, message: message.into(), source: None }
+        Self { kind, message: message.into(), source: None, insufficient_scope: None }
     }
 
     /// Attaches the underlying cause, reported through [`std::error::Error::source`].
@@ -173,6 +184,16 @@ impl Error {
     /// The message, safe to show to a client as `error_description`.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// For an [`ErrorKind::InsufficientScope`] error: the scopes that were required.
+    pub fn insufficient_scope(&self) -> Option<&InsufficientScope> {
+        self.insufficient_scope.as_deref()
+    }
+
+    pub(crate) fn with_insufficient_scope(mut self, detail: InsufficientScope) -> Self {
+        self.insufficient_scope = Some(Box::new(detail));
+        self
     }
 
     pub(crate) fn malformed(message: &'static str) -> Self {
@@ -200,6 +221,9 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("Error");
         debug.field("kind", &self.kind).field("message", &self.message);
+        if let Some(detail) = &self.insufficient_scope {
+            debug.field("insufficient_scope", detail);
+        }
         if let Some(source) = &self.source {
             debug.field("source", source);
         }

@@ -100,6 +100,40 @@ fn audience_must_name_this_api() {
     }
 }
 
+/// Before: `audience` added to the accepted audiences, and the test kit's builder had set its
+/// own first, so a user's "wrong audience" test passed with `200`. Now `audience` sets,
+/// `also_accept_audience` adds, and the test kit never widens what the user configured.
+#[test]
+fn regression_audience_sets_and_the_test_kit_never_widens() {
+    let issuer = TestIssuer::new();
+    let verifier = issuer.verifier_builder().audience("orders-api").build_static().unwrap();
+    assert_eq!(rejection(&verifier, &issuer.token().sign()), ErrorKind::InvalidAudience);
+    assert!(verify(&verifier, &issuer.token().audience("orders-api").sign()).is_ok());
+    let migrating = issuer
+        .verifier_builder()
+        .audience("orders-api")
+        .also_accept_audience("legacy-orders")
+        .build_static()
+        .unwrap();
+    for audience in ["orders-api", "legacy-orders"] {
+        assert!(verify(&migrating, &issuer.token().audience(audience).sign()).is_ok(), "{audience}");
+    }
+    assert_eq!(rejection(&migrating, &issuer.token().sign()), ErrorKind::InvalidAudience);
+    let issuer_level = scopegate_core::Verifier::builder()
+        .audience("orders-api")
+        .trust(
+            scopegate_core::TrustedIssuer::new(issuer.issuer())
+                .audience("first")
+                .audience("second")
+                .keys(issuer.key_set()),
+        )
+        .build_static()
+        .unwrap();
+    assert_eq!(rejection(&issuer_level, &issuer.token().audience("first").sign()), ErrorKind::InvalidAudience);
+    assert!(verify(&issuer_level, &issuer.token().audience("second").sign()).is_ok());
+    assert_eq!(rejection(&issuer_level, &issuer.token().audience("orders-api").sign()), ErrorKind::InvalidAudience);
+}
+
 #[test]
 fn expiry_is_required_and_checked_with_leeway() {
     let issuer = TestIssuer::new();

@@ -1,4 +1,4 @@
-//! [`Claims`]: the verified claims of the request, as an extractor.
+//! [`Verified`]: the verified claims of the request, as an extractor.
 
 use std::fmt;
 use std::future::{Future, ready};
@@ -7,22 +7,25 @@ use std::ops::Deref;
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use http::Extensions;
 use http::request::Parts;
-use scopegate_core::CustomClaims;
+use scopegate_core::{Claims, CustomClaims};
 use scopegate_tower::{AuthContext, Rejection, verified_claims};
 use serde::de::DeserializeOwned;
 
 use crate::rejection::AuthRejection;
 
-type Verified<T> = scopegate_core::Claims<T>;
-
-/// The verified claims of the request. Dereferences to [`scopegate_core::Claims`].
+/// Extracts the request's verified [`Claims`], which
+/// [`BearerAuthLayer`](scopegate_tower::BearerAuthLayer) put in the request extensions.
+/// Dereferences to them.
 ///
-/// `T` types the custom claims: `Claims<MyClaims>` deserializes them once per request (and
-/// caches the result for other extractors); the default is a JSON map. `Option<Claims>` is
-/// `None` for an anonymous request on an optional layer.
+/// The claims type is [`Claims`] everywhere: the layer inserts it, tower code reads
+/// `request.extensions().get::<Claims>()`, handlers take `Verified<Claims>` (or just
+/// `Verified`). `Verified<Claims<MyClaims>>` deserializes the custom claims into `MyClaims`
+/// once per request (cached for other extractors); claims that do not fit answer `403`, the
+/// token being valid but not enough for this route. `Option<Verified>` is `None` for an
+/// anonymous request on an optional layer.
 ///
 /// ```
-/// use scopegate_axum::Claims;
+/// use scopegate_axum::{Claims, Verified};
 /// use serde::Deserialize;
 ///
 /// #[derive(Deserialize)]
@@ -30,15 +33,15 @@ type Verified<T> = scopegate_core::Claims<T>;
 ///     tenant: String,
 /// }
 ///
-/// async fn me(claims: Claims) -> String {
+/// async fn me(claims: Verified) -> String {
 ///     format!("{} ({})", claims.subject().unwrap_or("?"), claims.scopes())
 /// }
 ///
-/// async fn tenant(claims: Claims<Tenant>) -> String {
+/// async fn tenant(Verified(claims): Verified<Claims<Tenant>>) -> String {
 ///     claims.custom().tenant.clone()
 /// }
 ///
-/// async fn maybe(claims: Option<Claims>) -> &'static str {
+/// async fn maybe(claims: Option<Verified>) -> &'static str {
 ///     if claims.is_some() { "signed in" } else { "anonymous" }
 /// }
 /// # let _ = axum::Router::<()>::new()
@@ -46,41 +49,41 @@ type Verified<T> = scopegate_core::Claims<T>;
 /// #     .route("/tenant", axum::routing::get(tenant))
 /// #     .route("/maybe", axum::routing::get(maybe));
 /// ```
-pub struct Claims<T = CustomClaims>(pub Verified<T>);
+pub struct Verified<C = Claims>(pub C);
 
-impl<T> Claims<T> {
-    /// The core claims.
-    pub fn into_inner(self) -> Verified<T> {
+impl<C> Verified<C> {
+    /// The claims.
+    pub fn into_inner(self) -> C {
         self.0
     }
 }
 
-impl<T> Deref for Claims<T> {
-    type Target = Verified<T>;
+impl<C> Deref for Verified<C> {
+    type Target = C;
 
-    fn deref(&self) -> &Verified<T> {
+    fn deref(&self) -> &C {
         &self.0
     }
 }
 
-impl<T> Clone for Claims<T> {
+impl<C: Clone> Clone for Verified<C> {
     fn clone(&self) -> Self {
         Self(self.0.clone())
     }
 }
 
-impl<T> fmt::Debug for Claims<T> {
+impl<C: fmt::Debug> fmt::Debug for Verified<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        f.debug_tuple("Verified").field(&self.0).finish()
     }
 }
 
 /// The claims with custom claims of type `T`, converted once and cached in `extensions`.
-fn typed<T>(extensions: &mut Extensions) -> Result<Verified<T>, AuthRejection>
+fn typed<T>(extensions: &mut Extensions) -> Result<Claims<T>, AuthRejection>
 where
     T: DeserializeOwned + Send + Sync + 'static,
 {
-    if let Some(cached) = extensions.get::<Verified<T>>() {
+    if let Some(cached) = extensions.get::<Claims<T>>() {
         return Ok(cached.clone());
     }
     let converted = match verified_claims(extensions) {
@@ -92,11 +95,11 @@ where
             extensions.insert(typed.clone());
             Ok(typed)
         }
-        Err(error) => Err(AuthRejection::new(extensions, Rejection::InvalidToken(error))),
+        Err(error) => Err(AuthRejection::new(extensions, Rejection::from_error(error))),
     }
 }
 
-impl<T, S> FromRequestParts<S> for Claims<T>
+impl<T, S> FromRequestParts<S> for Verified<Claims<T>>
 where
     T: DeserializeOwned + Send + Sync + 'static,
     S: Send + Sync,
@@ -107,11 +110,11 @@ where
         parts: &mut Parts,
         _state: &S,
     ) -> impl Future<Output = Result<Self, AuthRejection>> + Send {
-        ready(typed(&mut parts.extensions).map(Claims))
+        ready(typed(&mut parts.extensions).map(Verified))
     }
 }
 
-impl<T, S> OptionalFromRequestParts<S> for Claims<T>
+impl<T, S> OptionalFromRequestParts<S> for Verified<Claims<T>>
 where
     T: DeserializeOwned + Send + Sync + 'static,
     S: Send + Sync,
@@ -123,12 +126,12 @@ where
         _state: &S,
     ) -> impl Future<Output = Result<Option<Self>, AuthRejection>> + Send {
         let extensions = &mut parts.extensions;
-        let anonymous = extensions.get::<Verified<CustomClaims>>().is_none()
+        let anonymous = extensions.get::<Claims<CustomClaims>>().is_none()
             && extensions.get::<AuthContext>().is_some();
         ready(if anonymous {
             Ok(None)
         } else {
-            typed(extensions).map(|claims| Some(Claims(claims)))
+            typed(extensions).map(|claims| Some(Verified(claims)))
         })
     }
 }

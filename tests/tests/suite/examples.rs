@@ -155,10 +155,14 @@ async fn blog_api_reads_typed_claims() {
         call(&app, "GET", "/admin/users", Some(&admin), None).await.body,
         json!({"users": ["Ada"], "listed_for": "ada@example.com"})
     );
-    // A token without the `name` claim does not fit the typed claims: 401.
+    // A valid token without the `name` claim does not fit the typed claims: 403, naming it.
     let nameless = issuer.token().scopes(["write:posts"]).sign();
     let answer = call(&app, "POST", "/posts", Some(&nameless), Some(json!({"title": "x"}))).await;
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        answer.body["error_description"],
+        "the token has no `name` claim, which this resource needs"
+    );
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use scopegate_core::{ErrorKind, Verifier, VerifierBuilder};
-use scopegate_testkit::{IssuerServer, JwksBehaviour, TestKey};
+use scopegate_testkit::{IssuerServer, JwksBehaviour, ManualClock, TestKey};
 use scopegate_tower::BearerAuthLayer;
 use serde_json::json;
 use tower::{ServiceBuilder, ServiceExt};
@@ -167,10 +167,15 @@ async fn huge_or_broken_key_sets_are_refused() {
 #[tokio::test]
 async fn a_failed_refresh_keeps_the_last_good_keys() {
     let server = IssuerServer::start().await;
-    let verifier =
-        builder(&server).refetch_cooldown(Duration::from_millis(10)).build().await.unwrap();
+    let clock = ManualClock::now();
+    let verifier = builder(&server)
+        .refetch_cooldown(Duration::from_secs(10))
+        .clock(clock.clone())
+        .build()
+        .await
+        .unwrap();
     server.set_jwks_behaviour(JwksBehaviour::Body(b"garbage".to_vec()));
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    clock.advance(Duration::from_secs(11));
     let unknown = server.issuer().token().key_id("new").sign();
     assert_eq!(
         verifier.verify(&unknown).await.unwrap_err().kind(),
@@ -179,7 +184,7 @@ async fn a_failed_refresh_keeps_the_last_good_keys() {
     assert!(verifier.verify(&server.issuer().token().sign()).await.is_ok());
     server.publish_raw(json!({"keys": []}));
     server.set_jwks_behaviour(JwksBehaviour::Serve);
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    clock.advance(Duration::from_secs(11));
     assert_eq!(
         verifier.verify(&unknown).await.unwrap_err().kind(),
         ErrorKind::KeySourceUnavailable
