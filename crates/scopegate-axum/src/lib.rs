@@ -35,10 +35,12 @@
 
 #![forbid(unsafe_code)]
 
+mod metadata;
 mod rejection;
 mod require;
 mod verified;
 
+pub use metadata::metadata_routes;
 pub use rejection::AuthRejection;
 pub use require::{PrefixScope, RequireAnyScope, RequireRole, RequireScope};
 pub use scopegate_core::{Claims, ConstStr, ScopeList, role, scope};

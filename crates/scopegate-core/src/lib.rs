@@ -39,11 +39,12 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzz;
 mod jose;
-mod json;
+pub mod json;
 pub mod key;
 pub mod literal;
 #[cfg(feature = "remote")]
 pub mod remote;
+pub mod resource;
 pub mod role;
 pub mod scope;
 mod sorted_strs;
@@ -58,6 +59,7 @@ pub use key::{KeySet, VerificationKey};
 #[doc(hidden)]
 pub use literal::__private;
 pub use literal::{ConstStr, ScopeList};
+pub use resource::{ProtectedResource, ResourceId};
 pub use role::{ClaimPath, RoleRequirement, RoleSet};
 pub use scope::{Scope, ScopePolicy, ScopeRequirement, ScopeSet, is_scope_char, is_valid_scope};
 pub use verifier::{

@@ -12,7 +12,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["error", "clock", "json", "sorted_strs", "literal"],
     &["algorithm", "scope", "role"],
-    &["crypto", "jose", "claims"],
+    &["crypto", "jose", "claims", "resource"],
     &["key"],
     &["remote"],
     &["verifier"],

@@ -51,6 +51,18 @@ pub struct RequestHead<'a> {
     pub extensions: &'a Extensions,
 }
 
+impl<'a> RequestHead<'a> {
+    /// A view of a request's head, for rules checked outside a [`Guard`].
+    pub fn new(
+        method: &'a Method,
+        uri: &'a Uri,
+        headers: &'a HeaderMap,
+        extensions: &'a Extensions,
+    ) -> Self {
+        Self { method, uri, headers, extensions }
+    }
+}
+
 /// A check a [`Guard`] applies to the verified claims of every request.
 pub trait AccessRule: Send + Sync + 'static {
     /// Passes, or says why not.
@@ -81,6 +93,19 @@ impl AccessRule for ScopeRequirement {
 impl AccessRule for RoleRequirement {
     fn check(&self, claims: &Claims, _: &RequestHead<'_>) -> Result<(), Rejection> {
         claims.require_role(self).map_err(Rejection::Forbidden)
+    }
+}
+
+/// Both rules, in order: `(ScopeRequirement, RoleRequirement)` needs the scopes and the role.
+/// The `401` names the scopes of whichever rule knows some.
+impl<A: AccessRule, B: AccessRule> AccessRule for (A, B) {
+    fn check(&self, claims: &Claims, request: &RequestHead<'_>) -> Result<(), Rejection> {
+        self.0.check(claims, request)?;
+        self.1.check(claims, request)
+    }
+
+    fn required_scope(&self) -> Option<String> {
+        self.0.required_scope().or_else(|| self.1.required_scope())
     }
 }
 

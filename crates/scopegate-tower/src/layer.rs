@@ -40,22 +40,31 @@ pub(crate) struct Shared {
     pub(crate) cookie: Option<Box<str>>,
     pub(crate) optional: bool,
     pub(crate) realm: Arc<str>,
+    pub(crate) resource_metadata: Option<Arc<str>>,
     pub(crate) responder: Arc<dyn Responder>,
     pub(crate) context: AuthContext,
 }
 
 impl BearerAuthLayer {
     /// A layer that verifies tokens with `verifier`.
+    ///
+    /// When the verifier guards a [`ProtectedResource`](scopegate_core::ProtectedResource),
+    /// every `401` and `403` (here, in guards and in extractors) carries
+    /// `resource_metadata="<its metadata URL>"` (RFC 9728 section 5.1).
     pub fn new(verifier: Verifier) -> Self {
         let realm: Arc<str> = Arc::from(DEFAULT_REALM);
         let responder: Arc<dyn Responder> = Arc::new(DefaultResponder);
-        let context = AuthContext::new(Arc::clone(&realm), None, Arc::clone(&responder));
+        let resource_metadata: Option<Arc<str>> =
+            verifier.protected_resource().map(|resource| Arc::from(resource.metadata_url()));
+        let context =
+            AuthContext::new(Arc::clone(&realm), resource_metadata.clone(), Arc::clone(&responder));
         Self {
             shared: Arc::new(Shared {
                 verifier,
                 cookie: None,
                 optional: false,
                 realm,
+                resource_metadata,
                 responder,
                 context,
             }),
@@ -65,8 +74,11 @@ impl BearerAuthLayer {
     fn with(self, change: impl FnOnce(&mut Shared)) -> Self {
         let mut shared = Arc::unwrap_or_clone(self.shared);
         change(&mut shared);
-        shared.context =
-            AuthContext::new(Arc::clone(&shared.realm), None, Arc::clone(&shared.responder));
+        shared.context = AuthContext::new(
+            Arc::clone(&shared.realm),
+            shared.resource_metadata.clone(),
+            Arc::clone(&shared.responder),
+        );
         Self { shared: Arc::new(shared) }
     }
 

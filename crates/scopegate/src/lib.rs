@@ -58,14 +58,15 @@ pub use scopegate_core::verifier::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, Toke
 pub use scopegate_core::{
     Algorithm, Audience, ClaimMapping, ClaimPath, Claims, Clock, ConstStr, CustomClaims, Error,
     ErrorClass, ErrorKind, InsufficientScope, KeySet, NumericDate, PendingVerification,
-    RoleRequirement, RoleSet, Scope, ScopeList, ScopePolicy, ScopeRequirement, ScopeSet,
-    SystemClock, TrustedIssuer, Verification, VerificationKey, Verifier, VerifierBuilder, role,
-    scope,
+    ProtectedResource, ResourceId, RoleRequirement, RoleSet, Scope, ScopeList, ScopePolicy,
+    ScopeRequirement, ScopeSet, SystemClock, TrustedIssuer, Verification, VerificationKey,
+    Verifier, VerifierBuilder, role, scope,
 };
 pub use scopegate_tower::{
     AccessRule, Anonymous, AuthContext, BearerAuth, BearerAuthLayer, Challenge, DEFAULT_REALM,
-    DefaultResponder, Guard, GuardLayer, MAX_DESCRIPTION_BYTES, Rejection, RequestHead,
-    RequireRoleLayer, RequireScopeLayer, Responder, ResponseBody, ResponseContext, ResponseFuture,
+    DefaultResponder, Guard, GuardLayer, MAX_DESCRIPTION_BYTES, ProtectedResourceMetadata,
+    Rejection, RequestHead, RequireRoleLayer, RequireScopeLayer, Responder, ResponseBody,
+    ResponseContext, ResponseFuture,
 };
 
 /// Remote key sets: discovery, JWKS URLs, the HTTP client, statistics.
@@ -75,4 +76,11 @@ pub use scopegate_core::remote;
 #[cfg(feature = "axum")]
 pub use scopegate_axum::{
     AuthRejection, PrefixScope, RequireAnyScope, RequireRole, RequireScope, Verified,
+    metadata_routes,
 };
+
+/// Per-tool scopes for MCP servers (feature `mcp`).
+#[cfg(feature = "mcp")]
+pub use scopegate_mcp as mcp;
+#[cfg(feature = "mcp")]
+pub use scopegate_mcp::McpScopeLayer;

@@ -3,13 +3,15 @@
 
 use std::time::Duration;
 
-use scopegate::{Verifier, VerifierBuilder};
+use scopegate::{ProtectedResource, Verifier, VerifierBuilder};
 use scopegate_testkit::TestIssuer;
 
 /// The issuer name of development tokens.
 pub const ISSUER: &str = "https://dev-issuer.scopegate.local";
 /// The audience of the orders API.
 pub const AUDIENCE: &str = "orders-api";
+/// The scopes of the orders API, published in its metadata document.
+pub const SCOPES: [&str; 3] = ["orders.read", "orders.write", "orders.approve"];
 /// How long the printed tokens stay valid.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 
@@ -50,6 +52,16 @@ impl DevIssuer {
     #[allow(clippy::expect_used)]
     pub fn verifier(&self) -> Verifier {
         self.verifier_builder().build_static().expect("the development verifier")
+    }
+
+    /// A verifier that trusts this issuer for the orders API, published as the protected
+    /// resource `resource` (RFC 9728): challenges then point to its metadata document.
+    ///
+    /// # Errors
+    ///
+    /// When `resource` is not an https (or loopback http) URL.
+    pub fn verifier_for(&self, resource: &str) -> Result<Verifier, scopegate::Error> {
+        self.verifier_builder().protected_resource(protected_resource(resource)?).build_static()
     }
 
     /// The builder of [`verifier`](Self::verifier), to change its settings.
@@ -109,9 +121,18 @@ impl DevIssuer {
     }
 }
 
+/// The orders API as a protected resource at `resource`, with its scopes.
+///
+/// # Errors
+///
+/// When `resource` is not an https (or loopback http) URL.
+pub fn protected_resource(resource: &str) -> Result<ProtectedResource, scopegate::Error> {
+    Ok(ProtectedResource::new(resource)?.scopes_supported(SCOPES)?.resource_name("orders-api"))
+}
+
 /// The banner printed at start: the issuer, the tokens as shell exports, and curl commands
-/// with the status each returns.
-pub fn banner(issuer: &DevIssuer, tokens: &[DevToken], base: &str) -> String {
+/// with the status each returns. `metadata` is the URL of the metadata document.
+pub fn banner(issuer: &DevIssuer, tokens: &[DevToken], base: &str, metadata: &str) -> String {
     let mut out = format!(
         "orders-api on {base} with the embedded development issuer {}\n\
          (set SCOPEGATE_ISSUER and SCOPEGATE_AUDIENCE to trust a real one)\n\n\
@@ -123,9 +144,16 @@ pub fn banner(issuer: &DevIssuer, tokens: &[DevToken], base: &str) -> String {
         out.push_str(&format!("# {}\nexport {}={}\n", token.description, token.name, token.token));
     }
     let json = "-H 'content-type: application/json'";
+    let challenge = format!(r#"401 Bearer realm="orders-api", resource_metadata="{metadata}""#);
     let commands = [
         ("200", format!("curl -s -o /dev/null -w '%{{http_code}}\\n' {base}/health")),
-        ("401", format!("curl -s -o /dev/null -w '%{{http_code}}\\n' {base}/orders")),
+        ("200", format!("curl -s -o /dev/null -w '%{{http_code}}\\n' {metadata}")),
+        (
+            challenge.as_str(),
+            format!(
+                "curl -s -o /dev/null -w '%{{http_code}} %header{{www-authenticate}}\\n' {base}/orders"
+            ),
+        ),
         (
             "200",
             format!(
@@ -169,9 +197,11 @@ pub fn banner(issuer: &DevIssuer, tokens: &[DevToken], base: &str) -> String {
             ),
         ),
     ];
-    out.push_str(
-        "\n# try it (expected status on the right); curl -i shows the WWW-Authenticate header:\n",
-    );
+    out.push_str(&format!(
+        "\n# the RFC 9728 metadata document: curl -s {metadata}\n\
+         # `curl -i {base}/orders` shows the 401 with every header, the challenge among them\n\
+         # try it (expected answer on the right):\n"
+    ));
     for (status, command) in commands {
         out.push_str(&format!("{command}   # {status}\n"));
     }

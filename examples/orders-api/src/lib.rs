@@ -8,6 +8,7 @@
 //! | `GET /orders` | `orders.read` |
 //! | `POST /orders` | `orders.write` |
 //! | `POST /orders/{id}/approve` | `orders.approve` and role `operator` |
+//! | `GET /.well-known/oauth-protected-resource` | nothing: the RFC 9728 metadata document |
 
 #![forbid(unsafe_code)]
 
@@ -19,7 +20,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use scopegate::{BearerAuthLayer, RequireRole, RequireScope, Verified, Verifier, role, scope};
+use scopegate::{
+    BearerAuthLayer, ProtectedResourceMetadata, RequireRole, RequireScope, Verified, Verifier,
+    metadata_routes, role, scope,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -55,15 +59,21 @@ impl Orders {
     }
 }
 
-/// The service: `/health` open, everything else behind [`BearerAuthLayer`] with `verifier`.
+/// The service: `/health` open, the RFC 9728 metadata document open when the verifier guards
+/// a protected resource, everything else behind [`BearerAuthLayer`] with `verifier`.
 pub fn app(verifier: Verifier) -> Router {
+    let metadata = ProtectedResourceMetadata::for_verifier(&verifier);
     let protected = Router::new()
         .route("/me", get(me))
         .route("/orders", get(list).post(create))
         .route("/orders/{id}/approve", post(approve))
         .with_state(Orders::default())
         .layer(BearerAuthLayer::new(verifier).realm("orders-api"));
-    Router::new().route("/health", get(health)).merge(protected)
+    let app = Router::new().route("/health", get(health)).merge(protected);
+    match metadata {
+        Some(metadata) => app.merge(metadata_routes(metadata)),
+        None => app,
+    }
 }
 
 async fn health() -> Json<Value> {

@@ -12,15 +12,18 @@
 //! SCOPEGATE_ISSUER=https://id.example.com/realms/shop SCOPEGATE_AUDIENCE=orders-api cargo run -p orders-api
 //! ```
 //!
-//! `SCOPEGATE_JWKS_URI` skips discovery; `SCOPEGATE_ADDR` changes the address (default
-//! `127.0.0.1:3000`); `RUST_LOG=debug` shows why requests are rejected.
+//! `SCOPEGATE_JWKS_URI` skips discovery; `SCOPEGATE_RESOURCE` is the resource identifier its
+//! RFC 9728 metadata document publishes (default: the listening address as
+//! `http://host:port`); `SCOPEGATE_ADDR` changes the address (default `127.0.0.1:3000`);
+//! `RUST_LOG=debug` shows why requests are rejected.
 
 #![forbid(unsafe_code)]
 
 use std::env;
 use std::error::Error;
 
-use orders_api::{app, dev::DevIssuer, dev::banner};
+use orders_api::app;
+use orders_api::dev::{DevIssuer, banner, protected_resource};
 use scopegate::Verifier;
 use tokio::net::TcpListener;
 
@@ -37,12 +40,18 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let address = env::var("SCOPEGATE_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     let listener = TcpListener::bind(&address).await?;
     let base = format!("http://{}", listener.local_addr()?);
+    let resource =
+        protected_resource(&env::var("SCOPEGATE_RESOURCE").unwrap_or_else(|_| base.clone()))?;
+    let metadata = resource.metadata_url();
 
     let verifier = match env::var("SCOPEGATE_ISSUER") {
         Ok(issuer) => {
             let audience =
                 env::var("SCOPEGATE_AUDIENCE").unwrap_or_else(|_| "orders-api".to_owned());
-            let mut builder = Verifier::builder().issuer(issuer.clone()).audience(audience.clone());
+            let mut builder = Verifier::builder()
+                .issuer(issuer.clone())
+                .audience(audience.clone())
+                .protected_resource(resource);
             if let Ok(jwks_uri) = env::var("SCOPEGATE_JWKS_URI") {
                 builder = builder.jwks_uri(jwks_uri);
             }
@@ -56,8 +65,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
         Err(_) => {
             let issuer = DevIssuer::new();
-            println!("{}", banner(&issuer, &issuer.tokens(), &base));
-            issuer.verifier()
+            println!("{}", banner(&issuer, &issuer.tokens(), &base, &metadata));
+            issuer.verifier_builder().protected_resource(resource).build_static()?
         }
     };
     println!("listening on {base}");

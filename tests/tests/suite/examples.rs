@@ -107,15 +107,45 @@ async fn orders_api_follows_its_route_table() {
 }
 
 #[tokio::test]
+async fn orders_api_publishes_its_metadata() {
+    let issuer = orders_api::dev::DevIssuer::new();
+    let app = orders_api::app(issuer.verifier_for("http://127.0.0.1:3000").unwrap());
+    let document = call(&app, "GET", "/.well-known/oauth-protected-resource", None, None).await;
+    assert_eq!(
+        (document.status, document.body),
+        (
+            StatusCode::OK,
+            json!({
+                "resource": "http://127.0.0.1:3000",
+                "authorization_servers": [orders_api::dev::ISSUER],
+                "scopes_supported": ["orders.read", "orders.write", "orders.approve"],
+                "bearer_methods_supported": ["header"],
+                "resource_name": "orders-api",
+            })
+        )
+    );
+    // The audience stays `orders-api`; challenges point to the document.
+    let reader = &issuer.tokens()[0].token;
+    assert_eq!(call(&app, "GET", "/orders", Some(reader), None).await.status, StatusCode::OK);
+    let denied = call(&app, "POST", "/orders", Some(reader), Some(json!({"item": "x"}))).await;
+    assert_eq!(
+        denied.challenge.as_deref(),
+        Some(r#"Bearer error="insufficient_scope", scope="orders.write", resource_metadata="http://127.0.0.1:3000/.well-known/oauth-protected-resource""#)
+    );
+}
+
+#[tokio::test]
 async fn orders_api_banner_commands_match_the_routes() {
     let issuer = orders_api::dev::DevIssuer::new();
-    let banner = orders_api::dev::banner(&issuer, &issuer.tokens(), "http://127.0.0.1:3000");
+    let metadata = "http://127.0.0.1:3000/.well-known/oauth-protected-resource";
+    let banner = orders_api::dev::banner(&issuer, &issuer.tokens(), "http://127.0.0.1:3000", metadata);
     let expected: Vec<&str> = banner
         .lines()
         .filter(|l| l.starts_with("curl"))
-        .filter_map(|l| l.rsplit("# ").next())
+        .filter_map(|l| l.rsplit("   # ").next())
         .collect();
-    assert_eq!(expected, ["200", "401", "200", "200", "403", "201", "403", "200", "401"]);
+    let challenge = format!(r#"401 Bearer realm="orders-api", resource_metadata="{metadata}""#);
+    assert_eq!(expected, ["200", "200", &challenge, "200", "200", "403", "201", "403", "200", "401"]);
     assert_eq!(banner.lines().filter(|l| l.starts_with("export ")).count(), 3);
 }
 

@@ -1,9 +1,21 @@
-//! A strict, bounded JSON object parser for token headers and payloads.
+//! The strict, bounded JSON parser scopegate uses for every untrusted document: token headers
+//! and payloads, JWKS and discovery documents, and (in `scopegate-mcp`) JSON-RPC bodies.
 //!
 //! `serde_json::from_slice::<Value>` keeps the last of two duplicate members and nests up to
-//! 128 levels. A token whose payload says `"aud":"ours","aud":"theirs"` must not mean different
-//! things to different parsers, so here duplicate member names are an error at every level,
-//! nesting is capped, and the text must be one JSON object with nothing after it.
+//! 128 levels. A token whose payload says `"aud":"ours","aud":"theirs"`, or a JSON-RPC call
+//! naming two tools, must not mean different things to different parsers, so here duplicate
+//! member names are an error at every level, nesting is capped, the text must be UTF-8 and one
+//! JSON value with nothing after it. Callers bound the size before parsing.
+//!
+//! ```
+//! use scopegate_core::json::{self, JsonError};
+//!
+//! assert!(json::parse_object(br#"{"aud":"orders-api"}"#).is_ok());
+//! assert_eq!(json::parse_object(br#"{"aud":"a","aud":"b"}"#), Err(JsonError::DuplicateMember));
+//! let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
+//! assert_eq!(json::parse_value(deep.as_bytes(), 32), Err(JsonError::TooDeep));
+//! assert!(json::parse_value(deep.as_bytes(), 64).is_ok());
+//! ```
 
 mod borrowed;
 mod value;
@@ -14,13 +26,15 @@ pub(crate) use value::ValueSeed;
 use serde::de::{self, DeserializeSeed};
 use serde_json::{Map, Value};
 
-/// How deep objects and arrays may nest inside a token header or payload.
-pub(crate) const MAX_DEPTH: usize = 16;
+/// How deep objects and arrays may nest inside a token header or payload, a JWKS or a
+/// discovery document.
+pub const MAX_DEPTH: usize = 16;
 
 /// Why a JSON text was refused. Deliberately vague: the text came from an attacker, and the
 /// parser's own messages could quote it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum JsonError {
+#[non_exhaustive]
+pub enum JsonError {
     /// Not JSON, not UTF-8, trailing data, or not an object.
     Syntax,
     /// A member name appears twice in one object.
@@ -29,12 +43,38 @@ pub(crate) enum JsonError {
     TooDeep,
 }
 
-/// Parses `bytes` as exactly one JSON object under the rules above.
-pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonError> {
-    match parse_with(bytes, ValueSeed::top())? {
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Syntax => "the text is not the JSON expected",
+            Self::DuplicateMember => "a JSON object repeats a member name",
+            Self::TooDeep => "the JSON nests too deeply",
+        })
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// Parses `bytes` as exactly one JSON object, nested at most [`MAX_DEPTH`] deep.
+///
+/// # Errors
+///
+/// A [`JsonError`] for anything else.
+pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonError> {
+    match parse_with(bytes, ValueSeed::with_depth(MAX_DEPTH))? {
         Value::Object(map) => Ok(map),
         _ => Err(JsonError::Syntax),
     }
+}
+
+/// Parses `bytes` as exactly one JSON value of any kind, nested at most `max_depth` deep.
+///
+/// # Errors
+///
+/// A [`JsonError`] for text that is not one JSON value, repeats a member name, or nests
+/// deeper.
+pub fn parse_value(bytes: &[u8], max_depth: usize) -> Result<Value, JsonError> {
+    parse_with(bytes, ValueSeed::with_depth(max_depth))
 }
 
 /// Parses `bytes` as exactly one JSON value with `seed`: nothing may follow it. Seeds report

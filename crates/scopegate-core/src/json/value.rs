@@ -22,9 +22,9 @@ impl<'de> DeserializeSeed<'de> for ValueSeed {
 }
 
 impl ValueSeed {
-    /// A seed for a whole document.
-    pub(crate) fn top() -> Self {
-        Self { depth: MAX_DEPTH }
+    /// A seed for a whole document that may nest `depth` levels.
+    pub(crate) fn with_depth(depth: usize) -> Self {
+        Self { depth }
     }
 
     /// A seed for a member of a top-level object.

@@ -46,7 +46,7 @@ impl RoleSet {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidClaim`](crate::ErrorKind::InvalidClaim) when a path holds anything
+    /// [`ErrorKind::InvalidClaim`] when a path holds anything
     /// but a string or an array of strings (`null` included).
     pub fn from_claims(claims: &Map<String, Value>, paths: &[ClaimPath]) -> Result<Self, Error> {
         let mut roles: Vec<&str> = Vec::new();

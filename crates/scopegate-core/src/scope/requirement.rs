@@ -31,7 +31,7 @@ impl ScopeRequirement {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfiguration`] when the list is empty or a scope is invalid.
+    /// [`ErrorKind::InvalidConfiguration`](crate::ErrorKind::InvalidConfiguration) when the list is empty or a scope is invalid.
     pub fn all_of<I, S>(scopes: I) -> Result<Self, Error>
     where
         I: IntoIterator<Item = S>,
@@ -44,7 +44,7 @@ impl ScopeRequirement {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfiguration`] when the list is empty or a scope is invalid.
+    /// [`ErrorKind::InvalidConfiguration`](crate::ErrorKind::InvalidConfiguration) when the list is empty or a scope is invalid.
     pub fn any_of<I, S>(scopes: I) -> Result<Self, Error>
     where
         I: IntoIterator<Item = S>,

@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::key::{KeySet, VerificationKey};
 #[cfg(feature = "remote")]
 use crate::remote::{HttpClient, keys::Cause, settings::RemoteSettings};
+use crate::resource::ProtectedResource;
 use crate::scope::ScopePolicy;
 
 /// The largest token size cap a verifier accepts.
@@ -45,6 +46,7 @@ pub struct VerifierBuilder {
     /// Entries and bytes of the token cache; `None` disables it.
     cache: Option<(usize, usize)>,
     clock: Arc<dyn Clock>,
+    resource: Option<ProtectedResource>,
     #[cfg(feature = "remote")]
     remote: RemoteSettings,
 }
@@ -64,6 +66,7 @@ impl Default for VerifierBuilder {
             policy: ScopePolicy::default(),
             cache: Some((DEFAULT_CACHE_ENTRIES, DEFAULT_CACHE_BYTES)),
             clock: Arc::new(SystemClock),
+            resource: None,
             #[cfg(feature = "remote")]
             remote: RemoteSettings::default(),
         }
@@ -189,6 +192,15 @@ impl VerifierBuilder {
         self
     }
 
+    /// This API as an RFC 9728 protected resource: its metadata document names the verifier's
+    /// issuers as authorization servers unless the resource names its own, and when no
+    /// [`audience`](Self::audience) is set, tokens must carry the resource identifier in
+    /// `aud` (RFC 8707). The tower layer then points every challenge at the document.
+    pub fn protected_resource(mut self, resource: ProtectedResource) -> Self {
+        self.resource = Some(resource);
+        self
+    }
+
     /// Reads the time from `clock` instead of the system clock: for tests that move time
     /// forward instead of sleeping. Defaults to [`SystemClock`].
     pub fn clock(mut self, clock: impl Clock) -> Self {
@@ -251,6 +263,11 @@ impl VerifierBuilder {
         }
         #[cfg(feature = "remote")]
         self.remote.resolve_client();
+        if self.audiences.is_empty()
+            && let Some(resource) = &self.resource
+        {
+            self.audiences.push(resource.resource().as_str().to_owned());
+        }
         let defaults = Defaults {
             audiences: &self.audiences,
             algorithms: self.algorithms,
@@ -278,7 +295,9 @@ impl VerifierBuilder {
             max_token_bytes: self.max_token_bytes,
         };
         let cache = self.cache.map(|(entries, bytes)| TokenCache::new(entries, bytes));
-        let inner = VerifierInner { issuers, rules, cache, clock: self.clock };
+        let named = self.primary.iter().chain(&self.issuers).map(|issuer| issuer.issuer.as_str());
+        let resource = self.resource.map(|resource| Arc::new(resource.with_default_servers(named)));
+        let inner = VerifierInner { issuers, rules, cache, clock: self.clock, resource };
         Ok(Verifier { inner: Arc::new(inner) })
     }
 }

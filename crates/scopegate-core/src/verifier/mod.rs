@@ -64,6 +64,7 @@ use crate::clock::Clock;
 use crate::error::Error;
 #[cfg(feature = "remote")]
 use crate::error::ErrorKind;
+use crate::resource::ProtectedResource;
 use cache::TokenCache;
 use issuer::IssuerEntry;
 #[cfg(feature = "remote")]
@@ -82,6 +83,7 @@ struct VerifierInner {
     rules: Rules,
     cache: Option<TokenCache>,
     clock: Arc<dyn Clock>,
+    resource: Option<Arc<ProtectedResource>>,
 }
 
 impl Verifier {
@@ -190,6 +192,12 @@ impl Verifier {
                 KeySource::Static(_) => 0,
             })
             .sum()
+    }
+
+    /// The protected resource this verifier guards, if one was configured (RFC 9728), with
+    /// its authorization servers filled in.
+    pub fn protected_resource(&self) -> Option<&ProtectedResource> {
+        self.inner.resource.as_deref()
     }
 
     /// The size cap applied to tokens, in bytes.

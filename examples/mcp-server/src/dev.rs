@@ -1,0 +1,157 @@
+//! The embedded development issuer, its tokens, and the banner of ready-to-paste commands.
+
+use std::time::Duration;
+
+use scopegate::{ProtectedResource, Verifier, VerifierBuilder};
+use scopegate_testkit::TestIssuer;
+
+/// The issuer name of development tokens.
+pub const ISSUER: &str = "https://dev-issuer.scopegate.local";
+/// How long the printed tokens stay valid.
+pub const TOKEN_LIFETIME: Duration = Duration::from_secs(8 * 3600);
+
+/// A development identity provider for the MCP server at `resource`.
+#[derive(Debug)]
+pub struct DevIssuer {
+    issuer: TestIssuer,
+    resource: String,
+}
+
+impl DevIssuer {
+    /// A fresh RSA key, issuing tokens for the resource `resource` (the MCP endpoint's URL).
+    pub fn new(resource: &str) -> Self {
+        Self {
+            issuer: TestIssuer::named(ISSUER).with_audience(resource),
+            resource: resource.to_owned(),
+        }
+    }
+
+    /// The protected resource: the MCP endpoint, with the tools' scopes.
+    ///
+    /// # Errors
+    ///
+    /// When the resource URL is not an https (or loopback http) URL.
+    pub fn protected_resource(&self) -> Result<ProtectedResource, scopegate::Error> {
+        ProtectedResource::new(&self.resource)?
+            .scopes_supported(crate::SCOPES)
+            .map(|resource| resource.resource_name("scopegate orders MCP server"))
+    }
+
+    /// A verifier that trusts this issuer, for the protected resource.
+    ///
+    /// # Errors
+    ///
+    /// As [`protected_resource`](Self::protected_resource).
+    pub fn verifier(&self) -> Result<Verifier, scopegate::Error> {
+        self.verifier_builder()?.build_static()
+    }
+
+    /// The builder of [`verifier`](Self::verifier), to change its settings.
+    ///
+    /// # Errors
+    ///
+    /// As [`protected_resource`](Self::protected_resource).
+    pub fn verifier_builder(&self) -> Result<VerifierBuilder, scopegate::Error> {
+        Ok(Verifier::builder()
+            .issuer(ISSUER)
+            .keys(self.issuer.key_set())
+            .protected_resource(self.protected_resource()?))
+    }
+
+    /// A token for `subject` with `scopes` and `roles`, valid for [`TOKEN_LIFETIME`].
+    pub fn token(&self, subject: &str, scopes: &[&str], roles: &[&str]) -> String {
+        self.issuer
+            .token()
+            .subject(subject)
+            .scopes(scopes.iter().copied())
+            .roles(roles.iter().copied())
+            .expires_in(TOKEN_LIFETIME)
+            .sign()
+    }
+}
+
+/// One JSON-RPC `tools/call` in the 2026-07-28 form: the body, and the standard headers.
+fn call(tool: &str, arguments: &str) -> String {
+    format!(
+        "-H 'mcp-method: tools/call' -H 'mcp-name: {tool}' -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"{tool}\",\"arguments\":{arguments},\"_meta\":{{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{{}}}}}}}}'"
+    )
+}
+
+/// The banner printed at start: tokens as shell exports, then curl commands with the status
+/// each returns (and, for two of them, the challenge).
+pub fn banner(issuer: &DevIssuer, base: &str) -> String {
+    let mcp = format!("{base}/mcp");
+    let tokens = [
+        ("READER", "orders.read", issuer.token("alice", &["orders.read"], &[])),
+        (
+            "WRITER",
+            "orders.read orders.write",
+            issuer.token("bob", &["orders.read", "orders.write"], &[]),
+        ),
+        (
+            "OPERATOR",
+            "orders.read orders.approve, role operator",
+            issuer.token("carol", &["orders.read", "orders.approve"], &["operator"]),
+        ),
+    ];
+    let mut out = format!(
+        "mcp-server on {mcp} with the embedded development issuer {ISSUER}\n\
+         (set SCOPEGATE_ISSUER and SCOPEGATE_AUDIENCE to trust a real one)\n\n\
+         # tokens for the resource {mcp}, valid for {} hours:\n",
+        TOKEN_LIFETIME.as_secs() / 3600
+    );
+    for (name, description, token) in &tokens {
+        out.push_str(&format!("# {description}\nexport {name}={token}\n"));
+    }
+    let post = "curl -s -o /dev/null -w '%{http_code}\\n' -X POST -H 'content-type: application/json' \
+                -H 'accept: application/json, text/event-stream' -H 'mcp-protocol-version: 2026-07-28'";
+    let challenge = "curl -s -o /dev/null -w '%{http_code} %header{www-authenticate}\\n' -X POST \
+                     -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \
+                     -H 'mcp-protocol-version: 2026-07-28'";
+    let metadata = format!("{base}/.well-known/oauth-protected-resource/mcp");
+    let auth = |name: &str| format!("-H \"Authorization: Bearer ${name}\"");
+    let list = call("list_orders", "{}");
+    let create = call("create_order", r#"{"item":"book"}"#);
+    let approve = call("approve_order", r#"{"id":1}"#);
+    let commands = [
+        (format!("curl -s -o /dev/null -w '%{{http_code}}\\n' {metadata}"), "200".to_owned()),
+        (
+            format!("{challenge} {list} {mcp}"),
+            format!(r#"401 Bearer realm="orders-mcp", resource_metadata="{metadata}""#),
+        ),
+        (format!("{post} {} {list} {mcp}", auth("READER")), "200".to_owned()),
+        (
+            format!("{challenge} {} {create} {mcp}", auth("READER")),
+            format!(
+                r#"403 Bearer error="insufficient_scope", scope="orders.write", resource_metadata="{metadata}""#
+            ),
+        ),
+        (format!("{post} {} {create} {mcp}", auth("WRITER")), "200".to_owned()),
+        (format!("{post} {} {approve} {mcp}", auth("WRITER")), "403".to_owned()),
+        (format!("{post} {} {approve} {mcp}", auth("OPERATOR")), "200".to_owned()),
+        (
+            format!(
+                "{post} {} -H 'mcp-method: tools/call' -H 'mcp-name: list_orders' -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"approve_order\",\"arguments\":{{\"id\":1}}}}}}' {mcp}",
+                auth("READER")
+            ),
+            "400".to_owned(),
+        ),
+        (
+            format!(
+                "{post} {} -d '[{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}}]' {mcp}",
+                auth("READER")
+            ),
+            "400".to_owned(),
+        ),
+    ];
+    out.push_str("\n# the metadata document:\n");
+    out.push_str(&format!("#   curl -s {metadata}\n"));
+    out.push_str(
+        "# try it (expected answer on the right; the 401 and the 403 show their challenge, and\n\
+         # `curl -i` instead of `-s -o /dev/null -w ...` shows every header):\n",
+    );
+    for (command, expected) in commands {
+        out.push_str(&format!("{command}   # {expected}\n"));
+    }
+    out
+}

@@ -1,0 +1,77 @@
+//! An MCP server on `rmcp`'s streamable HTTP transport, protected by scopegate: every request
+//! needs a token for this resource, each tool its own scope, and the RFC 9728 metadata
+//! document tells clients where to get one. Run it with `cargo run -p mcp-server` (see
+//! `main.rs`).
+//!
+//! | tool | needs |
+//! |---|---|
+//! | `list_orders` | `orders.read` |
+//! | `create_order` | `orders.write` |
+//! | `approve_order` | `orders.approve` and role `operator` |
+
+#![forbid(unsafe_code)]
+
+pub mod dev;
+pub mod tools;
+
+use std::sync::Arc;
+
+use axum::Router;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use scopegate::mcp::McpScopeLayer;
+use scopegate::{
+    BearerAuthLayer, ProtectedResourceMetadata, RoleRequirement, ScopeRequirement, Verifier,
+    metadata_routes,
+};
+use tower::ServiceBuilder;
+
+use crate::tools::{OrderTools, Orders};
+
+/// The scopes of the tools, published in the metadata document.
+pub const SCOPES: [&str; 3] = ["orders.read", "orders.write", "orders.approve"];
+
+/// Which tool needs what.
+///
+/// # Errors
+///
+/// Never in practice: the scopes are fixed and valid.
+pub fn tool_scopes() -> Result<McpScopeLayer, scopegate::Error> {
+    Ok(McpScopeLayer::new()
+        .tool("list_orders", ScopeRequirement::all_of(["orders.read"])?)
+        .tool("create_order", ScopeRequirement::all_of(["orders.write"])?)
+        .tool(
+            "approve_order",
+            (ScopeRequirement::all_of(["orders.approve"])?, RoleRequirement::new("operator")),
+        ))
+}
+
+/// The service: `/mcp` behind the bearer layer and the tool scopes, the metadata document in
+/// front of them. The verifier must guard a protected resource (its metadata is served).
+///
+/// # Errors
+///
+/// When the verifier has no protected resource.
+pub fn app(verifier: Verifier) -> Result<Router, scopegate::Error> {
+    let metadata = ProtectedResourceMetadata::for_verifier(&verifier).ok_or_else(|| {
+        scopegate::Error::new(
+            scopegate::ErrorKind::InvalidConfiguration,
+            "the MCP server's verifier needs a protected resource",
+        )
+    })?;
+    let orders = Orders::default();
+    let mcp = StreamableHttpService::new(
+        move || Ok(OrderTools::new(Arc::clone(&orders))),
+        Arc::new(LocalSessionManager::default()),
+        // Stateless, JSON answers: every request stands alone, which also makes it curl-able.
+        StreamableHttpServerConfig::default()
+            .with_legacy_session_mode(false)
+            .with_json_response(true)
+            .with_sse_keep_alive(None),
+    );
+    let protected = ServiceBuilder::new()
+        .layer(BearerAuthLayer::new(verifier).realm("orders-mcp"))
+        .layer(tool_scopes()?)
+        .service(mcp);
+    Ok(Router::new().route_service("/mcp", protected).merge(metadata_routes(metadata)))
+}

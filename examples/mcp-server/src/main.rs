@@ -1,0 +1,65 @@
+//! The MCP server example.
+//!
+//! ```text
+//! cargo run -p mcp-server
+//! ```
+//!
+//! Without configuration it runs an embedded development issuer and prints ready-made tokens
+//! and curl commands (JSON-RPC bodies) with the answer each gets. The MCP endpoint is `/mcp`;
+//! its RFC 9728 metadata is at `/.well-known/oauth-protected-resource/mcp`. To trust a real
+//! identity provider (found through OIDC / RFC 8414 discovery):
+//!
+//! ```text
+//! SCOPEGATE_ISSUER=https://id.example.com/realms/shop SCOPEGATE_AUDIENCE=https://mcp.example.com/mcp cargo run -p mcp-server
+//! ```
+//!
+//! `SCOPEGATE_AUDIENCE` is also the resource identifier (default: this server's `/mcp` URL);
+//! `SCOPEGATE_ADDR` changes the address (default `127.0.0.1:3004`); `RUST_LOG=debug` shows why
+//! requests are refused.
+
+#![forbid(unsafe_code)]
+
+use std::env;
+use std::error::Error;
+
+use mcp_server::{SCOPES, app, dev::DevIssuer, dev::banner};
+use scopegate::{ProtectedResource, Verifier};
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    let debug = env::var("RUST_LOG").is_ok_and(|v| v.contains("debug"));
+    tracing_subscriber::fmt()
+        .with_max_level(if debug { tracing::Level::DEBUG } else { tracing::Level::INFO })
+        .with_writer(std::io::stderr)
+        .init();
+    let address = env::var("SCOPEGATE_ADDR").unwrap_or_else(|_| "127.0.0.1:3004".to_owned());
+    let listener = TcpListener::bind(&address).await?;
+    let base = format!("http://{}", listener.local_addr()?);
+
+    let verifier = match env::var("SCOPEGATE_ISSUER") {
+        Ok(issuer) => {
+            let resource = env::var("SCOPEGATE_AUDIENCE").unwrap_or_else(|_| format!("{base}/mcp"));
+            let resource = ProtectedResource::new(&resource)?.scopes_supported(SCOPES)?;
+            let verifier = Verifier::builder()
+                .issuer(issuer.clone())
+                .protected_resource(resource)
+                .build()
+                .await?;
+            println!("mcp-server on {base}/mcp trusts issuer {issuer}");
+            verifier
+        }
+        Err(_) => {
+            let issuer = DevIssuer::new(&format!("{base}/mcp"));
+            println!("{}", banner(&issuer, &base));
+            issuer.verifier()?
+        }
+    };
+    println!("listening on {base}");
+    axum::serve(listener, app(verifier)?)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
