@@ -32,3 +32,35 @@ pub fn rejection(verifier: &Verifier, token: &str) -> ErrorKind {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeExamples;
+
+/// Log output captured in memory, for tests that check what is (and is not) logged.
+#[derive(Clone, Debug, Default)]
+pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl CapturedLogs {
+    /// The writer to give a `tracing_subscriber::fmt()` builder (`.with_writer(writer)`), and
+    /// the handle to read the text through.
+    pub fn new() -> (impl Fn() -> Self + Send + Sync + 'static, Self) {
+        let logs = Self::default();
+        let writer = logs.clone();
+        (move || writer.clone(), logs)
+    }
+
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut logs = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        logs.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -84,6 +84,21 @@ pub fn scopes(data: &[u8]) {
     }
 }
 
+/// The introspection answer reader, then the claims of an active answer.
+#[cfg(feature = "remote")]
+pub fn introspection(data: &[u8]) {
+    use crate::remote::introspection::{Answer, read_answer};
+    let Ok(Answer::Active(members)) = read_answer(data) else { return };
+    assert!(!members.contains_key("active"));
+    let Ok(payload) = UnverifiedPayload::from_object(members, "https://id.example.com") else {
+        return;
+    };
+    let issuer = std::sync::Arc::from(&*payload.issuer);
+    if let Ok(verified) = VerifiedPayload::new(payload, issuer, &ClaimMapping::new()) {
+        assert!(verified.scopes.iter().all(is_valid_scope));
+    }
+}
+
 /// The JWKS parser.
 pub fn jwks(data: &[u8]) {
     if let Ok(keys) = crate::KeySet::from_jwks_bytes(data) {
@@ -112,5 +127,7 @@ mod seeds {
         run("claims", super::claims);
         run("scopes", super::scopes);
         run("jwks", super::jwks);
+        #[cfg(feature = "remote")]
+        run("introspection", super::introspection);
     }
 }

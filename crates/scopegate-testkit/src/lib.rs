@@ -40,5 +40,7 @@ pub use clock::ManualClock;
 pub use issuer::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, TestIssuer};
 pub use key::TestKey;
 #[cfg(feature = "server")]
-pub use server::{IssuerServer, JwksBehaviour};
+pub use server::{
+    EndpointBehaviour, INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, IssuerServer,
+};
 pub use token::{TokenBuilder, encode_token};

@@ -12,6 +12,10 @@
 //! SCOPEGATE_ISSUER=https://id.example.com/realms/shop SCOPEGATE_AUDIENCE=orders-api cargo run -p orders-api
 //! ```
 //!
+//! With `SCOPEGATE_INTROSPECTION_CLIENT_ID` and `SCOPEGATE_INTROSPECTION_CLIENT_SECRET` (this
+//! API's credentials at that issuer), opaque tokens are introspected (RFC 7662) at the
+//! issuer's discovered `introspection_endpoint`; JWTs keep being verified locally.
+//!
 //! `SCOPEGATE_JWKS_URI` skips discovery; `SCOPEGATE_RESOURCE` is the resource identifier its
 //! RFC 9728 metadata document publishes (default: the listening address as
 //! `http://host:port`); `SCOPEGATE_ADDR` changes the address (default `127.0.0.1:3000`);
@@ -23,8 +27,8 @@ use std::env;
 use std::error::Error;
 
 use orders_api::app;
+use orders_api::config::real_issuer;
 use orders_api::dev::{DevIssuer, banner, protected_resource};
-use scopegate::Verifier;
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -44,26 +48,23 @@ async fn main() -> Result<(), Box<dyn Error>> {
         protected_resource(&env::var("SCOPEGATE_RESOURCE").unwrap_or_else(|_| base.clone()))?;
     let metadata = resource.metadata_url();
 
-    let verifier = match env::var("SCOPEGATE_ISSUER") {
-        Ok(issuer) => {
-            let audience =
-                env::var("SCOPEGATE_AUDIENCE").unwrap_or_else(|_| "orders-api".to_owned());
-            let mut builder = Verifier::builder()
-                .issuer(issuer.clone())
-                .audience(audience.clone())
-                .protected_resource(resource);
-            if let Ok(jwks_uri) = env::var("SCOPEGATE_JWKS_URI") {
-                builder = builder.jwks_uri(jwks_uri);
-            }
+    let verifier = match real_issuer(|name| env::var(name).ok(), resource.clone()) {
+        Some(builder) => {
             let verifier = builder.build().await?;
-            println!("orders-api on {base} trusts issuer {issuer} for audience {audience}");
+            println!(
+                "orders-api on {base} trusts {}",
+                verifier.issuers().collect::<Vec<_>>().join(", ")
+            );
             for stats in verifier.key_source_stats() {
                 let jwks = stats.jwks_uri.unwrap_or_default();
                 println!("  keys from {jwks}: {} ({})", stats.keys, stats.key_ids.join(", "));
             }
+            if !verifier.introspection_stats().is_empty() {
+                println!("  opaque tokens are introspected");
+            }
             verifier
         }
-        Err(_) => {
+        None => {
             let issuer = DevIssuer::new();
             println!("{}", banner(&issuer, &issuer.tokens(), &base, &metadata));
             issuer.verifier_builder().protected_resource(resource).build_static()?

@@ -255,3 +255,25 @@ async fn multi_tenant_keeps_realms_apart() {
         )
     );
 }
+
+/// `SCOPEGATE_ISSUER` plus introspection credentials: opaque tokens are introspected at the
+/// discovered endpoint, JWTs keep working.
+#[tokio::test]
+async fn orders_api_introspects_opaque_tokens_of_a_real_issuer() {
+    let server = scopegate_testkit::IssuerServer::start().await;
+    let variables = std::collections::HashMap::from([
+        ("SCOPEGATE_ISSUER", server.issuer().issuer().to_owned()),
+        ("SCOPEGATE_AUDIENCE", server.issuer().audience().to_owned()),
+        ("SCOPEGATE_INTROSPECTION_CLIENT_ID", scopegate_testkit::INTROSPECTION_CLIENT_ID.to_owned()),
+        ("SCOPEGATE_INTROSPECTION_CLIENT_SECRET", scopegate_testkit::INTROSPECTION_CLIENT_SECRET.to_owned()),
+    ]);
+    let resource = orders_api::dev::protected_resource("http://127.0.0.1:3000").unwrap();
+    let builder = orders_api::config::real_issuer(|name| variables.get(name).cloned(), resource).unwrap();
+    let app = orders_api::app(builder.build().await.unwrap());
+    let opaque = server.opaque_token(server.issuer().token().subject("ola").scopes(["orders.read"]));
+    let me = call(&app, "GET", "/me", Some(&opaque), None).await;
+    assert_eq!((me.status, me.body["sub"].as_str()), (StatusCode::OK, Some("ola")));
+    let jwt = server.issuer().token().scopes(["orders.read"]).sign();
+    assert_eq!(call(&app, "GET", "/orders", Some(&jwt), None).await.status, StatusCode::OK);
+    assert_eq!(server.introspections(), 1);
+}

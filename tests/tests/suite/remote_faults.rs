@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use scopegate_core::{ErrorKind, Verifier, VerifierBuilder};
-use scopegate_testkit::{IssuerServer, JwksBehaviour, ManualClock, TestKey};
+use scopegate_testkit::{IssuerServer, EndpointBehaviour, ManualClock, TestKey};
 use scopegate_tower::BearerAuthLayer;
 use serde_json::json;
 use tower::{ServiceBuilder, ServiceExt};
@@ -45,7 +45,7 @@ async fn cached_keys_outlive_the_server() {
     let stats = &verifier.key_source_stats()[0];
     assert_eq!((stats.fetches, stats.fetch_failures, stats.keys), (2, 1, 1));
     assert!(
-        stats.last_error.as_deref().is_some_and(|e| e.contains("could not be fetched")),
+        stats.last_error.as_deref().is_some_and(|e| e.contains("could not be reached")),
         "{stats:?}"
     );
 }
@@ -107,7 +107,7 @@ async fn lazy_keys_arrive_with_the_first_request_through_the_layer() {
 #[tokio::test]
 async fn a_slow_server_times_out() {
     let server = IssuerServer::start().await;
-    server.set_jwks_behaviour(JwksBehaviour::Hang);
+    server.set_jwks_behaviour(EndpointBehaviour::Hang);
     let started = Instant::now();
     let error =
         builder(&server).fetch_timeout(Duration::from_millis(300)).build().await.unwrap_err();
@@ -132,22 +132,22 @@ async fn huge_or_broken_key_sets_are_refused() {
     let server = IssuerServer::start().await;
     let cases = [
         (
-            JwksBehaviour::Huge { bytes: 100 * 1024 * 1024, declared: true },
+            EndpointBehaviour::Huge { bytes: 100 * 1024 * 1024, declared: true },
             "larger than 524288 bytes",
         ),
         (
-            JwksBehaviour::Huge { bytes: 100 * 1024 * 1024, declared: false },
+            EndpointBehaviour::Huge { bytes: 100 * 1024 * 1024, declared: false },
             "larger than 524288 bytes",
         ),
-        (JwksBehaviour::Body(b"<html>oops</html>".to_vec()), "unusable"),
-        (JwksBehaviour::Body(br#"{"keys":[{"kty":"oct","k":"AAAA"}]}"#.to_vec()), "unusable"),
+        (EndpointBehaviour::Body(b"<html>oops</html>".to_vec()), "unusable"),
+        (EndpointBehaviour::Body(br#"{"keys":[{"kty":"oct","k":"AAAA"}]}"#.to_vec()), "unusable"),
         (
-            JwksBehaviour::Body(format!("{{\"keys\":{}}}", "[".repeat(10_000)).into_bytes()),
+            EndpointBehaviour::Body(format!("{{\"keys\":{}}}", "[".repeat(10_000)).into_bytes()),
             "unusable",
         ),
-        (JwksBehaviour::Status(500), "answered 500"),
-        (JwksBehaviour::Reset, "could not be fetched"),
-        (JwksBehaviour::Status(404), "answered 404"),
+        (EndpointBehaviour::Status(500), "answered 500"),
+        (EndpointBehaviour::Reset, "could not be reached"),
+        (EndpointBehaviour::Status(404), "answered 404"),
     ];
     for (behaviour, expected) in cases {
         server.set_jwks_behaviour(behaviour.clone());
@@ -174,7 +174,7 @@ async fn a_failed_refresh_keeps_the_last_good_keys() {
         .build()
         .await
         .unwrap();
-    server.set_jwks_behaviour(JwksBehaviour::Body(b"garbage".to_vec()));
+    server.set_jwks_behaviour(EndpointBehaviour::Body(b"garbage".to_vec()));
     clock.advance(Duration::from_secs(11));
     let unknown = server.issuer().token().key_id("new").sign();
     assert_eq!(
@@ -183,7 +183,7 @@ async fn a_failed_refresh_keeps_the_last_good_keys() {
     );
     assert!(verifier.verify(&server.issuer().token().sign()).await.is_ok());
     server.publish_raw(json!({"keys": []}));
-    server.set_jwks_behaviour(JwksBehaviour::Serve);
+    server.set_jwks_behaviour(EndpointBehaviour::Serve);
     clock.advance(Duration::from_secs(11));
     assert_eq!(
         verifier.verify(&unknown).await.unwrap_err().kind(),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use scopegate_core::remote::{HttpClient, HttpFuture, HttpResponse};
 use scopegate_core::{Verification, Verifier};
-use scopegate_testkit::{IssuerServer, JwksBehaviour, TestIssuer, TestKey};
+use scopegate_testkit::{IssuerServer, EndpointBehaviour, TestIssuer, TestKey};
 use tokio::sync::watch;
 
 /// Before: the refetch for an unknown `kid` ran inside the requesting request's future. A
@@ -24,7 +24,7 @@ async fn regression_a_cancelled_request_cannot_cancel_the_key_fetch() {
         .unwrap();
     let next = TestKey::ec_p256();
     server.publish(&[server.issuer().key().clone(), next.clone()]);
-    server.set_jwks_behaviour(JwksBehaviour::Hold);
+    server.set_jwks_behaviour(EndpointBehaviour::Hold);
     let token = server.issuer().token_with_key(&next).subject("after-rotation").sign();
 
     // The first request starts the refetch, and its client goes away while it runs.

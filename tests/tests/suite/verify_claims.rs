@@ -38,7 +38,7 @@ fn verified_claims_carry_exact_values() {
         claims.audience(),
         &Audience::Many(vec!["orders-api".into(), DEFAULT_AUDIENCE.into()])
     );
-    assert_eq!(claims.expires_at(), NumericDate::from_secs(4_000_000_000));
+    assert_eq!(claims.expires_at(), Some(NumericDate::from_secs(4_000_000_000)));
     assert_eq!(claims.issued_at(), Some(NumericDate::from_secs(1_700_000_000)));
     assert_eq!(claims.not_before(), Some(NumericDate::from_secs(1_700_000_000)));
     assert_eq!(claims.scopes().iter().collect::<Vec<_>>(), ["openid", "orders.read"]);

@@ -199,10 +199,10 @@ impl VerifiedPayload {
         })
     }
 
-    /// The final, immutable claims. `expires_at` has been checked to be present.
+    /// The final, immutable claims.
     pub(crate) fn into_claims(
         self,
-        expires_at: NumericDate,
+        expires_at: Option<NumericDate>,
         audience: Audience,
         policy: ScopePolicy,
     ) -> Claims {

@@ -64,7 +64,7 @@ struct ClaimsInner<T> {
     issuer: Arc<str>,
     subject: Option<String>,
     audience: Audience,
-    expires_at: NumericDate,
+    expires_at: Option<NumericDate>,
     not_before: Option<NumericDate>,
     issued_at: Option<NumericDate>,
     jwt_id: Option<String>,
@@ -98,8 +98,9 @@ impl<T> Claims<T> {
         &self.inner.audience
     }
 
-    /// `exp`: when the token expires.
-    pub fn expires_at(&self) -> NumericDate {
+    /// `exp`: when the token expires. Always present for a JWT; an introspection answer may
+    /// leave it out (RFC 7662), and is then trusted for the introspection cache time only.
+    pub fn expires_at(&self) -> Option<NumericDate> {
         self.inner.expires_at
     }
 
@@ -277,7 +278,7 @@ impl<T> fmt::Debug for Claims<T> {
             .field("iss", &inner.issuer)
             .field("sub", &inner.subject)
             .field("aud", &inner.audience)
-            .field("exp", &inner.expires_at.as_secs())
+            .field("exp", &inner.expires_at.map(NumericDate::as_secs))
             .field("client_id", &inner.client_id)
             .field("scopes", &inner.scopes)
             .field("roles", &inner.roles)

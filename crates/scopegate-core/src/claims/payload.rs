@@ -48,6 +48,48 @@ impl<'de> UnverifiedPayload<'de> {
     }
 }
 
+#[cfg(feature = "remote")]
+impl UnverifiedPayload<'static> {
+    /// The payload of an already-parsed document (an introspection answer), with `issuer` as
+    /// its `iss` when it has none.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidClaim`](crate::ErrorKind::InvalidClaim) for an `iss` that is not a
+    /// string.
+    pub(crate) fn from_object(object: Map<String, Value>, issuer: &str) -> Result<Self, Error> {
+        let mut payload = UnverifiedPayload::default();
+        let mut found_issuer = None;
+        for (name, value) in object {
+            let value = Loose::from_value(value);
+            let slot = match name.as_str() {
+                "iss" => &mut found_issuer,
+                "aud" => &mut payload.audience,
+                "exp" => &mut payload.expires_at,
+                "nbf" => &mut payload.not_before,
+                "iat" => &mut payload.issued_at,
+                "sub" => &mut payload.subject,
+                "jti" => &mut payload.jwt_id,
+                "client_id" => &mut payload.client_id,
+                "azp" => &mut payload.authorized_party,
+                "scope" => &mut payload.scope,
+                _ => {
+                    payload.confirmation |= name == "cnf";
+                    payload.custom.insert(name, value.into_value());
+                    continue;
+                }
+            };
+            *slot = Some(value);
+        }
+        payload.issuer = match found_issuer {
+            None => Cow::Owned(issuer.to_owned()),
+            Some(Loose::Str(found)) => found,
+            Some(Loose::Value(_)) => return Err(Error::invalid_claim("iss", "a string")),
+        };
+        Ok(payload)
+    }
+}
+
 struct PayloadSeed;
 
 impl<'de> DeserializeSeed<'de> for PayloadSeed {

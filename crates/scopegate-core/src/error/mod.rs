@@ -79,6 +79,11 @@ pub enum ErrorKind {
     InsufficientClaims,
     /// The keys needed to verify the token could not be obtained and none are cached.
     KeySourceUnavailable,
+    /// The authorization server's introspection endpoint could not answer (down, slow, an
+    /// error, a malformed answer, or our own credentials refused): the token may be fine.
+    IntrospectionUnavailable,
+    /// The token is not active, by its authorization server's introspection answer.
+    InactiveToken,
     /// Key material could not be loaded (bad PEM, JWK or secret; unsupported key type).
     InvalidKey,
     /// The verifier or a policy was configured inconsistently.
@@ -96,7 +101,7 @@ pub enum ErrorClass {
     InvalidToken,
     /// `403` with `error="insufficient_scope"`.
     InsufficientScope,
-    /// `503`: the token may be fine, but its keys are out of reach.
+    /// `503`: the token may be fine, but its keys (or its introspection) are out of reach.
     Unavailable,
     /// A programming or deployment error found at start-up, not a client error.
     Configuration,
@@ -122,7 +127,7 @@ impl ErrorKind {
             Self::InsufficientScope | Self::InsufficientRole | Self::InsufficientClaims => {
                 ErrorClass::InsufficientScope
             }
-            Self::KeySourceUnavailable => ErrorClass::Unavailable,
+            Self::KeySourceUnavailable | Self::IntrospectionUnavailable => ErrorClass::Unavailable,
             Self::InvalidKey | Self::InvalidConfiguration => ErrorClass::Configuration,
             Self::TokenTooLarge
             | Self::MalformedToken
@@ -139,7 +144,8 @@ impl ErrorKind {
             | Self::NotYetValid
             | Self::IssuedInFuture
             | Self::TooOld
-            | Self::SenderConstrained => ErrorClass::InvalidToken,
+            | Self::SenderConstrained
+            | Self::InactiveToken => ErrorClass::InvalidToken,
         }
     }
 }

@@ -185,6 +185,17 @@ pub(crate) enum Loose<'de> {
     Value(Value),
 }
 
+#[cfg(feature = "remote")]
+impl Loose<'static> {
+    /// A value taken whole from a parsed document: strings as strings.
+    pub(crate) fn from_value(value: Value) -> Self {
+        match value {
+            Value::String(text) => Self::Str(Cow::Owned(text)),
+            other => Self::Value(other),
+        }
+    }
+}
+
 impl Loose<'_> {
     /// The value as an owned JSON value.
     pub(crate) fn into_value(self) -> Value {

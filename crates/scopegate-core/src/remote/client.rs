@@ -13,7 +13,7 @@ use crate::error::{BoxError, Error, ErrorKind};
 /// The future an [`HttpClient`] returns.
 pub type HttpFuture<'a> = Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send + 'a>>;
 
-/// A response to a GET: status, headers and the whole body.
+/// A response: status, headers and the whole body.
 #[derive(Clone, Debug)]
 pub struct HttpResponse {
     /// The status code.
@@ -24,12 +24,14 @@ pub struct HttpResponse {
     pub body: Bytes,
 }
 
-/// Fetches JWKS and discovery documents. Implement it to use your own HTTP stack (a proxy, a
-/// private CA, a mock); the default is [`HttpsClient`](crate::remote::HttpsClient).
+/// Fetches JWKS and discovery documents, and posts introspection requests. Implement it to use
+/// your own HTTP stack (a proxy, a private CA, a mock); the default is
+/// [`HttpsClient`](crate::remote::HttpsClient).
 ///
 /// The verifier puts a timeout around each call and checks the status; the client must stop
 /// reading a body past `max_bytes` and fail instead, so that a huge answer cannot exhaust
-/// memory.
+/// memory. It must not follow redirects: a token in a form body must not travel to another
+/// host.
 ///
 /// ```
 /// use scopegate_core::remote::{HttpClient, HttpFuture, HttpResponse};
@@ -52,6 +54,21 @@ pub struct HttpResponse {
 pub trait HttpClient: Send + Sync + 'static {
     /// GETs `uri`, reading at most `max_bytes` of body.
     fn get(&self, uri: &Uri, max_bytes: usize) -> HttpFuture<'_>;
+
+    /// POSTs `form` (`application/x-www-form-urlencoded`, already encoded) to `uri` with
+    /// `headers` (`Authorization`, `Accept`), reading at most `max_bytes` of body. Token
+    /// introspection uses it. The default fails: a client that only GETs still serves
+    /// remote keys.
+    fn post_form(
+        &self,
+        uri: &Uri,
+        headers: HeaderMap,
+        form: Bytes,
+        max_bytes: usize,
+    ) -> HttpFuture<'_> {
+        let _ = (uri, headers, form, max_bytes);
+        Box::pin(async { Err("this HttpClient does not send POST requests".into()) })
+    }
 }
 
 /// What a fetch is for, to name it in errors and logs.
@@ -59,6 +76,17 @@ pub trait HttpClient: Send + Sync + 'static {
 pub(crate) enum Document {
     Discovery,
     Jwks,
+    Introspection,
+}
+
+impl Document {
+    /// The kind of the error when this document cannot be had.
+    fn unavailable(self) -> ErrorKind {
+        match self {
+            Self::Discovery | Self::Jwks => ErrorKind::KeySourceUnavailable,
+            Self::Introspection => ErrorKind::IntrospectionUnavailable,
+        }
+    }
 }
 
 impl fmt::Display for Document {
@@ -66,6 +94,7 @@ impl fmt::Display for Document {
         f.write_str(match self {
             Self::Discovery => "discovery document",
             Self::Jwks => "JWKS",
+            Self::Introspection => "introspection endpoint",
         })
     }
 }
@@ -86,15 +115,39 @@ pub(crate) async fn fetch(
     max_bytes: usize,
     timeout: Duration,
 ) -> Result<HttpResponse, FetchError> {
-    let unavailable = |message: String| Error::new(ErrorKind::KeySourceUnavailable, message);
-    let response = match tokio::time::timeout(timeout, client.get(uri, max_bytes)).await {
+    let response = client.get(uri, max_bytes);
+    finish(response, uri, what, max_bytes, timeout).await
+}
+
+/// POSTs a form to `uri` with a timeout and a size cap, and requires a 2xx status.
+pub(crate) async fn post_form(
+    client: &dyn HttpClient,
+    uri: &Uri,
+    what: Document,
+    (headers, form): (HeaderMap, Bytes),
+    max_bytes: usize,
+    timeout: Duration,
+) -> Result<HttpResponse, FetchError> {
+    let response = client.post_form(uri, headers, form, max_bytes);
+    finish(response, uri, what, max_bytes, timeout).await
+}
+
+async fn finish(
+    response: HttpFuture<'_>,
+    uri: &Uri,
+    what: Document,
+    max_bytes: usize,
+    timeout: Duration,
+) -> Result<HttpResponse, FetchError> {
+    let unavailable = |message: String| Error::new(what.unavailable(), message);
+    let response = match tokio::time::timeout(timeout, response).await {
         Err(_) => {
             let error =
                 unavailable(format!("the {what} at {uri} did not answer within {timeout:?}"));
             return Err(FetchError { status: None, error });
         }
         Ok(Err(source)) => {
-            let error = unavailable(format!("the {what} at {uri} could not be fetched"))
+            let error = unavailable(format!("the {what} at {uri} could not be reached"))
                 .with_source(source);
             return Err(FetchError { status: None, error });
         }

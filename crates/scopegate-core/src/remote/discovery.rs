@@ -1,4 +1,5 @@
-//! Finding an issuer's `jwks_uri` through OpenID Connect Discovery or RFC 8414 metadata.
+//! Reading an issuer's metadata through OpenID Connect Discovery or RFC 8414: where its keys
+//! are, where it introspects tokens, where it issues them.
 
 use http::{StatusCode, Uri};
 use serde_json::Value;
@@ -12,16 +13,24 @@ use crate::json;
 /// The largest discovery document accepted, in bytes.
 pub const MAX_DISCOVERY_BYTES: usize = 256 * 1024;
 
-/// Fetches the issuer's metadata and returns its `jwks_uri`.
+/// The members of an issuer's metadata scopegate uses, each checked for the transport rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Discovered {
+    pub(crate) jwks_uri: Option<Uri>,
+    pub(crate) introspection_endpoint: Option<Uri>,
+    pub(crate) token_endpoint: Option<Uri>,
+}
+
+/// Fetches the issuer's metadata.
 ///
 /// The OpenID Connect location is tried first; when it answers 404 (or 405, 410, 501), the
 /// RFC 8414 location. The document's `issuer` must equal `issuer` exactly (OIDC Discovery
 /// section 4.3, RFC 8414 section 3.3); a mismatch is refused without trying further.
-pub(crate) async fn jwks_uri(
+pub(crate) async fn discover(
     issuer: &str,
     settings: &RemoteSettings,
     client: &dyn HttpClient,
-) -> Result<Uri, Error> {
+) -> Result<Discovered, Error> {
     let issuer_uri = checked_uri(issuer, settings.allow_http, "issuer")?;
     let mut last = None;
     for uri in discovery_uris(&issuer_uri)? {
@@ -55,7 +64,7 @@ fn read_document(
     issuer: &str,
     from: &Uri,
     settings: &RemoteSettings,
-) -> Result<Uri, Error> {
+) -> Result<Discovered, Error> {
     let unavailable = |message: String| Error::new(ErrorKind::KeySourceUnavailable, message);
     let document = json::parse_object(body).map_err(|_| {
         unavailable(format!("the discovery document at {from} is not a JSON object"))
@@ -71,13 +80,21 @@ fn read_document(
             ));
         }
     }
-    match document.get("jwks_uri") {
+    let endpoint = |name: &str| match document.get(name) {
+        None => Ok(None),
         Some(Value::String(uri)) => {
-            checked_uri(uri, settings.allow_http, "jwks_uri").map_err(|error| {
-                unavailable(format!("the discovery document at {from} has an unusable `jwks_uri`"))
+            checked_uri(uri, settings.allow_http, name).map(Some).map_err(|error| {
+                unavailable(format!("the discovery document at {from} has an unusable `{name}`"))
                     .with_source(error)
             })
         }
-        _ => Err(unavailable(format!("the discovery document at {from} has no `jwks_uri`"))),
-    }
+        Some(_) => Err(unavailable(format!(
+            "the discovery document at {from} has a `{name}` that is not a string"
+        ))),
+    };
+    Ok(Discovered {
+        jwks_uri: endpoint("jwks_uri")?,
+        introspection_endpoint: endpoint("introspection_endpoint")?,
+        token_endpoint: endpoint("token_endpoint")?,
+    })
 }

@@ -4,9 +4,9 @@
 use std::fmt;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_LENGTH, HeaderValue, USER_AGENT};
-use http::{Request, Uri};
-use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
+use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use http::{HeaderMap, Request, Uri};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -21,7 +21,7 @@ use crate::error::BoxError;
 /// implement [`HttpClient`] over your own stack.
 #[derive(Clone)]
 pub struct HttpsClient {
-    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
 impl HttpsClient {
@@ -59,11 +59,39 @@ impl HttpClient for HttpsClient {
     fn get(&self, uri: &Uri, max_bytes: usize) -> HttpFuture<'_> {
         let request = Request::get(uri.clone())
             .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .header(
-                USER_AGENT,
-                HeaderValue::from_static(concat!("scopegate/", env!("CARGO_PKG_VERSION"))),
-            )
-            .body(Empty::new());
+            .header(USER_AGENT, user_agent())
+            .body(Full::default());
+        self.send(request, max_bytes)
+    }
+
+    fn post_form(
+        &self,
+        uri: &Uri,
+        headers: HeaderMap,
+        form: Bytes,
+        max_bytes: usize,
+    ) -> HttpFuture<'_> {
+        let mut request = Request::post(uri.clone())
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"))
+            .header(USER_AGENT, user_agent())
+            .body(Full::new(form));
+        if let Ok(request) = &mut request {
+            request.headers_mut().extend(headers);
+        }
+        self.send(request, max_bytes)
+    }
+}
+
+fn user_agent() -> HeaderValue {
+    HeaderValue::from_static(concat!("scopegate/", env!("CARGO_PKG_VERSION")))
+}
+
+impl HttpsClient {
+    fn send(
+        &self,
+        request: Result<Request<Full<Bytes>>, http::Error>,
+        max_bytes: usize,
+    ) -> HttpFuture<'_> {
         Box::pin(async move {
             let response = self.client.request(request?).await?;
             let declared = response

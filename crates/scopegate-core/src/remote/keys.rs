@@ -2,14 +2,14 @@
 //! unknown `kid`s at most once per cool-down, single-flight, kept on failure.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use http::{StatusCode, Uri};
 
 use super::KeySourceStats;
 use super::client::{Document, HttpClient, fetch};
-use super::discovery;
+use super::metadata::IssuerMetadata;
 use super::settings::RemoteSettings;
 use super::tasks::Tasks;
 use crate::algorithm::AlgorithmSet;
@@ -49,9 +49,9 @@ struct Counters {
 
 pub(crate) struct RemoteKeys {
     issuer: Box<str>,
-    /// Where the JWKS is: known from the start, or found by discovery (and cached).
-    jwks_uri: Mutex<Option<Uri>>,
-    discover: bool,
+    /// Where the JWKS is, when configured; otherwise discovery says.
+    jwks_uri: Option<Uri>,
+    metadata: Arc<IssuerMetadata>,
     settings: RemoteSettings,
     client: Arc<dyn HttpClient>,
     algorithms: AlgorithmSet,
@@ -73,6 +73,7 @@ impl RemoteKeys {
     pub(crate) fn new(
         issuer: &str,
         jwks_uri: Option<Uri>,
+        metadata: Arc<IssuerMetadata>,
         settings: RemoteSettings,
         client: Arc<dyn HttpClient>,
         algorithms: AlgorithmSet,
@@ -81,8 +82,8 @@ impl RemoteKeys {
         let now = Instant::now();
         Self {
             issuer: issuer.into(),
-            discover: jwks_uri.is_none(),
-            jwks_uri: Mutex::new(jwks_uri),
+            jwks_uri,
+            metadata,
             settings,
             client,
             algorithms,
@@ -224,9 +225,9 @@ impl RemoteKeys {
         {
             Ok(response) => response,
             Err(failure) => {
-                if self.discover && failure.status == Some(StatusCode::NOT_FOUND) {
+                if self.jwks_uri.is_none() && failure.status == Some(StatusCode::NOT_FOUND) {
                     // The JWKS moved: discover it again next time.
-                    *self.jwks_uri.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                    self.metadata.forget();
                 }
                 return Err(failure.error);
             }
@@ -244,12 +245,13 @@ impl RemoteKeys {
     }
 
     async fn jwks_location(&self) -> Result<Uri, Error> {
-        if let Some(uri) = self.jwks_uri.lock().unwrap_or_else(PoisonError::into_inner).clone() {
-            return Ok(uri);
+        if let Some(uri) = &self.jwks_uri {
+            return Ok(uri.clone());
         }
-        let uri = discovery::jwks_uri(&self.issuer, &self.settings, &*self.client).await?;
-        *self.jwks_uri.lock().unwrap_or_else(PoisonError::into_inner) = Some(uri.clone());
-        Ok(uri)
+        self.metadata.get().await?.jwks_uri.clone().ok_or_else(|| {
+            let message = format!("the discovery document of {} has no `jwks_uri`", self.issuer);
+            Error::new(ErrorKind::KeySourceUnavailable, message)
+        })
     }
 
     pub(crate) fn stats(&self) -> KeySourceStats {
@@ -259,10 +261,9 @@ impl RemoteKeys {
             issuer: self.issuer.to_string(),
             jwks_uri: self
                 .jwks_uri
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .as_ref()
-                .map(ToString::to_string),
+                .clone()
+                .or_else(|| self.metadata.cached().and_then(|document| document.jwks_uri.clone()))
+                .map(|uri| uri.to_string()),
             keys: state.store.as_ref().map_or(0, |store| store.len()),
             key_ids: state.store.as_ref().map_or_else(Vec::new, |store| store.key_ids()),
             fetches: counters.fetches.load(Ordering::Relaxed),

@@ -1,4 +1,5 @@
-//! Remote key sets: a JWKS URL, or discovery from the issuer (feature `remote`).
+//! Remote key sets (a JWKS URL, or discovery from the issuer) and token introspection
+//! ([`Introspection`], RFC 7662), feature `remote`.
 //!
 //! An issuer configured without static keys finds its `jwks_uri` through
 //! `{issuer}/.well-known/openid-configuration`, falling back to RFC 8414's
@@ -45,8 +46,10 @@ mod client;
 mod discovery;
 #[cfg(feature = "https-client")]
 mod https;
+pub(crate) mod introspection;
 pub(crate) mod keys;
 mod location;
+pub(crate) mod metadata;
 pub(crate) mod settings;
 pub(crate) mod tasks;
 
@@ -54,6 +57,10 @@ pub use client::{HttpClient, HttpFuture, HttpResponse};
 pub use discovery::MAX_DISCOVERY_BYTES;
 #[cfg(feature = "https-client")]
 pub use https::HttpsClient;
+pub use introspection::{
+    ClientAuthentication, DEFAULT_INACTIVE_CACHE, DEFAULT_INTROSPECTION_CACHE,
+    DEFAULT_MAX_CONCURRENT_INTROSPECTIONS, Introspection, MAX_INTROSPECTION_BYTES,
+};
 pub(crate) use location::checked_uri;
 pub use settings::{
     DEFAULT_FETCH_TIMEOUT, DEFAULT_KEYS_TTL, DEFAULT_REFETCH_COOLDOWN, DEFAULT_TTL_BOUNDS,

@@ -22,7 +22,7 @@ pub(crate) struct Tasks {
 }
 
 impl Tasks {
-    fn register(&self, handle: AbortHandle) {
+    pub(crate) fn register(&self, handle: AbortHandle) {
         let mut handles = self.handles.lock().unwrap_or_else(PoisonError::into_inner);
         handles.retain(|handle| !handle.is_finished());
         handles.push(handle);

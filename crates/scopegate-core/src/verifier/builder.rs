@@ -297,7 +297,29 @@ impl VerifierBuilder {
         let cache = self.cache.map(|(entries, bytes)| TokenCache::new(entries, bytes));
         let named = self.primary.iter().chain(&self.issuers).map(|issuer| issuer.issuer.as_str());
         let resource = self.resource.map(|resource| Arc::new(resource.with_default_servers(named)));
-        let inner = VerifierInner { issuers, rules, cache, clock: self.clock, resource };
+        #[cfg(feature = "remote")]
+        let introspecting = {
+            let mut introspecting =
+                issuers.values().filter(|issuer| issuer.introspection.is_some());
+            match (introspecting.next(), introspecting.next()) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::config(
+                        "several issuers introspect tokens, and an opaque token does not say whose \
+                         it is; configure introspection on one issuer",
+                    ));
+                }
+                (one, _) => one.map(|issuer| Arc::clone(&issuer.issuer)),
+            }
+        };
+        let inner = VerifierInner {
+            issuers,
+            rules,
+            cache,
+            clock: self.clock,
+            resource,
+            #[cfg(feature = "remote")]
+            introspecting,
+        };
         Ok(Verifier { inner: Arc::new(inner) })
     }
 }
@@ -305,6 +327,13 @@ impl VerifierBuilder {
 /// Settings of remote key sets (feature `remote`).
 #[cfg(feature = "remote")]
 impl VerifierBuilder {
+    /// Introspects the opaque tokens (or all tokens) of the issuer set with
+    /// [`issuer`](Self::issuer); see [`Introspection`](crate::remote::Introspection).
+    pub fn introspection(mut self, introspection: crate::remote::Introspection) -> Self {
+        self.primary().introspection = Some(introspection);
+        self
+    }
+
     /// Fetches key sets and discovery documents with `client`. Defaults to
     /// [`HttpsClient`](crate::remote::HttpsClient) (feature `https-client`).
     pub fn http_client(mut self, client: impl HttpClient) -> Self {

@@ -20,6 +20,9 @@ pub(crate) struct IssuerEntry {
     pub(crate) policy: ScopePolicy,
     /// Where this issuer puts scopes and roles.
     pub(crate) mapping: ClaimMapping,
+    /// How its opaque tokens (or all its tokens) are introspected, if they are.
+    #[cfg(feature = "remote")]
+    pub(crate) introspection: Option<Arc<super::introspect::IntrospectionState>>,
 }
 
 pub(crate) enum KeySource {

@@ -43,6 +43,8 @@
 
 mod builder;
 mod cache;
+#[cfg(feature = "remote")]
+mod introspect;
 mod issuer;
 mod pipeline;
 mod rules;
@@ -51,6 +53,8 @@ mod verification;
 
 pub use builder::{MAX_TOKEN_BYTES_LIMIT, VerifierBuilder};
 pub use cache::{DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES, TokenCacheStats};
+#[cfg(feature = "remote")]
+pub use introspect::IntrospectionStats;
 pub use rules::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY};
 pub use trusted::TrustedIssuer;
 pub use verification::{PendingVerification, Verification};
@@ -84,6 +88,9 @@ struct VerifierInner {
     cache: Option<TokenCache>,
     clock: Arc<dyn Clock>,
     resource: Option<Arc<ProtectedResource>>,
+    /// The one issuer whose tokens may be introspected, if any.
+    #[cfg(feature = "remote")]
+    introspecting: Option<Arc<str>>,
 }
 
 impl Verifier {
@@ -114,6 +121,10 @@ impl Verifier {
     ///
     /// This is the entry point for middleware that must not allocate a future per request.
     pub fn verify_now(&self, token: &str) -> Verification {
+        #[cfg(feature = "remote")]
+        if let Some(verification) = self.introspected(token) {
+            return verification;
+        }
         match self.cached_or_verified(token, true) {
             Ok(claims) => Verification::Ready(Ok(claims)),
             Err(Halt::Error(error)) => Verification::Ready(Err(error)),
@@ -134,6 +145,50 @@ impl Verifier {
                 }))
             }
         }
+    }
+
+    /// The outcome of `token` through its issuer's introspection, when it goes there: an opaque
+    /// token when an issuer introspects, a JWT of an issuer that introspects every token.
+    #[cfg(feature = "remote")]
+    fn introspected(&self, token: &str) -> Option<Verification> {
+        let inner = &*self.inner;
+        let name = inner.introspecting.as_ref()?;
+        let state = inner.issuers.get(name)?.introspection.as_ref()?;
+        if pipeline::looks_like_jwt(token)
+            && !(state.every_token()
+                && pipeline::unverified_issuer(token).as_deref() == Some(&**name))
+        {
+            return None;
+        }
+        if token.len() > inner.rules.max_token_bytes {
+            let message = "the token is larger than this resource accepts";
+            return Some(Verification::Ready(Err(Error::new(ErrorKind::TokenTooLarge, message))));
+        }
+        if let Some(outcome) = state.cached(token, inner.clock.now_secs()) {
+            return Some(Verification::Ready(outcome));
+        }
+        let answer = state.introspect(token);
+        let (verifier, name, token) = (self.clone(), Arc::clone(name), token.to_owned());
+        Some(Verification::Pending(PendingVerification::new(async move {
+            let answer = answer.await?;
+            let inner = &*verifier.inner;
+            let issuer = inner.issuers.get(&name).ok_or_else(not_available)?;
+            let state = issuer.introspection.as_ref().ok_or_else(not_available)?;
+            state.settle(&token, &answer, issuer, &inner.rules, inner.clock.now_secs())
+        })))
+    }
+
+    /// What each issuer's introspection has done, in issuer order.
+    #[cfg(feature = "remote")]
+    pub fn introspection_stats(&self) -> Vec<IntrospectionStats> {
+        let mut stats: Vec<_> = self
+            .inner
+            .issuers
+            .values()
+            .filter_map(|issuer| issuer.introspection.as_ref().map(|state| state.stats()))
+            .collect();
+        stats.sort_by(|a, b| a.issuer.cmp(&b.issuer));
+        stats
     }
 
     /// The claims of `token` if it was verified before and is still valid, from the token

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::issuer::{IssuerEntry, KeySource};
-use super::rules::Rules;
+use super::rules::{Rules, Source};
 use crate::claims::{Claims, NumericDate, UnverifiedPayload, VerifiedPayload};
 use crate::error::{Error, ErrorKind};
 use crate::jose::{self, CompactToken, Header};
@@ -92,8 +92,27 @@ pub(crate) fn verify(
     #[cfg(not(feature = "remote"))]
     let _ = may_fetch;
     let payload = VerifiedPayload::new(payload, Arc::clone(&issuer.issuer), &issuer.mapping)?;
-    let claims = rules.check(payload, issuer, now.as_secs())?;
+    let claims = rules.check(payload, issuer, now.as_secs(), Source::Jwt)?;
     Ok(Verified { valid_until: rules.valid_until(&claims), claims, epoch })
+}
+
+/// Whether `token` has the shape of a JWS: three segments, the first decoding to a JSON object.
+/// Anything else is opaque.
+#[cfg(feature = "remote")]
+pub(crate) fn looks_like_jwt(token: &str) -> bool {
+    let Ok(parts) = CompactToken::split(token) else { return false };
+    let prefix = parts.header.get(..4).unwrap_or(parts.header);
+    let (mut stack, mut heap) = ([0u8; 3], Vec::new());
+    jose::decode_into(prefix, "header", &mut stack, &mut heap)
+        .is_ok_and(|bytes| bytes.first() == Some(&b'{'))
+}
+
+/// The `iss` of a JWT-shaped token, unverified: only to route it.
+#[cfg(feature = "remote")]
+pub(crate) fn unverified_issuer(token: &str) -> Option<String> {
+    let parts = CompactToken::split(token).ok()?;
+    let bytes = jose::decode_segment(parts.payload, "payload").ok()?;
+    UnverifiedPayload::parse(&bytes).ok().map(|payload| payload.issuer.into_owned())
 }
 
 fn check_signature(

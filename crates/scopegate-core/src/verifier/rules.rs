@@ -14,6 +14,15 @@ pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 /// Default cap on the size of a token, in bytes.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
 
+/// Where the claims come from: a signed token, or the issuer's introspection answer, whose
+/// `exp` RFC 7662 makes optional (and whose `aud` may be, by configuration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    Jwt,
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    Introspection { allow_missing_audience: bool },
+}
+
 /// The settings shared by every issuer of a verifier.
 #[derive(Debug, Clone)]
 pub(crate) struct Rules {
@@ -27,7 +36,8 @@ impl Rules {
     /// Until when (seconds since the epoch, exclusive) verified `claims` stay acceptable: the
     /// bound a cache entry must respect.
     pub(crate) fn valid_until(&self, claims: &Claims) -> u64 {
-        let expiry = claims.expires_at().as_secs().saturating_add(self.leeway);
+        let expiry =
+            claims.expires_at().map_or(u64::MAX, |exp| exp.as_secs().saturating_add(self.leeway));
         match (self.max_age, claims.issued_at()) {
             (Some(max_age), Some(issued_at)) => expiry.min(
                 issued_at
@@ -51,8 +61,9 @@ impl Rules {
         mut payload: VerifiedPayload,
         issuer: &IssuerEntry,
         now: u64,
+        source: Source,
     ) -> Result<Claims, Error> {
-        if self.rfc9068 {
+        if self.rfc9068 && source == Source::Jwt {
             let required = [
                 ("sub", payload.subject.is_some()),
                 ("client_id", payload.client_id.is_some()),
@@ -63,11 +74,19 @@ impl Rules {
                 return Err(Error::missing_claim(name));
             }
         }
-        let audience = check_audience(payload.audience.take(), &issuer.audiences)?;
-        let expires_at = payload.expires_at.ok_or_else(|| Error::missing_claim("exp"))?;
+        let audience = match (payload.audience.take(), source) {
+            (None, Source::Introspection { allow_missing_audience: true }) => {
+                Audience::Many(Vec::new())
+            }
+            (audience, _) => check_audience(audience, &issuer.audiences)?,
+        };
+        let expires_at = match (payload.expires_at, source) {
+            (None, Source::Jwt) => return Err(Error::missing_claim("exp")),
+            (expires_at, _) => expires_at,
+        };
         let leeway = self.leeway;
         // RFC 7519 section 4.1.4: valid only while the current time is before `exp`.
-        if now >= expires_at.as_secs().saturating_add(leeway) {
+        if expires_at.is_some_and(|exp| now >= exp.as_secs().saturating_add(leeway)) {
             return Err(Error::new(ErrorKind::Expired, "the token has expired"));
         }
         if payload.not_before.is_some_and(|nbf| nbf.as_secs() > now.saturating_add(leeway)) {

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+#[cfg(feature = "remote")]
+use super::introspect::IntrospectionState;
 use super::issuer::{IssuerEntry, KeySource};
 use crate::algorithm::{Algorithm, AlgorithmSet};
 use crate::claims::ClaimMapping;
@@ -10,6 +12,10 @@ use crate::clock::Clock;
 use crate::error::Error;
 use crate::key::store::KeyStore;
 use crate::key::{KeySet, VerificationKey};
+#[cfg(feature = "remote")]
+use crate::remote::introspection::{Introspection, Introspector};
+#[cfg(feature = "remote")]
+use crate::remote::metadata::IssuerMetadata;
 #[cfg(feature = "remote")]
 use crate::remote::{checked_uri, keys::RemoteKeys, settings::RemoteSettings, tasks::RemoteSource};
 use crate::scope::ScopePolicy;
@@ -50,6 +56,8 @@ pub struct TrustedIssuer {
     pub(super) jwks_uri: Option<String>,
     pub(super) policy: Option<ScopePolicy>,
     pub(super) mapping: Option<ClaimMapping>,
+    #[cfg(feature = "remote")]
+    pub(super) introspection: Option<Introspection>,
 }
 
 /// What the verifier gives each issuer that does not set its own.
@@ -76,6 +84,8 @@ impl TrustedIssuer {
             jwks_uri: None,
             policy: None,
             mapping: None,
+            #[cfg(feature = "remote")]
+            introspection: None,
         }
     }
 
@@ -132,6 +142,15 @@ impl TrustedIssuer {
         self
     }
 
+    /// Introspects this issuer's opaque tokens (or all its tokens) at its introspection
+    /// endpoint (RFC 7662). At most one issuer of a verifier may take opaque tokens, since an
+    /// opaque token does not say whose it is.
+    #[cfg(feature = "remote")]
+    pub fn introspection(mut self, introspection: Introspection) -> Self {
+        self.introspection = Some(introspection);
+        self
+    }
+
     /// The issuer, as tokens name it.
     pub fn name(&self) -> &str {
         &self.issuer
@@ -158,8 +177,14 @@ impl TrustedIssuer {
             )));
         }
         let algorithms = self.allowed_algorithms(defaults.algorithms)?;
+        #[cfg(feature = "remote")]
+        let metadata = self.metadata(defaults)?;
         let keys = if self.is_remote() {
-            self.remote_keys(defaults, algorithms)?
+            #[cfg(feature = "remote")]
+            let keys = self.remote_keys(defaults, algorithms, metadata.clone())?;
+            #[cfg(not(feature = "remote"))]
+            let keys = self.remote_keys(defaults, algorithms)?;
+            keys
         } else {
             let store = KeyStore::new(&self.keys, algorithms)?;
             if store.len() == 0 {
@@ -169,8 +194,11 @@ impl TrustedIssuer {
             }
             KeySource::Static(store)
         };
+        let issuer: Arc<str> = Arc::from(name.as_str());
         Ok(IssuerEntry {
-            issuer: Arc::from(name.as_str()),
+            #[cfg(feature = "remote")]
+            introspection: self.introspection_state(defaults, &issuer, metadata)?,
+            issuer,
             audiences: audiences.iter().map(|a| a.as_str().into()).collect(),
             algorithms,
             keys,
@@ -214,11 +242,60 @@ impl TrustedIssuer {
         )))
     }
 
+    /// The issuer's discovery document, shared by its keys and its introspection; `None` when
+    /// neither needs it.
+    #[cfg(feature = "remote")]
+    fn metadata(&self, defaults: &Defaults<'_>) -> Result<Option<Arc<IssuerMetadata>>, Error> {
+        let needs_keys = self.is_remote() && self.jwks_uri.is_none();
+        let needs_endpoint = self
+            .introspection
+            .as_ref()
+            .is_some_and(|introspection| introspection.endpoint.is_none());
+        if !needs_keys && !needs_endpoint {
+            return Ok(None);
+        }
+        let settings = defaults.remote;
+        // Discovery: check the issuer URL now rather than on the first request.
+        checked_uri(&self.issuer, settings.allow_http, "issuer")?;
+        let client = settings.client_for(&self.issuer)?;
+        Ok(Some(Arc::new(IssuerMetadata::new(&self.issuer, settings.clone(), client))))
+    }
+
+    #[cfg(feature = "remote")]
+    fn introspection_state(
+        &self,
+        defaults: &Defaults<'_>,
+        issuer: &Arc<str>,
+        metadata: Option<Arc<IssuerMetadata>>,
+    ) -> Result<Option<Arc<IntrospectionState>>, Error> {
+        let Some(config) = &self.introspection else { return Ok(None) };
+        let settings = defaults.remote;
+        let endpoint = match &config.endpoint {
+            Some(url) => Some(checked_uri(url, settings.allow_http, "introspection endpoint")?),
+            None => None,
+        };
+        let client = settings.client_for(&self.issuer)?;
+        // Without a configured endpoint, `metadata` is there: `metadata()` made sure.
+        let metadata = metadata.unwrap_or_else(|| {
+            Arc::new(IssuerMetadata::new(&self.issuer, settings.clone(), Arc::clone(&client)))
+        });
+        let introspector = Introspector::new(
+            Arc::clone(issuer),
+            config.clone(),
+            endpoint,
+            metadata,
+            client,
+            settings.timeout,
+        );
+        Ok(Some(Arc::new(IntrospectionState::new(introspector, settings.timeout))))
+    }
+
     #[cfg(feature = "remote")]
     fn remote_keys(
         &self,
         defaults: &Defaults<'_>,
         algorithms: AlgorithmSet,
+        metadata: Option<Arc<IssuerMetadata>>,
     ) -> Result<KeySource, Error> {
         let name = &self.issuer;
         if !self.keys.is_empty() {
@@ -230,15 +307,15 @@ impl TrustedIssuer {
         let client = settings.client_for(name)?;
         let jwks_uri = match &self.jwks_uri {
             Some(uri) => Some(checked_uri(uri, settings.allow_http, "jwks_uri")?),
-            None => {
-                // Discovery: check the issuer URL now rather than on the first request.
-                checked_uri(name, settings.allow_http, "issuer")?;
-                None
-            }
+            None => None,
         };
+        let metadata = metadata.unwrap_or_else(|| {
+            Arc::new(IssuerMetadata::new(name, settings.clone(), Arc::clone(&client)))
+        });
         let keys = RemoteKeys::new(
             name,
             jwks_uri,
+            metadata,
             settings.clone(),
             client,
             algorithms,

@@ -1,71 +1,51 @@
-//! [`IssuerServer`]: discovery and JWKS served on 127.0.0.1, with knobs for failures.
+//! [`IssuerServer`]: discovery, JWKS and introspection served on 127.0.0.1, with knobs for
+//! failures.
 
-use std::convert::Infallible;
+mod endpoint;
+mod introspection;
+
+pub use endpoint::EndpointBehaviour;
+pub use introspection::{INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET};
+
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
-use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Request, Response, StatusCode, header};
-use http_body::{Body, Frame, SizeHint};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use scopegate_core::NumericDate;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::issuer::TestIssuer;
 use crate::key::TestKey;
-
-/// How the JWKS endpoint answers.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum JwksBehaviour {
-    /// The current key set.
-    Serve,
-    /// An empty body with this status.
-    Status(u16),
-    /// Never answers.
-    Hang,
-    /// Waits until [`IssuerServer::release_jwks`], then serves the key set: a slow identity
-    /// provider whose pace the test controls.
-    Hold,
-    /// Closes the connection without an answer.
-    Reset,
-    /// This body, status 200.
-    Body(Vec<u8>),
-    /// `bytes` of filler, streamed; with `declared`, a `Content-Length` announces them.
-    Huge {
-        /// How many bytes.
-        bytes: usize,
-        /// Whether `Content-Length` is sent.
-        declared: bool,
-    },
-}
+use crate::token::TokenBuilder;
+use endpoint::{Endpoint, Filler, json_response, status};
+use introspection::Introspection;
 
 struct Control {
     base: String,
     path: String,
     jwks: Mutex<Value>,
     discovery_issuer: Mutex<String>,
-    behaviour: Mutex<JwksBehaviour>,
     cache_control: Mutex<Option<String>>,
     openid: AtomicBool,
-    /// JWKS requests that arrived; tests wait on it.
-    jwks_fetches: watch::Sender<usize>,
     discovery_fetches: AtomicUsize,
-    /// `true` while [`JwksBehaviour::Hold`] keeps requests waiting.
-    held: watch::Sender<bool>,
+    jwks_endpoint: Endpoint,
+    introspection_endpoint: Endpoint,
+    introspection: Introspection,
 }
 
 /// An identity provider on 127.0.0.1: `{issuer}/.well-known/openid-configuration`, the RFC
-/// 8414 `/.well-known/oauth-authorization-server{path}`, and `/jwks`. The issuer is
+/// 8414 `/.well-known/oauth-authorization-server{path}`, `/jwks`, and an RFC 7662
+/// `/introspect` endpoint for the opaque tokens it mints ([`opaque_token`](Self::opaque_token)),
+/// which checks the caller's client credentials ([`INTROSPECTION_CLIENT_ID`] and
+/// [`INTROSPECTION_CLIENT_SECRET`] unless changed). The issuer is
 /// `http://127.0.0.1:<port><path>`, which scopegate accepts over plain http because it is
 /// loopback. Stops when dropped.
 ///
@@ -120,12 +100,12 @@ impl IssuerServer {
             path: path.to_owned(),
             jwks: Mutex::new(issuer.jwks()),
             discovery_issuer: Mutex::new(issuer.issuer().to_owned()),
-            behaviour: Mutex::new(JwksBehaviour::Serve),
             cache_control: Mutex::new(None),
             openid: AtomicBool::new(true),
-            jwks_fetches: watch::Sender::new(0),
             discovery_fetches: AtomicUsize::new(0),
-            held: watch::Sender::new(false),
+            jwks_endpoint: Endpoint::new(),
+            introspection_endpoint: Endpoint::new(),
+            introspection: Introspection::new(),
         });
         let task = tokio::spawn(serve(listener, Arc::clone(&control)));
         Self { issuer, address, control, task: Mutex::new(Some(task)) }
@@ -146,9 +126,14 @@ impl IssuerServer {
         format!("{}/jwks", self.base_url())
     }
 
+    /// The introspection endpoint's URL.
+    pub fn introspection_endpoint(&self) -> String {
+        format!("{}/introspect", self.base_url())
+    }
+
     /// How many JWKS requests arrived.
     pub fn jwks_fetches(&self) -> usize {
-        *self.control.jwks_fetches.borrow()
+        self.control.jwks_endpoint.hits()
     }
 
     /// Waits until at least `count` JWKS requests have arrived: an event to wait on instead of
@@ -157,20 +142,57 @@ impl IssuerServer {
     /// # Panics
     ///
     /// After 10 seconds without them: the test has failed.
-    #[allow(clippy::panic)]
     pub async fn wait_for_jwks_fetches(&self, count: usize) {
-        let mut fetches = self.control.jwks_fetches.subscribe();
-        let arrived = fetches.wait_for(|seen| *seen >= count);
-        if tokio::time::timeout(Duration::from_secs(10), arrived).await.is_err() {
-            panic!("waited 10 s for {count} JWKS requests; {} arrived", self.jwks_fetches());
-        }
+        self.control.jwks_endpoint.wait_for(count, "JWKS").await;
     }
 
-    /// Lets the requests held by [`JwksBehaviour::Hold`] through (they get the current key
+    /// Lets the requests held by [`EndpointBehaviour::Hold`] through (they get the current key
     /// set), and serves later ones at once.
     pub fn release_jwks(&self) {
-        *lock(&self.control.behaviour) = JwksBehaviour::Serve;
-        self.control.held.send_replace(false);
+        self.control.jwks_endpoint.release();
+    }
+
+    /// An opaque token standing for the claims of `token` (its header and signature are not
+    /// used): the introspection endpoint answers `active: true` with those claims until it
+    /// expires or is revoked.
+    pub fn opaque_token(&self, token: TokenBuilder) -> String {
+        let (_, claims) = token.parts();
+        let Value::Object(claims) = claims else { return String::new() };
+        self.control.introspection.mint(claims)
+    }
+
+    /// Revokes an opaque token: introspection answers `active: false` from now on.
+    pub fn revoke(&self, token: &str) {
+        self.control.introspection.revoke(token);
+    }
+
+    /// The client credentials the introspection endpoint accepts.
+    pub fn set_introspection_credentials(&self, client_id: &str, secret: &str) {
+        self.control.introspection.set_credentials(client_id, secret);
+    }
+
+    /// Changes how the introspection endpoint answers.
+    pub fn set_introspection_behaviour(&self, behaviour: EndpointBehaviour) {
+        self.control.introspection_endpoint.set(behaviour);
+    }
+
+    /// Lets held introspection requests through, and serves later ones at once.
+    pub fn release_introspection(&self) {
+        self.control.introspection_endpoint.release();
+    }
+
+    /// How many introspection requests arrived.
+    pub fn introspections(&self) -> usize {
+        self.control.introspection_endpoint.hits()
+    }
+
+    /// Waits until at least `count` introspection requests have arrived.
+    ///
+    /// # Panics
+    ///
+    /// After 10 seconds without them: the test has failed.
+    pub async fn wait_for_introspections(&self, count: usize) {
+        self.control.introspection_endpoint.wait_for(count, "introspection").await;
     }
 
     /// How many discovery requests arrived (both well-known paths).
@@ -190,9 +212,8 @@ impl IssuerServer {
     }
 
     /// Changes how the JWKS endpoint answers.
-    pub fn set_jwks_behaviour(&self, behaviour: JwksBehaviour) {
-        self.control.held.send_replace(behaviour == JwksBehaviour::Hold);
-        *lock(&self.control.behaviour) = behaviour;
+    pub fn set_jwks_behaviour(&self, behaviour: EndpointBehaviour) {
+        self.control.jwks_endpoint.set(behaviour);
     }
 
     /// Sends `Cache-Control: <value>` with the JWKS (`None`: no such header).
@@ -250,7 +271,7 @@ async fn answer(
     control: Arc<Control>,
     request: Request<Incoming>,
 ) -> Result<Response<Filler>, std::io::Error> {
-    let path = request.uri().path();
+    let path = request.uri().path().to_owned();
     let openid = format!("{}/.well-known/openid-configuration", control.path);
     let oauth = format!("/.well-known/oauth-authorization-server{}", control.path);
     if path == openid || path == oauth {
@@ -262,98 +283,29 @@ async fn answer(
             "issuer": *lock(&control.discovery_issuer),
             "jwks_uri": format!("{}/jwks", control.base),
             "token_endpoint": format!("{}/token", control.base),
+            "introspection_endpoint": format!("{}/introspect", control.base),
         });
         return Ok(json_response(document.to_string().into_bytes(), None));
     }
-    if path != "/jwks" {
-        return Ok(status(StatusCode::NOT_FOUND));
-    }
-    control.jwks_fetches.send_modify(|count| *count += 1);
-    let mut behaviour = lock(&control.behaviour).clone();
-    if behaviour == JwksBehaviour::Hold {
-        let mut held = control.held.subscribe();
-        let _ = held.wait_for(|held| !held).await;
-        behaviour = lock(&control.behaviour).clone();
-    }
-    Ok(match behaviour {
-        JwksBehaviour::Serve | JwksBehaviour::Hold => {
-            let body = lock(&control.jwks).to_string().into_bytes();
-            json_response(body, lock(&control.cache_control).clone())
+    match path.as_str() {
+        "/jwks" => {
+            control
+                .jwks_endpoint
+                .answer(|| {
+                    let body = lock(&control.jwks).to_string().into_bytes();
+                    json_response(body, lock(&control.cache_control).clone())
+                })
+                .await
         }
-        JwksBehaviour::Status(code) => {
-            status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        "/introspect" if request.method() == Method::POST => {
+            let (parts, body) = request.into_parts();
+            let body = body.collect().await.map(|body| body.to_bytes()).unwrap_or_default();
+            let now = NumericDate::now().as_secs();
+            control
+                .introspection_endpoint
+                .answer(|| control.introspection.answer(&parts.headers, &body, now))
+                .await
         }
-        JwksBehaviour::Reset => {
-            // An error from the service makes hyper drop the connection unanswered.
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::ConnectionReset,
-                "reset by the test",
-            ));
-        }
-        JwksBehaviour::Hang => {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            status(StatusCode::GATEWAY_TIMEOUT)
-        }
-        JwksBehaviour::Body(bytes) => json_response(bytes, None),
-        JwksBehaviour::Huge { bytes, declared } => {
-            let mut response = Response::new(Filler { remaining: bytes, declared, data: None });
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
-            response
-        }
-    })
-}
-
-fn status(code: StatusCode) -> Response<Filler> {
-    let mut response = json_response(Vec::new(), None);
-    *response.status_mut() = code;
-    response
-}
-
-fn json_response(body: Vec<u8>, cache_control: Option<String>) -> Response<Filler> {
-    let mut response =
-        Response::new(Filler { remaining: 0, declared: true, data: Some(Bytes::from(body)) });
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
-    headers.insert(header::CONNECTION, header::HeaderValue::from_static("close"));
-    if let Some(value) = cache_control.and_then(|value| header::HeaderValue::from_str(&value).ok())
-    {
-        headers.insert(header::CACHE_CONTROL, value);
-    }
-    response
-}
-
-/// A body: fixed bytes, or `remaining` bytes of filler produced 64 KiB at a time.
-struct Filler {
-    remaining: usize,
-    declared: bool,
-    data: Option<Bytes>,
-}
-
-const CHUNK: &[u8] = &[b' '; 64 * 1024];
-
-impl Body for Filler {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        if let Some(data) = self.data.take() {
-            return Poll::Ready(Some(Ok(Frame::data(data))));
-        }
-        if self.remaining == 0 {
-            return Poll::Ready(None);
-        }
-        let size = self.remaining.min(CHUNK.len());
-        self.remaining -= size;
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(CHUNK.get(..size).unwrap_or(CHUNK))))))
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        let length = self.remaining + self.data.as_ref().map_or(0, Bytes::len);
-        if self.declared { SizeHint::with_exact(length as u64) } else { SizeHint::default() }
+        _ => Ok(status(StatusCode::NOT_FOUND)),
     }
 }

@@ -1,0 +1,189 @@
+//! One introspection call (RFC 7662 section 2): the request, this API's credentials, and the
+//! answer read strictly.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, HeaderValue};
+use http::{HeaderMap, StatusCode, Uri};
+use serde_json::{Map, Value};
+
+use super::config::{ClientAuthentication, Introspection};
+use crate::error::{Error, ErrorKind};
+use crate::json;
+use crate::remote::client::{Document, HttpClient, post_form};
+use crate::remote::metadata::IssuerMetadata;
+
+/// The largest introspection answer read, in bytes.
+pub const MAX_INTROSPECTION_BYTES: usize = 64 * 1024;
+
+/// What the authorization server said of a token.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// `active: false`: nothing else in the answer is read (RFC 7662 section 2.2).
+    Inactive,
+    /// `active: true`, with the other members.
+    Active(Map<String, Value>),
+}
+
+/// Sends tokens to one issuer's introspection endpoint.
+pub(crate) struct Introspector {
+    issuer: Arc<str>,
+    pub(crate) config: Introspection,
+    endpoint: Option<Uri>,
+    metadata: Arc<IssuerMetadata>,
+    client: Arc<dyn HttpClient>,
+    timeout: Duration,
+}
+
+impl Introspector {
+    pub(crate) fn new(
+        issuer: Arc<str>,
+        config: Introspection,
+        endpoint: Option<Uri>,
+        metadata: Arc<IssuerMetadata>,
+        client: Arc<dyn HttpClient>,
+        timeout: Duration,
+    ) -> Self {
+        Self { issuer, config, endpoint, metadata, client, timeout }
+    }
+
+    pub(crate) fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Asks the issuer about `token`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::IntrospectionUnavailable`] when the endpoint cannot be found or reached,
+    /// answers other than `200`, refuses our credentials (also logged as an error), or
+    /// answers something that is not an introspection response.
+    pub(crate) async fn introspect(&self, token: &str) -> Result<Answer, Error> {
+        let endpoint = self.endpoint().await?;
+        let request = self.request(token);
+        let response = match post_form(
+            &*self.client,
+            &endpoint,
+            Document::Introspection,
+            request,
+            MAX_INTROSPECTION_BYTES,
+            self.timeout,
+        )
+        .await
+        {
+            Ok(response) => response,
+            Err(failure) => {
+                if matches!(failure.status, Some(StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN))
+                {
+                    tracing::error!(
+                        issuer = %self.issuer,
+                        client_id = %self.config.client_id,
+                        status = ?failure.status,
+                        "the authorization server refused this API's introspection credentials"
+                    );
+                }
+                return Err(failure.error);
+            }
+        };
+        read_answer(&response.body).map_err(|why| {
+            let message = format!("the introspection endpoint at {endpoint} answered {why}");
+            Error::new(ErrorKind::IntrospectionUnavailable, message)
+        })
+    }
+
+    async fn endpoint(&self) -> Result<Uri, Error> {
+        if let Some(endpoint) = &self.endpoint {
+            return Ok(endpoint.clone());
+        }
+        let document = self.metadata.get().await.map_err(|error| {
+            let message = format!("the discovery document of {} could not be had", self.issuer);
+            Error::new(ErrorKind::IntrospectionUnavailable, message).with_source(error)
+        })?;
+        document.introspection_endpoint.clone().ok_or_else(|| {
+            let message = format!(
+                "the discovery document of {} has no `introspection_endpoint`",
+                self.issuer
+            );
+            Error::new(ErrorKind::IntrospectionUnavailable, message)
+        })
+    }
+
+    /// The headers and the form body.
+    fn request(&self, token: &str) -> (HeaderMap, Bytes) {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("token", token).append_pair("token_type_hint", "access_token");
+        let config = &self.config;
+        match config.authentication {
+            ClientAuthentication::Basic => {
+                headers.insert(AUTHORIZATION, basic(&config.client_id, &config.client_secret));
+            }
+            ClientAuthentication::Post => {
+                form.append_pair("client_id", &config.client_id)
+                    .append_pair("client_secret", &config.client_secret);
+            }
+        }
+        (headers, Bytes::from(form.finish()))
+    }
+}
+
+/// `Basic base64(form(id) ":" form(secret))`: RFC 6749 section 2.3.1 form-encodes both before
+/// joining them, which many clients forget.
+#[allow(clippy::expect_used, reason = "Base64 is always a valid header value")]
+fn basic(client_id: &str, secret: &str) -> HeaderValue {
+    let encode = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    let credentials = STANDARD.encode(format!("{}:{}", encode(client_id), encode(secret)));
+    let mut value = HeaderValue::try_from(format!("Basic {credentials}"))
+        .expect("`Basic` and Base64 make a header value");
+    value.set_sensitive(true);
+    value
+}
+
+/// The answer, strictly: one JSON object without repeated members, with a boolean `active`.
+pub(crate) fn read_answer(body: &[u8]) -> Result<Answer, &'static str> {
+    let mut answer = json::parse_object(body).map_err(|_| "something that is not a JSON object")?;
+    match answer.remove("active") {
+        Some(Value::Bool(false)) => Ok(Answer::Inactive),
+        Some(Value::Bool(true)) => Ok(Answer::Active(answer)),
+        _ => Err("without a boolean `active`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vector from openid/AppAuth-iOS#233: both parts form-encoded before Base64.
+    #[test]
+    fn basic_credentials_are_form_encoded_first() {
+        let value = basic("1PpG/Q 1", "z/tZ9VwFZqApmIQ+ZH1I5pLk/uB4ud:X2/8bL+wfFTt1rFw=");
+        assert_eq!(
+            value,
+            "Basic MVBwRyUyRlErMTp6JTJGdFo5VndGWnFBcG1JUSUyQlpIMUk1cExrJTJGdUI0dWQlM0FYMiUyRjhiTCUyQndmRlR0MXJGdyUzRA=="
+        );
+        assert!(value.is_sensitive());
+    }
+
+    #[test]
+    fn answers_are_read_strictly() {
+        assert!(matches!(read_answer(br#"{"active":false,"sub":"x"}"#), Ok(Answer::Inactive)));
+        let Ok(Answer::Active(members)) = read_answer(br#"{"active":true,"sub":"x"}"#) else {
+            panic!("active answer");
+        };
+        assert_eq!(members.get("sub"), Some(&Value::from("x")));
+        for bad in [
+            &b"{}"[..],
+            br#"{"active":"true"}"#,
+            br#"{"active":true,"active":false}"#,
+            b"[]",
+            b"oops",
+        ] {
+            assert!(read_answer(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+}

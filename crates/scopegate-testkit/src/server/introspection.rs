@@ -1,0 +1,130 @@
+//! The test identity provider's introspection endpoint (RFC 7662): opaque tokens it minted,
+//! revocation, and the client credentials it checks.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode, header};
+use serde_json::{Map, Value, json};
+
+use super::endpoint::{Filler, json_response};
+
+/// The client id the introspection endpoint accepts unless told otherwise.
+pub const INTROSPECTION_CLIENT_ID: &str = "resource-server";
+/// The client secret the introspection endpoint accepts unless told otherwise.
+pub const INTROSPECTION_CLIENT_SECRET: &str = "resource-server-secret";
+
+static NEXT_OPAQUE: AtomicU64 = AtomicU64::new(1);
+
+/// Opaque tokens and who may ask about them.
+pub(crate) struct Introspection {
+    tokens: Mutex<HashMap<String, Minted>>,
+    credentials: Mutex<(String, String)>,
+}
+
+struct Minted {
+    claims: Map<String, Value>,
+    revoked: bool,
+}
+
+impl Introspection {
+    pub(crate) fn new() -> Self {
+        Self {
+            tokens: Mutex::new(HashMap::new()),
+            credentials: Mutex::new((
+                INTROSPECTION_CLIENT_ID.to_owned(),
+                INTROSPECTION_CLIENT_SECRET.to_owned(),
+            )),
+        }
+    }
+
+    /// A new opaque token that stands for `claims`.
+    pub(crate) fn mint(&self, claims: Map<String, Value>) -> String {
+        let mut random = [0u8; 16];
+        // The token only has to be unique and unguessable in a test.
+        let _ = aws_lc_rs::rand::fill(&mut random);
+        let token = format!(
+            "opq_{}_{}",
+            NEXT_OPAQUE.fetch_add(1, Ordering::Relaxed),
+            random.iter().map(|byte| format!("{byte:02x}")).collect::<String>()
+        );
+        let mut tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+        tokens.insert(token.clone(), Minted { claims, revoked: false });
+        token
+    }
+
+    pub(crate) fn revoke(&self, token: &str) {
+        if let Some(minted) =
+            self.tokens.lock().unwrap_or_else(PoisonError::into_inner).get_mut(token)
+        {
+            minted.revoked = true;
+        }
+    }
+
+    pub(crate) fn set_credentials(&self, client_id: &str, secret: &str) {
+        *self.credentials.lock().unwrap_or_else(PoisonError::into_inner) =
+            (client_id.to_owned(), secret.to_owned());
+    }
+
+    /// The answer to one introspection request.
+    pub(crate) fn answer(
+        &self,
+        headers: &HeaderMap,
+        body: &Bytes,
+        now: u64,
+    ) -> http::Response<Filler> {
+        let form: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
+        let from_header = basic_credentials(headers);
+        let from_form = form.get("client_id").zip(form.get("client_secret"));
+        let presented = match (from_header, from_form) {
+            (Some(_), Some(_)) => return error(StatusCode::BAD_REQUEST, "invalid_request"),
+            (Some(credentials), None) => credentials,
+            (None, Some((id, secret))) => (id.clone(), secret.clone()),
+            (None, None) => return error(StatusCode::UNAUTHORIZED, "invalid_client"),
+        };
+        if presented != *self.credentials.lock().unwrap_or_else(PoisonError::into_inner) {
+            return error(StatusCode::UNAUTHORIZED, "invalid_client");
+        }
+        let Some(token) = form.get("token") else {
+            return error(StatusCode::BAD_REQUEST, "invalid_request");
+        };
+        let tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+        let answer = match tokens.get(token) {
+            Some(minted) if !minted.revoked && !expired(&minted.claims, now) => {
+                let mut answer = minted.claims.clone();
+                answer.insert("active".to_owned(), Value::Bool(true));
+                Value::Object(answer)
+            }
+            _ => json!({ "active": false }),
+        };
+        json_response(answer.to_string().into_bytes(), None)
+    }
+}
+
+fn expired(claims: &Map<String, Value>, now: u64) -> bool {
+    claims.get("exp").and_then(Value::as_u64).is_some_and(|exp| exp <= now)
+}
+
+/// The form-decoded id and secret of `Authorization: Basic` (RFC 6749 section 2.3.1).
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let decode = |text: &str| {
+        form_urlencoded::parse(format!("x={text}").as_bytes())
+            .next()
+            .map(|(_, value)| value.into_owned())
+    };
+    Some((decode(id)?, decode(secret)?))
+}
+
+fn error(status: StatusCode, code: &str) -> http::Response<Filler> {
+    let mut response = json_response(json!({ "error": code }).to_string().into_bytes(), None);
+    *response.status_mut() = status;
+    response
+}
