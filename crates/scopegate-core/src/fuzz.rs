@@ -99,6 +99,29 @@ pub fn introspection(data: &[u8]) {
     }
 }
 
+/// The DPoP proof checks (RFC 9449 section 4.3) on a whole proof, against RFC 9449's example
+/// request (figure 13): whatever passes names the request, has its key's thumbprint and an
+/// `iat` inside the window.
+pub fn dpop_proof(data: &[u8]) {
+    use crate::dpop::proof::{ProofContext, verify};
+    use crate::dpop::{Dpop, DpopMode};
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    #[allow(clippy::expect_used, reason = "a constant, valid URL")]
+    let dpop = Dpop::new(DpopMode::Allowed, "https://resource.example.org").expect("valid URL");
+    let now = 1_562_262_618;
+    let context = ProofContext {
+        method: "GET",
+        target: "https://resource.example.org/protectedresource",
+        access_token: "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU",
+        now,
+    };
+    if let Ok(proof) = verify(text, &dpop, &context) {
+        assert_eq!(proof.jkt.len(), 43);
+        assert!(proof.issued_at <= now + 5 && now <= proof.issued_at + 60);
+        assert!(text.len() <= dpop.max_proof_bytes);
+    }
+}
+
 /// The JWKS parser.
 pub fn jwks(data: &[u8]) {
     if let Ok(keys) = crate::KeySet::from_jwks_bytes(data) {
@@ -121,12 +144,36 @@ mod seeds {
         assert!(count > 0, "no seeds in {}", dir.display());
     }
 
+    /// The seed is RFC 9449's example proof, and it passes every check.
+    #[test]
+    fn the_rfc_9449_proof_seed_verifies() {
+        use crate::dpop::proof::{ProofContext, verify};
+        use crate::dpop::{Dpop, DpopMode};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds");
+        let proof = std::fs::read_to_string(dir.join("dpop_proof/rfc9449-figure-13")).unwrap();
+        let dpop = Dpop::new(DpopMode::Allowed, "https://resource.example.org").unwrap();
+        let context = ProofContext {
+            method: "GET",
+            target: "https://resource.example.org/protectedresource",
+            access_token: "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU",
+            now: 1_562_262_618,
+        };
+        let verified = verify(proof.trim(), &dpop, &context).unwrap();
+        assert_eq!(verified.jkt, "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
+        assert_eq!(verified.issued_at, 1_562_262_618);
+        assert_eq!(verified.nonce, None);
+        let other_token = ProofContext { access_token: "other", ..context };
+        let error = verify(proof.trim(), &dpop, &other_token).unwrap_err();
+        assert_eq!(error.kind(), crate::ErrorKind::DpopProofTokenHash);
+    }
+
     #[test]
     fn every_seed_keeps_the_invariants() {
         run("token", super::token);
         run("claims", super::claims);
         run("scopes", super::scopes);
         run("jwks", super::jwks);
+        run("dpop_proof", super::dpop_proof);
         #[cfg(feature = "remote")]
         run("introspection", super::introspection);
     }

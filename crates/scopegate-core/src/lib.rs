@@ -34,6 +34,7 @@ pub mod algorithm;
 pub mod claims;
 pub mod clock;
 mod crypto;
+pub mod dpop;
 pub mod error;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
@@ -63,5 +64,6 @@ pub use resource::{ProtectedResource, ResourceId};
 pub use role::{ClaimPath, RoleRequirement, RoleSet};
 pub use scope::{Scope, ScopePolicy, ScopeRequirement, ScopeSet, is_scope_char, is_valid_scope};
 pub use verifier::{
-    PendingVerification, TokenCacheStats, TrustedIssuer, Verification, Verifier, VerifierBuilder,
+    DpopRequest, DpopVerified, PendingVerification, TokenCacheStats, TrustedIssuer, Verification,
+    Verifier, VerifierBuilder,
 };

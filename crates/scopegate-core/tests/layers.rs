@@ -14,6 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["algorithm", "scope", "role"],
     &["crypto", "jose", "claims", "resource"],
     &["key"],
+    &["dpop"],
     &["remote"],
     &["verifier"],
 ];

@@ -29,6 +29,7 @@
 
 mod block_on;
 mod clock;
+mod dpop;
 mod issuer;
 mod key;
 #[cfg(feature = "server")]
@@ -37,6 +38,7 @@ mod token;
 
 pub use block_on::block_on;
 pub use clock::ManualClock;
+pub use dpop::{DpopProofBuilder, access_token_hash};
 pub use issuer::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, TestIssuer};
 pub use key::TestKey;
 #[cfg(feature = "server")]

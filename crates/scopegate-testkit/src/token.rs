@@ -54,6 +54,12 @@ impl TokenBuilder {
         Self { algorithm: key.algorithm(), key, header, claims }
     }
 
+    /// Binds the token to `client`'s key: `cnf: {"jkt": <its thumbprint>}` (RFC 9449 section
+    /// 6.1).
+    pub fn bound_to(self, client: &TestKey) -> Self {
+        self.claim("cnf", json!({ "jkt": client.thumbprint() }))
+    }
+
     /// Sets any claim to any JSON value.
     ///
     /// # Panics
@@ -223,7 +229,7 @@ impl TokenBuilder {
     }
 }
 
-fn signing_input(header: &Map<String, Value>, claims: &Map<String, Value>) -> String {
+pub(crate) fn signing_input(header: &Map<String, Value>, claims: &Map<String, Value>) -> String {
     let encode = |value: &Map<String, Value>| {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap_or_default())
     };

@@ -1,7 +1,8 @@
-//! The `WWW-Authenticate: Bearer ...` challenge (RFC 6750 section 3).
+//! One `WWW-Authenticate` challenge: `Bearer` (RFC 6750 section 3) or `DPoP` (RFC 9449
+//! section 7.1).
 //!
 //! Parameters are written in a fixed order (`realm`, `error`, `error_description`, `scope`,
-//! `resource_metadata`), each at most once, comma-separated, values quoted; an empty value
+//! `algs`, `resource_metadata`), each at most once, comma-separated, values quoted; an empty value
 //! leaves its parameter out. Values are sanitized to the characters RFC 6750 allows inside the
 //! quotes (`%x20-21 / %x23-5B / %x5D-7E`): no `"`, no `\`, no control or non-ASCII
 //! characters, so the header always parses.
@@ -18,6 +19,8 @@
 //!     metadata.to_string(),
 //!     r#"Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource""#
 //! );
+//! let dpop = Challenge::dpop().error("invalid_dpop_proof").algs("ES256 EdDSA");
+//! assert_eq!(dpop.to_string(), r#"DPoP error="invalid_dpop_proof", algs="ES256 EdDSA""#);
 //! ```
 
 use std::fmt::{self, Write as _};
@@ -27,14 +30,37 @@ use http::HeaderValue;
 /// The longest `error_description` written, in bytes; longer ones are cut.
 pub const MAX_DESCRIPTION_BYTES: usize = 256;
 
-/// A Bearer challenge, built parameter by parameter.
+/// The authentication scheme of a challenge, and the scheme a request presented its token
+/// with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// `Bearer` (RFC 6750).
+    #[default]
+    Bearer,
+    /// `DPoP` (RFC 9449).
+    Dpop,
+}
+
+impl Scheme {
+    /// The scheme's name as written in headers: `Bearer` or `DPoP`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bearer => "Bearer",
+            Self::Dpop => "DPoP",
+        }
+    }
+}
+
+/// A challenge, built parameter by parameter.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[must_use]
 pub struct Challenge {
+    scheme: Scheme,
     realm: String,
     error: String,
     description: String,
     scope: String,
+    algs: String,
     resource_metadata: String,
 }
 
@@ -42,6 +68,21 @@ impl Challenge {
     /// A `Bearer` challenge with no parameters yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A `DPoP` challenge with no parameters yet.
+    pub fn dpop() -> Self {
+        Self::with_scheme(Scheme::Dpop)
+    }
+
+    /// A challenge of `scheme` with no parameters yet.
+    pub fn with_scheme(scheme: Scheme) -> Self {
+        Self { scheme, ..Self::default() }
+    }
+
+    /// The scheme.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
     }
 
     /// Sets `realm` (left out when empty).
@@ -68,6 +109,12 @@ impl Challenge {
         self
     }
 
+    /// Sets `algs`: the DPoP proof algorithms accepted, space-separated (RFC 9449 section 7.1).
+    pub fn algs(mut self, algs: &str) -> Self {
+        self.algs = sanitize(algs, usize::MAX);
+        self
+    }
+
     /// Sets `resource_metadata`: the URL of the protected resource's metadata document (RFC
     /// 9728 section 5.1).
     pub fn resource_metadata(mut self, url: &str) -> Self {
@@ -87,12 +134,13 @@ impl Challenge {
 
 impl fmt::Display for Challenge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Bearer")?;
+        f.write_str(self.scheme.as_str())?;
         let params = [
             ("realm", &self.realm),
             ("error", &self.error),
             ("error_description", &self.description),
             ("scope", &self.scope),
+            ("algs", &self.algs),
             ("resource_metadata", &self.resource_metadata),
         ];
         let mut first = true;
@@ -107,13 +155,13 @@ impl fmt::Display for Challenge {
     }
 }
 
-/// Parses a `WWW-Authenticate` value as this module writes it, strictly: `Bearer`, then
+/// Parses a `WWW-Authenticate` value as this module writes it, strictly: `Bearer` (or `DPoP`), then
 /// optionally one space and `name="value"` parameters separated by `", "`, each name a token
 /// (RFC 9110 `tchar`), each value quoted without `"` or `\` inside, no name twice. For tests
 /// and fuzzing: whatever [`Challenge`] writes must parse.
 #[cfg(any(fuzzing, test))]
 pub(crate) fn parse(value: &str) -> Option<Vec<(&str, &str)>> {
-    let mut rest = value.strip_prefix("Bearer")?;
+    let mut rest = value.strip_prefix("Bearer").or_else(|| value.strip_prefix("DPoP"))?;
     let mut params: Vec<(&str, &str)> = Vec::new();
     if rest.is_empty() {
         return Some(params);

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http::{Extensions, Response};
 use scopegate_core::Claims;
 
+use crate::challenge::Scheme;
 use crate::rejection::Rejection;
 use crate::responder::{DefaultResponder, Responder, ResponseContext};
 
@@ -18,6 +19,15 @@ pub struct AuthContext {
     realm: Arc<str>,
     resource_metadata: Option<Arc<str>>,
     responder: Arc<dyn Responder>,
+    dpop: Option<DpopOffer>,
+    presented: Scheme,
+}
+
+/// DPoP as the challenges offer it.
+#[derive(Clone)]
+pub(crate) struct DpopOffer {
+    pub(crate) algs: Arc<str>,
+    pub(crate) required: bool,
 }
 
 impl AuthContext {
@@ -25,8 +35,19 @@ impl AuthContext {
         realm: Arc<str>,
         resource_metadata: Option<Arc<str>>,
         responder: Arc<dyn Responder>,
+        dpop: Option<DpopOffer>,
     ) -> Self {
-        Self { realm, resource_metadata, responder }
+        Self { realm, resource_metadata, responder, dpop, presented: Scheme::Bearer }
+    }
+
+    /// This context for a request that presented its token with `scheme`.
+    pub(crate) fn presented_with(&self, scheme: Scheme) -> Self {
+        Self { presented: scheme, ..self.clone() }
+    }
+
+    /// The scheme the request presented its token with.
+    pub fn presented(&self) -> Scheme {
+        self.presented
     }
 
     /// The realm of the `WWW-Authenticate` challenge.
@@ -43,10 +64,25 @@ impl AuthContext {
     /// the rejecting guard requires (space-separated), if it knows. Logs the rejection: this
     /// is where a rejection becomes an answer.
     pub fn respond(&self, rejection: &Rejection, required_scope: Option<&str>) -> Response<Bytes> {
+        self.respond_with_nonce(rejection, required_scope, None)
+    }
+
+    /// [`respond`](Self::respond) with a fresh DPoP nonce for the `DPoP-Nonce` header.
+    pub(crate) fn respond_with_nonce(
+        &self,
+        rejection: &Rejection,
+        required_scope: Option<&str>,
+        nonce: Option<&str>,
+    ) -> Response<Bytes> {
         rejection.log();
-        let context = ResponseContext::new(&self.realm)
+        let mut context = ResponseContext::new(&self.realm)
             .with_resource_metadata(self.resource_metadata.as_deref())
-            .with_required_scope(required_scope);
+            .with_required_scope(required_scope)
+            .with_presented(self.presented)
+            .with_dpop_nonce(nonce);
+        if let Some(dpop) = &self.dpop {
+            context = context.with_dpop(&dpop.algs, dpop.required);
+        }
         self.responder.respond(rejection, &context)
     }
 }
@@ -56,6 +92,7 @@ impl fmt::Debug for AuthContext {
         f.debug_struct("AuthContext")
             .field("realm", &self.realm)
             .field("resource_metadata", &self.resource_metadata)
+            .field("presented", &self.presented)
             .finish_non_exhaustive()
     }
 }

@@ -5,24 +5,41 @@
 //! b64token    = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 //! ```
 //!
-//! The scheme is case-insensitive. Another scheme (`Basic`, `DPoP`) means "no bearer token".
+//! The scheme is case-insensitive. `DPoP <token>` (RFC 9449 section 7.1, same `token68`
+//! syntax) is read when DPoP is on, with its proof from the one `DPoP` header. Another scheme
+//! (`Basic`) means "no token".
 //! The query string and the body are never read (RFC 6750 section 2.3 and RFC 9700 advise
 //! against them). A cookie is read only when configured.
 //!
-//! Finding the token ([`bearer_token`]) and checking its characters ([`check_syntax`]) are
+//! Finding the token ([`credentials`]) and checking its characters ([`check_syntax`]) are
 //! separate steps: a token the verifier has cached was checked when it was first seen, so the
 //! layer checks only tokens it has to verify.
 
 use http::HeaderMap;
-use http::header::{AUTHORIZATION, COOKIE};
+use http::header::{AUTHORIZATION, COOKIE, HeaderName};
 use scopegate_core::{Error, ErrorKind};
 
-/// The bearer token of a request, if any, not yet checked with [`check_syntax`].
-pub(crate) fn bearer_token<'a>(
+use crate::challenge::Scheme;
+
+/// The `DPoP` request header (RFC 9449 section 4.1).
+pub(crate) const DPOP: HeaderName = HeaderName::from_static("dpop");
+
+/// The access token of a request and the scheme it came with, not yet checked with
+/// [`check_syntax`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Credentials<'a> {
+    pub(crate) scheme: Scheme,
+    pub(crate) token: &'a str,
+}
+
+/// The access token of a request, if any. `DPoP <token>` counts only when `dpop` is on;
+/// otherwise it is another scheme, so no token. A cookie holds a bearer token.
+pub(crate) fn credentials<'a>(
     headers: &'a HeaderMap,
     cookie_name: Option<&str>,
-) -> Result<Option<&'a str>, Error> {
-    let from_header = authorization_token(headers)?;
+    dpop: bool,
+) -> Result<Option<Credentials<'a>>, Error> {
+    let from_header = authorization(headers, dpop)?;
     let from_cookie = match cookie_name {
         Some(name) => cookie_token(headers, name)?,
         None => None,
@@ -31,16 +48,43 @@ pub(crate) fn bearer_token<'a>(
         (Some(_), Some(_)) => {
             Err(invalid("the token was sent both in the Authorization header and in a cookie"))
         }
-        (Some(token), None) | (None, Some(token)) => Ok(Some(token)),
+        (Some(credentials), None) => Ok(Some(credentials)),
+        (None, Some(token)) => Ok(Some(Credentials { scheme: Scheme::Bearer, token })),
         (None, None) => Ok(None),
     }
+}
+
+/// The value of the one `DPoP` header (RFC 9449 section 4.1), if any.
+pub(crate) fn dpop_proof(headers: &HeaderMap) -> Result<Option<&str>, Error> {
+    let mut values = headers.get_all(DPOP).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let malformed = |message| Error::new(ErrorKind::DpopProofMalformed, message);
+    if values.next().is_some() {
+        return Err(malformed("the request has more than one DPoP header"));
+    }
+    let value = value.to_str().map_err(|_| malformed("the DPoP header is not visible ASCII"))?;
+    if value.contains(',') {
+        return Err(malformed("the DPoP header holds more than one proof"));
+    }
+    let value = value.trim_matches([' ', '\t']);
+    if value.is_empty() {
+        return Err(malformed("the DPoP header is empty"));
+    }
+    Ok(Some(value))
 }
 
 fn invalid(message: &'static str) -> Error {
     Error::new(ErrorKind::InvalidRequest, message)
 }
 
-fn authorization_token(headers: &HeaderMap) -> Result<Option<&str>, Error> {
+/// RFC 9110 `tchar`: the characters of an authentication scheme's name.
+fn is_tchar(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+}
+
+fn authorization(headers: &HeaderMap, dpop: bool) -> Result<Option<Credentials<'_>>, Error> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -52,24 +96,34 @@ fn authorization_token(headers: &HeaderMap) -> Result<Option<&str>, Error> {
     let value = std::str::from_utf8(value.as_bytes())
         .map_err(|_| invalid("the Authorization header is not visible ASCII"))?;
     let value = value.trim_end_matches([' ', '\t']);
-    let (scheme, rest) = value.split_at_checked(6).unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let name_end = value.bytes().position(|byte| !is_tchar(byte)).unwrap_or(value.len());
+    let (name, rest) = value.split_at(name_end);
+    let scheme = if name.eq_ignore_ascii_case("bearer") {
+        Scheme::Bearer
+    } else if dpop && name.eq_ignore_ascii_case("dpop") {
+        Scheme::Dpop
+    } else {
+        // `BearerX ...`, `Basic ...`: another scheme, so no token of ours.
         return Ok(None);
-    }
-    match rest.as_bytes().first() {
-        None => Err(invalid("the Authorization header has the Bearer scheme but no token")),
-        Some(b' ') => {
-            let token = rest.trim_start_matches(' ');
-            if token.is_empty() {
-                Err(invalid("the Authorization header has the Bearer scheme but no token"))
-            } else {
-                Ok(Some(token))
+    };
+    let no_token = || match scheme {
+        Scheme::Bearer => invalid("the Authorization header has the Bearer scheme but no token"),
+        Scheme::Dpop => invalid("the Authorization header has the DPoP scheme but no token"),
+    };
+    match rest.strip_prefix(' ') {
+        None if rest.is_empty() => Err(no_token()),
+        // `Bearer\t...` or `Bearer:...` is broken syntax.
+        None => Err(match scheme {
+            Scheme::Bearer => {
+                invalid("the Authorization header does not follow `Bearer <token>` (RFC 6750)")
             }
-        }
-        // `BearerX ...` is another scheme; `Bearer\t...` or `Bearer:...` is broken syntax.
-        Some(byte) if byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(byte) => Ok(None),
-        Some(_) => {
-            Err(invalid("the Authorization header does not follow `Bearer <token>` (RFC 6750)"))
+            Scheme::Dpop => {
+                invalid("the Authorization header does not follow `DPoP <token>` (RFC 9449)")
+            }
+        }),
+        Some(rest) => {
+            let token = rest.trim_start_matches(' ');
+            if token.is_empty() { Err(no_token()) } else { Ok(Some(Credentials { scheme, token })) }
         }
     }
 }
@@ -131,7 +185,7 @@ pub(crate) fn check_syntax(token: &str, max_bytes: usize) -> Result<(), Error> {
     if valid {
         Ok(())
     } else {
-        Err(invalid("the bearer token has characters RFC 6750 does not allow"))
+        Err(invalid("the access token has characters RFC 6750 does not allow"))
     }
 }
 
@@ -150,11 +204,12 @@ mod tests {
 
     fn token(pairs: &[(&'static str, &[u8])]) -> Result<Option<&'static str>, ErrorKind> {
         let map = Box::leak(Box::new(headers(pairs)));
-        let token = bearer_token(map, Some("access_token")).map_err(|e| e.kind())?;
+        let token = credentials(map, Some("access_token"), false).map_err(|e| e.kind())?;
         if let Some(token) = token {
-            check_syntax(token, 8192).map_err(|e| e.kind())?;
+            assert_eq!(token.scheme, Scheme::Bearer);
+            check_syntax(token.token, 8192).map_err(|e| e.kind())?;
         }
-        Ok(token)
+        Ok(token.map(|token| token.token))
     }
 
     #[test]
@@ -213,8 +268,9 @@ mod tests {
         assert_eq!(token(&[("cookie", b"theme=dark; access_token=abc.def")]), Ok(Some("abc.def")));
         assert_eq!(token(&[("cookie", b"access_token=\"abc\"")]), Ok(Some("abc")));
         let map = headers(&[("cookie", b"access_token=abc")]);
-        assert_eq!(bearer_token(&map, None).unwrap(), None);
-        assert_eq!(bearer_token(&map, Some("access_token")).unwrap(), Some("abc"));
+        assert_eq!(credentials(&map, None, false).unwrap(), None);
+        let token = credentials(&map, Some("access_token"), false).unwrap().unwrap();
+        assert_eq!(token.token, "abc");
     }
 
     /// Found by the `authorization` fuzz target: `Cookie: access_token=` gave an empty token.
@@ -224,6 +280,36 @@ mod tests {
         assert_eq!(token(&[("cookie", b"access_token=\"\"")]), Ok(None));
         assert_eq!(token(&[("cookie", b"access_token=; access_token=abc")]), Ok(Some("abc")));
         assert_eq!(token(&[("cookie", b"access_token=abc; access_token=")]), Ok(Some("abc")));
+    }
+
+    #[test]
+    fn dpop_scheme_only_when_on() {
+        let map = headers(&[("authorization", b"dpop  abc.def")]);
+        assert_eq!(credentials(&map, None, false).unwrap(), None);
+        let found = credentials(&map, None, true).unwrap();
+        assert_eq!(found, Some(Credentials { scheme: Scheme::Dpop, token: "abc.def" }));
+        for value in [&b"DPoP"[..], b"DPoP ", b"DPoP\tabc", b"DPoP:abc"] {
+            let map = headers(&[("authorization", value)]);
+            let error = credentials(&map, None, true).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::InvalidRequest, "{value:?}");
+        }
+        let map = headers(&[("authorization", b"DPoPX abc")]);
+        assert_eq!(credentials(&map, None, true).unwrap(), None);
+    }
+
+    #[test]
+    fn one_dpop_proof() {
+        assert_eq!(dpop_proof(&headers(&[])).unwrap(), None);
+        assert_eq!(dpop_proof(&headers(&[("dpop", b" a.b.c ")])).unwrap(), Some("a.b.c"));
+        for pairs in [
+            &[("dpop", &b"a.b.c"[..]), ("dpop", b"a.b.c")][..],
+            &[("dpop", b"a.b.c, d.e.f")],
+            &[("dpop", b"")],
+            &[("dpop", "\u{e9}".as_bytes())],
+        ] {
+            let error = dpop_proof(&headers(pairs)).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::DpopProofMalformed, "{pairs:?}");
+        }
     }
 
     #[test]

@@ -6,14 +6,17 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
-use http::Response;
+use http::{HeaderValue, Response};
 use pin_project_lite::pin_project;
 
 use crate::body::ResponseBody;
+use crate::rejection::DPOP_NONCE;
 
-/// Work that must wait (for keys to be fetched) before the inner service can be called: it
-/// yields the inner service's future, or the rejection to send.
-pub(crate) type Deferred<F> = Pin<Box<dyn Future<Output = Result<F, Response<Bytes>>> + Send>>;
+/// Work that must wait (for keys, introspection or the replay store) before the inner service
+/// can be called: it yields the inner service's future and, for DPoP, a fresh nonce to add to
+/// its response, or the rejection to send.
+pub(crate) type Deferred<F> =
+    Pin<Box<dyn Future<Output = Result<(F, Option<HeaderValue>), Response<Bytes>>> + Send>>;
 
 pin_project! {
     /// The response future of scopegate's services. Not boxed when the request is let through
@@ -27,7 +30,7 @@ pin_project! {
 pin_project! {
     #[project = KindProj]
     enum Kind<F> {
-        Authorized { #[pin] future: F },
+        Authorized { #[pin] future: F, dpop_nonce: Option<HeaderValue> },
         Rejected { response: Option<Response<Bytes>> },
         Deferred { work: Deferred<F> },
     }
@@ -35,7 +38,7 @@ pin_project! {
 
 impl<F> ResponseFuture<F> {
     pub(crate) fn authorized(future: F) -> Self {
-        Self { kind: Kind::Authorized { future } }
+        Self { kind: Kind::Authorized { future, dpop_nonce: None } }
     }
 
     pub(crate) fn rejected(response: Response<Bytes>) -> Self {
@@ -57,8 +60,11 @@ where
         let mut this = self.project();
         loop {
             match this.kind.as_mut().project() {
-                KindProj::Authorized { future } => {
-                    let response = ready!(future.poll(cx))?;
+                KindProj::Authorized { future, dpop_nonce } => {
+                    let mut response = ready!(future.poll(cx))?;
+                    if let Some(nonce) = dpop_nonce.take() {
+                        response.headers_mut().insert(DPOP_NONCE, nonce);
+                    }
                     return Poll::Ready(Ok(response.map(ResponseBody::inner)));
                 }
                 KindProj::Rejected { response } => {
@@ -70,7 +76,9 @@ where
                     return Poll::Ready(Ok(response.map(ResponseBody::rejection)));
                 }
                 KindProj::Deferred { work } => match ready!(work.as_mut().poll(cx)) {
-                    Ok(future) => this.kind.set(Kind::Authorized { future }),
+                    Ok((future, dpop_nonce)) => {
+                        this.kind.set(Kind::Authorized { future, dpop_nonce });
+                    }
                     Err(response) => this.kind.set(Kind::Rejected { response: Some(response) }),
                 },
             }
@@ -83,7 +91,7 @@ impl<F> fmt::Debug for ResponseFuture<F> {
         let state = match &self.kind {
             Kind::Authorized { .. } => "authorized",
             Kind::Rejected { .. } => "rejected",
-            Kind::Deferred { .. } => "waiting for keys",
+            Kind::Deferred { .. } => "verifying",
         };
         f.debug_struct("ResponseFuture").field("state", &state).finish()
     }

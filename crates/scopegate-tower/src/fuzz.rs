@@ -4,24 +4,31 @@
 use http::{HeaderMap, HeaderValue};
 
 use crate::challenge::{self, Challenge};
-use crate::extract::{bearer_token, check_syntax};
+use crate::extract::{check_syntax, credentials, dpop_proof};
 
-/// The `Authorization` (and token cookie) parser: never panics, and a token it accepts is a
-/// `b64token` taken from the request. Returns the token found, syntax-checked.
+/// The `Authorization`, token cookie and `DPoP` header parsers (input: the three header
+/// values, newline-separated): never panic, and a token accepted is a `b64token` taken from
+/// the request, a proof a non-empty part of the `DPoP` header without a comma. Returns the
+/// token found, syntax-checked.
 pub fn authorization(data: &[u8]) -> Option<String> {
-    let (authorization, cookie) = match data.iter().position(|&b| b == b'\n') {
-        Some(split) => data.split_at(split),
-        None => (data, &[][..]),
-    };
+    let mut lines = data.splitn(3, |&b| b == b'\n');
+    let (authorization, cookie, dpop) = (
+        lines.next().unwrap_or_default(),
+        lines.next().unwrap_or_default(),
+        lines.next().unwrap_or_default(),
+    );
     let mut headers = HeaderMap::new();
-    for (name, value) in
-        [("authorization", authorization), ("cookie", cookie.get(1..).unwrap_or_default())]
-    {
+    for (name, value) in [("authorization", authorization), ("cookie", cookie), ("dpop", dpop)] {
         if let Ok(value) = HeaderValue::from_bytes(value) {
             headers.insert(name, value);
         }
     }
-    let Ok(Some(token)) = bearer_token(&headers, Some("access_token")) else { return None };
+    if let Ok(Some(proof)) = dpop_proof(&headers) {
+        assert!(!proof.is_empty() && !proof.contains(','));
+        assert!(dpop.windows(proof.len()).any(|window| window == proof.as_bytes()));
+    }
+    let Ok(Some(found)) = credentials(&headers, Some("access_token"), true) else { return None };
+    let token = found.token;
     assert!(!token.is_empty());
     check_syntax(token, usize::MAX).ok()?;
     assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b)));
@@ -84,6 +91,7 @@ mod properties {
             let mut input = authorization;
             input.push(b'\n');
             input.extend_from_slice(cookie.as_bytes());
+            input.extend_from_slice(b"\nDPoP a.b.c");
             let _ = super::authorization(&input);
         }
 

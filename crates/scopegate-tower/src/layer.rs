@@ -4,9 +4,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use scopegate_core::Verifier;
+use scopegate_core::dpop::DpopMode;
 use tower_layer::Layer;
 
-use crate::context::AuthContext;
+use crate::context::{AuthContext, DpopOffer};
 use crate::responder::{DefaultResponder, Responder};
 use crate::service::BearerAuth;
 
@@ -42,6 +43,7 @@ pub(crate) struct Shared {
     pub(crate) realm: Arc<str>,
     pub(crate) resource_metadata: Option<Arc<str>>,
     pub(crate) responder: Arc<dyn Responder>,
+    pub(crate) dpop: Option<DpopOffer>,
     pub(crate) context: AuthContext,
 }
 
@@ -51,13 +53,29 @@ impl BearerAuthLayer {
     /// When the verifier guards a [`ProtectedResource`](scopegate_core::ProtectedResource),
     /// every `401` and `403` (here, in guards and in extractors) carries
     /// `resource_metadata="<its metadata URL>"` (RFC 9728 section 5.1).
+    ///
+    /// When the verifier has DPoP on ([`VerifierBuilder::dpop`]), the layer also accepts
+    /// `Authorization: DPoP <token>` with its `DPoP` proof header (RFC 9449), refuses a
+    /// DPoP-bound token presented as Bearer, and, in
+    /// [`DpopMode::Required`], refuses Bearer requests.
+    ///
+    /// [`VerifierBuilder::dpop`]: scopegate_core::VerifierBuilder::dpop
     pub fn new(verifier: Verifier) -> Self {
         let realm: Arc<str> = Arc::from(DEFAULT_REALM);
         let responder: Arc<dyn Responder> = Arc::new(DefaultResponder);
         let resource_metadata: Option<Arc<str>> =
             verifier.protected_resource().map(|resource| Arc::from(resource.metadata_url()));
-        let context =
-            AuthContext::new(Arc::clone(&realm), resource_metadata.clone(), Arc::clone(&responder));
+        let dpop =
+            verifier.dpop().filter(|dpop| dpop.mode() != DpopMode::Off).map(|dpop| DpopOffer {
+                algs: Arc::from(dpop.algorithm_names()),
+                required: dpop.mode() == DpopMode::Required,
+            });
+        let context = AuthContext::new(
+            Arc::clone(&realm),
+            resource_metadata.clone(),
+            Arc::clone(&responder),
+            dpop.clone(),
+        );
         Self {
             shared: Arc::new(Shared {
                 verifier,
@@ -66,6 +84,7 @@ impl BearerAuthLayer {
                 realm,
                 resource_metadata,
                 responder,
+                dpop,
                 context,
             }),
         }
@@ -78,6 +97,7 @@ impl BearerAuthLayer {
             Arc::clone(&shared.realm),
             shared.resource_metadata.clone(),
             Arc::clone(&shared.responder),
+            shared.dpop.clone(),
         );
         Self { shared: Arc::new(shared) }
     }

@@ -63,12 +63,12 @@ mod responder;
 mod service;
 
 pub use body::ResponseBody;
-pub use challenge::{Challenge, MAX_DESCRIPTION_BYTES};
+pub use challenge::{Challenge, MAX_DESCRIPTION_BYTES, Scheme};
 pub use context::{Anonymous, AuthContext, reject, verified_claims};
 pub use future::ResponseFuture;
 pub use guard::{AccessRule, Guard, GuardLayer, RequestHead, RequireRoleLayer, RequireScopeLayer};
 pub use layer::{BearerAuthLayer, DEFAULT_REALM};
 pub use metadata::{DEFAULT_METADATA_MAX_AGE, ProtectedResourceMetadata};
-pub use rejection::Rejection;
+pub use rejection::{DPOP_NONCE, Rejection};
 pub use responder::{DefaultResponder, Responder, ResponseContext};
 pub use service::BearerAuth;

@@ -4,13 +4,16 @@
 use std::fmt;
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{Response, StatusCode};
 use scopegate_core::{Error, ErrorClass, InsufficientScope};
 use serde_json::{Value, json};
 
-use crate::challenge::Challenge;
+use crate::challenge::{Challenge, Scheme};
 use crate::responder::ResponseContext;
+
+/// The `DPoP-Nonce` response header (RFC 9449 section 8.1).
+pub const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
 
 /// Why a request was turned away. Each variant has a fixed status; a
 /// [`Responder`](crate::Responder) turns it into a response, by default
@@ -35,6 +38,11 @@ pub enum Rejection {
     InvalidRequest(Error),
     /// The token failed verification: `401 invalid_token`.
     InvalidToken(Error),
+    /// The DPoP proof failed a check of RFC 9449 section 4.3: `401 invalid_dpop_proof`.
+    InvalidDpopProof(Error),
+    /// The DPoP proof lacks the server's nonce or has a stale one: `401 use_dpop_nonce`, with
+    /// a fresh nonce in `DPoP-Nonce` (RFC 9449 section 9).
+    UseDpopNonce(Error),
     /// The token lacks a required scope: `403 insufficient_scope` with `scope` naming every
     /// scope of the requirement.
     InsufficientScope(InsufficientScope),
@@ -60,6 +68,8 @@ impl Rejection {
                 None => Self::Forbidden(error),
             },
             ErrorClass::Unavailable => Self::Unavailable(error),
+            ErrorClass::InvalidDpopProof => Self::InvalidDpopProof(error),
+            ErrorClass::UseDpopNonce => Self::UseDpopNonce(error),
             // Configuration errors cannot come from a request; treat one as a bad token.
             _ => Self::InvalidToken(error),
         }
@@ -71,6 +81,8 @@ impl Rejection {
             Self::MissingToken | Self::LayerMissing => None,
             Self::InvalidRequest(_) => Some(ErrorClass::InvalidRequest),
             Self::InvalidToken(_) => Some(ErrorClass::InvalidToken),
+            Self::InvalidDpopProof(_) => Some(ErrorClass::InvalidDpopProof),
+            Self::UseDpopNonce(_) => Some(ErrorClass::UseDpopNonce),
             Self::InsufficientScope(_) | Self::Forbidden(_) => Some(ErrorClass::InsufficientScope),
             Self::Unavailable(_) => Some(ErrorClass::Unavailable),
         }
@@ -80,7 +92,10 @@ impl Rejection {
     pub fn status(&self) -> StatusCode {
         match self.class() {
             None if matches!(self, Self::LayerMissing) => StatusCode::INTERNAL_SERVER_ERROR,
-            None | Some(ErrorClass::InvalidToken) => StatusCode::UNAUTHORIZED,
+            None
+            | Some(
+                ErrorClass::InvalidToken | ErrorClass::InvalidDpopProof | ErrorClass::UseDpopNonce,
+            ) => StatusCode::UNAUTHORIZED,
             Some(ErrorClass::InvalidRequest) => StatusCode::BAD_REQUEST,
             Some(ErrorClass::InsufficientScope) => StatusCode::FORBIDDEN,
             Some(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -88,28 +103,65 @@ impl Rejection {
     }
 
     /// The RFC 6750 error code, for the variants that have one (the table lives in
-    /// [`ErrorClass::rfc6750_code`]).
+    /// [`ErrorClass::error_code`]).
     pub fn error_code(&self) -> Option<&'static str> {
-        self.class().and_then(ErrorClass::rfc6750_code)
+        self.class().and_then(ErrorClass::error_code)
     }
 
-    /// The `WWW-Authenticate` challenge of the standard response: `None` for `500` and `503`.
-    pub fn challenge(&self, context: &ResponseContext<'_>) -> Option<Challenge> {
-        let challenge = Challenge::new();
-        let challenge = match self {
+    /// The `WWW-Authenticate` challenges of the standard response, one header line each;
+    /// none for `500` and `503`.
+    ///
+    /// Without a token the client is offered every accepted scheme (`Bearer`, and `DPoP` with
+    /// `algs` when DPoP is on; `DPoP` alone when it is required). An error is told in the
+    /// scheme the request used; a `401` to a Bearer request also offers `DPoP` when it is on.
+    pub fn challenges(&self, context: &ResponseContext<'_>) -> Vec<Challenge> {
+        let scope = context.required_scope().unwrap_or_default();
+        let metadata = context.resource_metadata().unwrap_or_default();
+        let algs = context.dpop_algs();
+        // A challenge of `scheme`, `algs` added to DPoP ones, `resource_metadata` last.
+        let finish = |challenge: Challenge| {
+            let challenge = match (challenge.scheme(), algs) {
+                (Scheme::Dpop, Some(algs)) => challenge.algs(algs),
+                _ => challenge,
+            };
+            challenge.resource_metadata(metadata)
+        };
+        let offer_dpop = || finish(Challenge::dpop().realm(context.realm()).scope(scope));
+        let told = |challenge: Challenge| {
+            let mut challenges = vec![finish(challenge)];
+            let presented_bearer = context.presented() == Scheme::Bearer;
+            if presented_bearer && algs.is_some() && self.status() == StatusCode::UNAUTHORIZED {
+                challenges.push(offer_dpop());
+            }
+            challenges
+        };
+        let presented = Challenge::with_scheme(context.presented());
+        match self {
             Self::MissingToken => {
-                challenge.realm(context.realm()).scope(context.required_scope().unwrap_or_default())
+                let mut challenges = Vec::with_capacity(2);
+                if !context.dpop_required() {
+                    let bearer = Challenge::new().realm(context.realm()).scope(scope);
+                    challenges.push(finish(bearer));
+                }
+                if algs.is_some() {
+                    challenges.push(offer_dpop());
+                }
+                challenges
             }
             Self::InvalidRequest(error) | Self::InvalidToken(error) => {
-                challenge.error(self.error_code()?).description(error.message())
+                let code = self.error_code().unwrap_or_default();
+                told(presented.error(code).description(error.message()))
+            }
+            Self::InvalidDpopProof(error) | Self::UseDpopNonce(error) => {
+                let code = self.error_code().unwrap_or_default();
+                vec![finish(Challenge::dpop().error(code).description(error.message()))]
             }
             Self::InsufficientScope(scopes) => {
-                challenge.error("insufficient_scope").scope(&scopes.scope_parameter())
+                told(presented.error("insufficient_scope").scope(&scopes.scope_parameter()))
             }
-            Self::Forbidden(_) => challenge.error("insufficient_scope"),
-            Self::Unavailable(_) | Self::LayerMissing => return None,
-        };
-        Some(challenge.resource_metadata(context.resource_metadata().unwrap_or_default()))
+            Self::Forbidden(_) => told(presented.error("insufficient_scope")),
+            Self::Unavailable(_) | Self::LayerMissing => Vec::new(),
+        }
     }
 
     /// The JSON body of the standard response: `error` and `error_description`, plus
@@ -131,8 +183,9 @@ impl Rejection {
         }
     }
 
-    /// The standard response: [`status`](Self::status), [`challenge`](Self::challenge),
-    /// [`body`](Self::body) as `application/json`, and `Retry-After: 5` on a `503`.
+    /// The standard response: [`status`](Self::status), [`challenges`](Self::challenges),
+    /// [`body`](Self::body) as `application/json`, `Retry-After: 5` on a `503`, and
+    /// `DPoP-Nonce` when the context has a fresh nonce.
     ///
     /// ```
     /// use scopegate_tower::{Rejection, ResponseContext};
@@ -147,8 +200,11 @@ impl Rejection {
         *response.status_mut() = self.status();
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Some(challenge) = self.challenge(context) {
-            headers.insert(WWW_AUTHENTICATE, challenge.to_header_value());
+        for challenge in self.challenges(context) {
+            headers.append(WWW_AUTHENTICATE, challenge.to_header_value());
+        }
+        if let Some(nonce) = context.dpop_nonce().and_then(|n| HeaderValue::from_str(n).ok()) {
+            headers.insert(DPOP_NONCE, nonce);
         }
         if matches!(self, Self::Unavailable(_)) {
             headers.insert(RETRY_AFTER, HeaderValue::from_static("5"));
@@ -178,10 +234,12 @@ impl Rejection {
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::MissingToken => f.write_str("this resource needs a bearer token"),
-            Self::InvalidRequest(error) | Self::InvalidToken(error) | Self::Forbidden(error) => {
-                fmt::Display::fmt(error, f)
-            }
+            Self::MissingToken => f.write_str("this resource needs an access token"),
+            Self::InvalidRequest(error)
+            | Self::InvalidToken(error)
+            | Self::InvalidDpopProof(error)
+            | Self::UseDpopNonce(error)
+            | Self::Forbidden(error) => fmt::Display::fmt(error, f),
             Self::InsufficientScope(rejection) => fmt::Display::fmt(rejection, f),
             Self::Unavailable(_) => {
                 f.write_str("the token cannot be verified right now; retry later")
@@ -196,6 +254,8 @@ impl std::error::Error for Rejection {
         match self {
             Self::InvalidRequest(error)
             | Self::InvalidToken(error)
+            | Self::InvalidDpopProof(error)
+            | Self::UseDpopNonce(error)
             | Self::Forbidden(error)
             | Self::Unavailable(error) => Some(error),
             Self::InsufficientScope(rejection) => Some(rejection),

@@ -8,10 +8,16 @@
 //! | no token | 401 | `Bearer realm="<realm>"` (plus `scope` where a guard knows it) |
 //! | malformed request | 400 | `Bearer error="invalid_request", error_description="..."` |
 //! | bad token | 401 | `Bearer error="invalid_token", error_description="..."` |
+//! | bad DPoP proof | 401 | `DPoP error="invalid_dpop_proof", error_description="...", algs="..."` |
+//! | DPoP nonce needed | 401 | `DPoP error="use_dpop_nonce", ...` and a `DPoP-Nonce` header |
 //! | scope missing | 403 | `Bearer error="insufficient_scope", scope="<required>"` |
 //! | role or claim missing | 403 | `Bearer error="insufficient_scope"` |
 //! | verification unavailable | 503 | none (`Retry-After: 5`) |
 //! | layer missing | 500 | none |
+//!
+//! With DPoP on, a `401` for a request without a token offers both schemes (two
+//! `WWW-Authenticate` lines; only `DPoP` when DPoP is required), an error challenge uses the
+//! scheme the request presented, and `DPoP` challenges carry `algs`.
 //!
 //! Bodies are JSON: `{"error": "...", "error_description": "..."}`, plus `required_scopes` for
 //! a missing scope. To change an answer, write a closure (or implement the trait) that starts
@@ -52,6 +58,7 @@
 use bytes::Bytes;
 use http::Response;
 
+use crate::challenge::Scheme;
 use crate::rejection::Rejection;
 
 /// Builds the response for a rejection. Implemented by every
@@ -82,18 +89,74 @@ impl Responder for DefaultResponder {
 }
 
 /// What a responder knows besides the rejection: the layer's realm, the protected resource's
-/// metadata URL, and the scopes of the route when a guard or extractor knows them.
+/// metadata URL, the scopes of the route when a guard or extractor knows them, and DPoP:
+/// whether it is on, the scheme the request used, and a fresh nonce to send.
 #[derive(Clone, Copy, Debug)]
 pub struct ResponseContext<'a> {
     realm: &'a str,
     resource_metadata: Option<&'a str>,
     required_scope: Option<&'a str>,
+    dpop_algs: Option<&'a str>,
+    dpop_required: bool,
+    presented: Scheme,
+    dpop_nonce: Option<&'a str>,
 }
 
 impl<'a> ResponseContext<'a> {
-    /// A context with `realm` and nothing else.
+    /// A context with `realm` and nothing else: Bearer only.
     pub fn new(realm: &'a str) -> Self {
-        Self { realm, resource_metadata: None, required_scope: None }
+        Self {
+            realm,
+            resource_metadata: None,
+            required_scope: None,
+            dpop_algs: None,
+            dpop_required: false,
+            presented: Scheme::Bearer,
+            dpop_nonce: None,
+        }
+    }
+
+    /// With DPoP accepted (`algs`: the proof algorithms, space-separated), and whether it is
+    /// required (then challenges offer `DPoP` only).
+    #[must_use]
+    pub fn with_dpop(mut self, algs: &'a str, required: bool) -> Self {
+        self.dpop_algs = Some(algs);
+        self.dpop_required = required;
+        self
+    }
+
+    /// With the scheme the request presented its token with: error challenges use it.
+    #[must_use]
+    pub fn with_presented(mut self, scheme: Scheme) -> Self {
+        self.presented = scheme;
+        self
+    }
+
+    /// With a fresh DPoP nonce, sent in `DPoP-Nonce` (RFC 9449 section 9).
+    #[must_use]
+    pub fn with_dpop_nonce(mut self, nonce: Option<&'a str>) -> Self {
+        self.dpop_nonce = nonce;
+        self
+    }
+
+    /// The DPoP proof algorithms, space-separated, when DPoP is accepted.
+    pub fn dpop_algs(&self) -> Option<&'a str> {
+        self.dpop_algs
+    }
+
+    /// Whether DPoP is required (Bearer refused).
+    pub fn dpop_required(&self) -> bool {
+        self.dpop_required
+    }
+
+    /// The scheme the request presented its token with (`Bearer` when it sent none).
+    pub fn presented(&self) -> Scheme {
+        self.presented
+    }
+
+    /// A fresh DPoP nonce for the `DPoP-Nonce` header, when one is due.
+    pub fn dpop_nonce(&self) -> Option<&'a str> {
+        self.dpop_nonce
     }
 
     /// With the URL of the protected resource's metadata (RFC 9728 section 5.1).

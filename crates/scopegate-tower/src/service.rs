@@ -4,18 +4,20 @@ use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::{Request, Response};
-use scopegate_core::{Claims, Verification};
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response};
+use scopegate_core::{Claims, DpopRequest, Error, ErrorClass, ErrorKind, Verification};
 use tower_service::Service;
 
 use crate::body::ResponseBody;
-use crate::context::Anonymous;
-use crate::extract::{bearer_token, check_syntax};
+use crate::challenge::Scheme;
+use crate::context::{Anonymous, AuthContext};
+use crate::extract::{Credentials, DPOP, check_syntax, credentials, dpop_proof};
 use crate::future::ResponseFuture;
 use crate::layer::Shared;
 use crate::rejection::Rejection;
 
-/// Verifies the bearer token, then calls the inner service with the [`Claims`] (and an
+/// Verifies the access token (Bearer, or DPoP with its proof), then calls the inner service with the [`Claims`] (and an
 /// [`AuthContext`](crate::AuthContext)) in the request extensions. Made by
 /// [`BearerAuthLayer`](crate::BearerAuthLayer).
 #[derive(Clone)]
@@ -61,50 +63,72 @@ where
 
     fn call(&mut self, mut request: Request<ReqB>) -> Self::Future {
         let shared = &self.shared;
-        let token = match bearer_token(request.headers(), shared.cookie.as_deref()) {
-            Ok(Some(token)) => token,
-            Ok(None) if shared.optional => {
-                let extensions = request.extensions_mut();
-                extensions.insert(shared.context.clone());
-                extensions.insert(Anonymous);
-                return ResponseFuture::authorized(self.inner.call(request));
-            }
-            Ok(None) => {
-                let response = shared.context.respond(&Rejection::MissingToken, None);
-                return ResponseFuture::rejected(response);
-            }
+        let dpop_on = shared.dpop.is_some();
+        let found = match credentials(request.headers(), shared.cookie.as_deref(), dpop_on) {
+            Ok(found) => found,
             Err(error) => {
                 let response = shared.context.respond(&Rejection::InvalidRequest(error), None);
                 return ResponseFuture::rejected(response);
             }
         };
+        let token = match found {
+            Some(Credentials { scheme: Scheme::Bearer, token }) => token,
+            Some(Credentials { scheme: Scheme::Dpop, token }) => {
+                let token = token.to_owned();
+                return self.call_dpop(request, token);
+            }
+            None if shared.optional => {
+                let extensions = request.extensions_mut();
+                extensions.insert(shared.context.clone());
+                extensions.insert(Anonymous);
+                return ResponseFuture::authorized(self.inner.call(request));
+            }
+            None => {
+                let response = shared.context.respond(&Rejection::MissingToken, None);
+                return ResponseFuture::rejected(response);
+            }
+        };
+        if let Some(dpop) = &shared.dpop {
+            // DPoP required: a Bearer request gets the DPoP challenge, as if it had no token.
+            if dpop.required {
+                let response = shared.context.respond(&Rejection::MissingToken, None);
+                return ResponseFuture::rejected(response);
+            }
+            if request.headers().contains_key(DPOP) {
+                let message =
+                    "a DPoP proof came with a Bearer token; send the token with the DPoP scheme";
+                let rejection =
+                    Rejection::InvalidRequest(Error::new(ErrorKind::InvalidRequest, message));
+                return ResponseFuture::rejected(shared.context.respond(&rejection, None));
+            }
+        }
         // The characters of a token matter only when it fails: one that verifies (or was
         // verified before) is base64url and dots, which RFC 6750's `b64token` allows. So the
         // scan runs only to tell a malformed request (400) from a bad token (401).
         if let Some(claims) = shared.verifier.cached(token) {
-            admit(&mut request, claims, shared);
+            admit(&mut request, claims, &shared.context);
             return ResponseFuture::authorized(self.inner.call(request));
         }
         match shared.verifier.verify_now(token) {
             Verification::Ready(Ok(claims)) => {
-                admit(&mut request, claims, shared);
+                admit(&mut request, claims, &shared.context);
                 ResponseFuture::authorized(self.inner.call(request))
             }
             Verification::Ready(Err(error)) => {
-                ResponseFuture::rejected(refuse(token, error, shared))
+                ResponseFuture::rejected(refuse(token, error, &shared.context, shared))
             }
             Verification::Pending(pending) => {
-                // The service that was polled ready goes with the request; a clone stays.
-                let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
                 let shared = Arc::clone(shared);
+                let mut inner = self.take_ready_inner();
                 ResponseFuture::deferred(Box::pin(async move {
                     match pending.await {
                         Ok(claims) => {
-                            admit(&mut request, claims, &shared);
-                            Ok(inner.call(request))
+                            admit(&mut request, claims, &shared.context);
+                            Ok((inner.call(request), None))
                         }
-                        Err(error) => Err(refuse_owned(error, &shared)),
+                        Err(error) => {
+                            Err(shared.context.respond(&Rejection::from_error(error), None))
+                        }
                     }
                 }))
             }
@@ -112,25 +136,80 @@ where
     }
 }
 
+impl<S: Clone> BearerAuth<S> {
+    /// The service that was polled ready, to go with a request that waits; a clone stays.
+    fn take_ready_inner(&mut self) -> S {
+        let clone = self.inner.clone();
+        std::mem::replace(&mut self.inner, clone)
+    }
+
+    /// A request with `Authorization: DPoP <token>`: the proof and the token checked together
+    /// (RFC 9449 section 7.1). Errors are told in the DPoP scheme.
+    fn call_dpop<ReqB, ResB>(
+        &mut self,
+        mut request: Request<ReqB>,
+        token: String,
+    ) -> ResponseFuture<S::Future>
+    where
+        S: Service<Request<ReqB>, Response = Response<ResB>> + Send + 'static,
+        S::Future: Send + 'static,
+        ReqB: Send + 'static,
+    {
+        let shared = Arc::clone(&self.shared);
+        let context = shared.context.presented_with(Scheme::Dpop);
+        let proof = match dpop_proof(request.headers()) {
+            Ok(Some(proof)) => proof.to_owned(),
+            Ok(None) => {
+                let message = "the DPoP token came without a DPoP proof header";
+                let error = Error::new(ErrorKind::DpopProofMalformed, message);
+                return ResponseFuture::rejected(
+                    context.respond(&Rejection::InvalidDpopProof(error), None),
+                );
+            }
+            Err(error) => {
+                return ResponseFuture::rejected(
+                    context.respond(&Rejection::InvalidDpopProof(error), None),
+                );
+            }
+        };
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let mut inner = self.take_ready_inner();
+        ResponseFuture::deferred(Box::pin(async move {
+            let target = DpopRequest::new(method.as_str(), &path);
+            match shared.verifier.verify_dpop(&token, &proof, target).await {
+                Ok(verified) => {
+                    let nonce =
+                        verified.next_nonce.and_then(|nonce| HeaderValue::try_from(nonce).ok());
+                    admit(&mut request, verified.claims, &context);
+                    Ok((inner.call(request), nonce))
+                }
+                Err(error) if error.class() == ErrorClass::UseDpopNonce => {
+                    let nonce = shared.verifier.issue_dpop_nonce();
+                    let rejection = Rejection::UseDpopNonce(error);
+                    Err(context.respond_with_nonce(&rejection, None, nonce.as_deref()))
+                }
+                Err(error) => Err(refuse(&token, error, &context, &shared)),
+            }
+        }))
+    }
+}
+
 /// The answer for a token that failed verification: `400` if it is not even a `b64token`.
-fn refuse(token: &str, error: scopegate_core::Error, shared: &Shared) -> Response<bytes::Bytes> {
+/// A token that waited for keys had three segments that decoded as base64url, so its syntax
+/// is sound; one refused at once may not be.
+fn refuse(token: &str, error: Error, context: &AuthContext, shared: &Shared) -> Response<Bytes> {
     let rejection = match check_syntax(token, shared.verifier.max_token_bytes()) {
         Err(syntax) => Rejection::InvalidRequest(syntax),
         Ok(()) => Rejection::from_error(error),
     };
-    shared.context.respond(&rejection, None)
+    context.respond(&rejection, None)
 }
 
-/// [`refuse`] after waiting for keys: a token waits only once its three segments decoded as
-/// base64url, so its syntax is sound.
-fn refuse_owned(error: scopegate_core::Error, shared: &Shared) -> Response<bytes::Bytes> {
-    shared.context.respond(&Rejection::from_error(error), None)
-}
-
-fn admit<B>(request: &mut Request<B>, claims: Claims, shared: &Shared) {
+fn admit<B>(request: &mut Request<B>, claims: Claims, context: &AuthContext) {
     let extensions = request.extensions_mut();
     extensions.insert(claims);
-    extensions.insert(shared.context.clone());
+    extensions.insert(context.clone());
 }
 
 impl<S: fmt::Debug> fmt::Debug for BearerAuth<S> {

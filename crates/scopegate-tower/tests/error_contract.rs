@@ -42,7 +42,7 @@ async fn no_token_is_401_with_a_realm_and_no_error() {
     assert_eq!(answer.challenge.as_deref(), Some(r#"Bearer realm="api""#));
     assert_eq!(
         answer.body,
-        json!({"error": "unauthorized", "error_description": "this resource needs a bearer token"})
+        json!({"error": "unauthorized", "error_description": "this resource needs an access token"})
     );
     assert_eq!(answer.headers[header::CONTENT_TYPE], "application/json");
 
@@ -91,7 +91,7 @@ async fn malformed_requests_are_400_invalid_request() {
     let empty = "the Authorization header has the Bearer scheme but no token";
     invalid_request(&send(service.clone(), with_auth("Bearer")).await, empty);
     invalid_request(&send(service.clone(), with_auth("Bearer ")).await, empty);
-    let characters = "the bearer token has characters RFC 6750 does not allow";
+    let characters = "the access token has characters RFC 6750 does not allow";
     invalid_request(&send(service.clone(), with_auth("Bearer a,b")).await, characters);
 
     let mut non_ascii = plain();

@@ -56,18 +56,21 @@
 
 pub use scopegate_core::verifier::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, TokenCacheStats};
 pub use scopegate_core::{
-    Algorithm, Audience, ClaimMapping, ClaimPath, Claims, Clock, ConstStr, CustomClaims, Error,
-    ErrorClass, ErrorKind, InsufficientScope, KeySet, NumericDate, PendingVerification,
-    ProtectedResource, ResourceId, RoleRequirement, RoleSet, Scope, ScopeList, ScopePolicy,
-    ScopeRequirement, ScopeSet, SystemClock, TrustedIssuer, Verification, VerificationKey,
-    Verifier, VerifierBuilder, role, scope,
+    Algorithm, Audience, ClaimMapping, ClaimPath, Claims, Clock, ConstStr, CustomClaims,
+    DpopRequest, DpopVerified, Error, ErrorClass, ErrorKind, InsufficientScope, KeySet,
+    NumericDate, PendingVerification, ProtectedResource, ResourceId, RoleRequirement, RoleSet,
+    Scope, ScopeList, ScopePolicy, ScopeRequirement, ScopeSet, SystemClock, TrustedIssuer,
+    Verification, VerificationKey, Verifier, VerifierBuilder, role, scope,
 };
 pub use scopegate_tower::{
     AccessRule, Anonymous, AuthContext, BearerAuth, BearerAuthLayer, Challenge, DEFAULT_REALM,
-    DefaultResponder, Guard, GuardLayer, MAX_DESCRIPTION_BYTES, ProtectedResourceMetadata,
-    Rejection, RequestHead, RequireRoleLayer, RequireScopeLayer, Responder, ResponseBody,
-    ResponseContext, ResponseFuture,
+    DPOP_NONCE, DefaultResponder, Guard, GuardLayer, MAX_DESCRIPTION_BYTES,
+    ProtectedResourceMetadata, Rejection, RequestHead, RequireRoleLayer, RequireScopeLayer,
+    Responder, ResponseBody, ResponseContext, ResponseFuture, Scheme,
 };
+
+/// DPoP (RFC 9449): modes, proof checks, replay stores, nonces.
+pub use scopegate_core::dpop;
 
 /// Remote key sets: discovery, JWKS URLs, the HTTP client, statistics.
 #[cfg(feature = "remote")]

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use scopegate::{ProtectedResource, Verifier, VerifierBuilder};
-use scopegate_testkit::TestIssuer;
+use scopegate::dpop::{Dpop, DpopMode};
+use scopegate::{Algorithm, ProtectedResource, Verifier, VerifierBuilder};
+use scopegate_testkit::{TestIssuer, TestKey};
 
 /// The issuer name of development tokens.
 pub const ISSUER: &str = "https://dev-issuer.scopegate.local";
@@ -15,10 +16,27 @@ pub const SCOPES: [&str; 3] = ["orders.read", "orders.write", "orders.approve"];
 /// How long the printed tokens stay valid.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 
-/// A development identity provider for the orders API.
+/// How old a DPoP proof may be in development, so that the printed proof still works when
+/// you paste the banner's command minutes after start. Production keeps the 60 s default.
+pub const DEV_PROOF_MAX_AGE: Duration = TOKEN_LIFETIME;
+
+/// The DPoP proof algorithms the orders API accepts (the `algs` of its challenges).
+pub const DPOP_ALGS: &str = "ES256 EdDSA";
+
+/// A development identity provider for the orders API, and a DPoP client key.
 #[derive(Debug)]
 pub struct DevIssuer {
     issuer: TestIssuer,
+    dpop_client: TestKey,
+}
+
+/// A DPoP-bound token and one proof made for a request with it.
+#[derive(Debug, Clone)]
+pub struct DevDpop {
+    /// The token, bound to the development client's key (`cnf.jkt`).
+    pub token: String,
+    /// A proof for `GET <url>`; each proof is accepted once.
+    pub proof: String,
 }
 
 /// A printed token: who it is for, and the token.
@@ -41,7 +59,10 @@ impl Default for DevIssuer {
 impl DevIssuer {
     /// A fresh key pair (RSA 2048).
     pub fn new() -> Self {
-        Self { issuer: TestIssuer::named(ISSUER).with_audience(AUDIENCE) }
+        Self {
+            issuer: TestIssuer::named(ISSUER).with_audience(AUDIENCE),
+            dpop_client: TestKey::ec_p256(),
+        }
     }
 
     /// A verifier that trusts this issuer for the orders API.
@@ -77,6 +98,32 @@ impl DevIssuer {
             .scopes(["orders.read"])
             .expires_in(TOKEN_LIFETIME)
             .sign()
+    }
+
+    /// DPoP allowed for proofs made for `public_url`, with [`DEV_PROOF_MAX_AGE`].
+    ///
+    /// # Errors
+    ///
+    /// When `public_url` is not an absolute http(s) URL.
+    pub fn dpop(&self, public_url: &str) -> Result<Dpop, scopegate::Error> {
+        Ok(Dpop::new(DpopMode::Allowed, public_url)?
+            .algorithms([Algorithm::ES256, Algorithm::EdDSA])
+            .proof_max_age(DEV_PROOF_MAX_AGE))
+    }
+
+    /// A reader token bound to the development client's key, and a proof for `GET url`.
+    pub fn dpop_reader(&self, url: &str) -> DevDpop {
+        let token = self
+            .issuer
+            .token()
+            .subject("dave")
+            .client_id("mobile-app")
+            .scopes(["orders.read"])
+            .expires_in(TOKEN_LIFETIME)
+            .bound_to(&self.dpop_client)
+            .sign();
+        let proof = self.dpop_client.dpop_proof("GET", url).access_token(&token).sign();
+        DevDpop { token, proof }
     }
 
     /// The issuer's name.
@@ -131,8 +178,15 @@ pub fn protected_resource(resource: &str) -> Result<ProtectedResource, scopegate
 }
 
 /// The banner printed at start: the issuer, the tokens as shell exports, and curl commands
-/// with the status each returns. `metadata` is the URL of the metadata document.
-pub fn banner(issuer: &DevIssuer, tokens: &[DevToken], base: &str, metadata: &str) -> String {
+/// with the status each returns. `metadata` is the URL of the metadata document; `dpop` a
+/// bound token with a proof for `GET <base>/orders`.
+pub fn banner(
+    issuer: &DevIssuer,
+    tokens: &[DevToken],
+    dpop: &DevDpop,
+    base: &str,
+    metadata: &str,
+) -> String {
     let mut out = format!(
         "orders-api on {base} with the embedded development issuer {}\n\
          (set SCOPEGATE_ISSUER and SCOPEGATE_AUDIENCE to trust a real one)\n\n\
@@ -143,8 +197,16 @@ pub fn banner(issuer: &DevIssuer, tokens: &[DevToken], base: &str, metadata: &st
     for token in tokens {
         out.push_str(&format!("# {}\nexport {}={}\n", token.description, token.name, token.token));
     }
+    out.push_str(&format!(
+        "# orders.read, bound to a DPoP key (RFC 9449), and one proof for GET {base}/orders\n\
+         export DPOP_READER={}\nexport DPOP_PROOF={}\n",
+        dpop.token, dpop.proof
+    ));
     let json = "-H 'content-type: application/json'";
     let challenge = format!(r#"401 Bearer realm="orders-api", resource_metadata="{metadata}""#);
+    let replayed = format!(
+        r#"401 DPoP error="invalid_dpop_proof", error_description="the DPoP proof was used before", algs="{DPOP_ALGS}", resource_metadata="{metadata}""#
+    );
     let commands = [
         ("200", format!("curl -s -o /dev/null -w '%{{http_code}}\\n' {base}/health")),
         ("200", format!("curl -s -o /dev/null -w '%{{http_code}}\\n' {metadata}")),
@@ -194,6 +256,24 @@ pub fn banner(issuer: &DevIssuer, tokens: &[DevToken], base: &str, metadata: &st
             "401",
             format!(
                 "curl -s -o /dev/null -w '%{{http_code}}\\n' -H 'Authorization: Bearer not.a.token' {base}/orders"
+            ),
+        ),
+        (
+            "200",
+            format!(
+                "curl -s -o /dev/null -w '%{{http_code}}\\n' -H \"Authorization: DPoP $DPOP_READER\" -H \"DPoP: $DPOP_PROOF\" {base}/orders"
+            ),
+        ),
+        (
+            replayed.as_str(),
+            format!(
+                "curl -s -o /dev/null -w '%{{http_code}} %header{{www-authenticate}}\\n' -H \"Authorization: DPoP $DPOP_READER\" -H \"DPoP: $DPOP_PROOF\" {base}/orders"
+            ),
+        ),
+        (
+            "401",
+            format!(
+                "curl -s -o /dev/null -w '%{{http_code}}\\n' -H \"Authorization: Bearer $DPOP_READER\" {base}/orders"
             ),
         ),
     ];

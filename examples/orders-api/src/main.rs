@@ -16,6 +16,10 @@
 //! API's credentials at that issuer), opaque tokens are introspected (RFC 7662) at the
 //! issuer's discovered `introspection_endpoint`; JWTs keep being verified locally.
 //!
+//! `SCOPEGATE_DPOP=allowed` (or `required`) accepts DPoP-bound tokens (RFC 9449) with proofs
+//! made for `SCOPEGATE_PUBLIC_URL` (default: the resource identifier); the development issuer
+//! allows DPoP and prints a bound token with a proof.
+//!
 //! `SCOPEGATE_JWKS_URI` skips discovery; `SCOPEGATE_RESOURCE` is the resource identifier its
 //! RFC 9728 metadata document publishes (default: the listening address as
 //! `http://host:port`); `SCOPEGATE_ADDR` changes the address (default `127.0.0.1:3000`);
@@ -50,7 +54,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     let verifier = match real_issuer(|name| env::var(name).ok(), resource.clone()) {
         Some(builder) => {
-            let verifier = builder.build().await?;
+            let verifier = builder?.build().await?;
             println!(
                 "orders-api on {base} trusts {}",
                 verifier.issuers().collect::<Vec<_>>().join(", ")
@@ -66,8 +70,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
         None => {
             let issuer = DevIssuer::new();
-            println!("{}", banner(&issuer, &issuer.tokens(), &base, &metadata));
-            issuer.verifier_builder().protected_resource(resource).build_static()?
+            let public_url = env::var("SCOPEGATE_PUBLIC_URL").unwrap_or_else(|_| base.clone());
+            let dpop = issuer.dpop_reader(&format!("{public_url}/orders"));
+            println!("{}", banner(&issuer, &issuer.tokens(), &dpop, &base, &metadata));
+            let builder = issuer.verifier_builder().protected_resource(resource);
+            builder.dpop(issuer.dpop(&public_url)?).build_static()?
         }
     };
     println!("listening on {base}");

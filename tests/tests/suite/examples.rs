@@ -138,15 +138,22 @@ async fn orders_api_publishes_its_metadata() {
 async fn orders_api_banner_commands_match_the_routes() {
     let issuer = orders_api::dev::DevIssuer::new();
     let metadata = "http://127.0.0.1:3000/.well-known/oauth-protected-resource";
-    let banner = orders_api::dev::banner(&issuer, &issuer.tokens(), "http://127.0.0.1:3000", metadata);
+    let dpop = issuer.dpop_reader("http://127.0.0.1:3000/orders");
+    let banner = orders_api::dev::banner(&issuer, &issuer.tokens(), &dpop, "http://127.0.0.1:3000", metadata);
     let expected: Vec<&str> = banner
         .lines()
         .filter(|l| l.starts_with("curl"))
         .filter_map(|l| l.rsplit("   # ").next())
         .collect();
     let challenge = format!(r#"401 Bearer realm="orders-api", resource_metadata="{metadata}""#);
-    assert_eq!(expected, ["200", "200", &challenge, "200", "200", "403", "201", "403", "200", "401"]);
-    assert_eq!(banner.lines().filter(|l| l.starts_with("export ")).count(), 3);
+    let replayed = format!(
+        r#"401 DPoP error="invalid_dpop_proof", error_description="the DPoP proof was used before", algs="ES256 EdDSA", resource_metadata="{metadata}""#
+    );
+    assert_eq!(
+        expected,
+        ["200", "200", &challenge, "200", "200", "403", "201", "403", "200", "401", "200", &replayed, "401"]
+    );
+    assert_eq!(banner.lines().filter(|l| l.starts_with("export ")).count(), 5);
 }
 
 #[tokio::test]
@@ -268,7 +275,8 @@ async fn orders_api_introspects_opaque_tokens_of_a_real_issuer() {
         ("SCOPEGATE_INTROSPECTION_CLIENT_SECRET", scopegate_testkit::INTROSPECTION_CLIENT_SECRET.to_owned()),
     ]);
     let resource = orders_api::dev::protected_resource("http://127.0.0.1:3000").unwrap();
-    let builder = orders_api::config::real_issuer(|name| variables.get(name).cloned(), resource).unwrap();
+    let builder =
+        orders_api::config::real_issuer(|name| variables.get(name).cloned(), resource).unwrap().unwrap();
     let app = orders_api::app(builder.build().await.unwrap());
     let opaque = server.opaque_token(server.issuer().token().subject("ola").scopes(["orders.read"]));
     let me = call(&app, "GET", "/me", Some(&opaque), None).await;
@@ -276,4 +284,43 @@ async fn orders_api_introspects_opaque_tokens_of_a_real_issuer() {
     let jwt = server.issuer().token().scopes(["orders.read"]).sign();
     assert_eq!(call(&app, "GET", "/orders", Some(&jwt), None).await.status, StatusCode::OK);
     assert_eq!(server.introspections(), 1);
+}
+
+/// `SCOPEGATE_DPOP=required` with `SCOPEGATE_PUBLIC_URL`: Bearer is refused with the DPoP
+/// challenge, a bound token with its proof passes; an unknown mode is a configuration error.
+#[tokio::test]
+async fn orders_api_requires_dpop_when_told() {
+    let server = scopegate_testkit::IssuerServer::start().await;
+    let variables = |mode: &str| {
+        std::collections::HashMap::from([
+            ("SCOPEGATE_ISSUER", server.issuer().issuer().to_owned()),
+            ("SCOPEGATE_AUDIENCE", server.issuer().audience().to_owned()),
+            ("SCOPEGATE_DPOP", mode.to_owned()),
+            ("SCOPEGATE_PUBLIC_URL", "https://orders.example.com".to_owned()),
+        ])
+    };
+    let resource = || orders_api::dev::protected_resource("http://127.0.0.1:3000").unwrap();
+    let required = variables("required");
+    let builder =
+        orders_api::config::real_issuer(|name| required.get(name).cloned(), resource()).unwrap().unwrap();
+    let app = orders_api::app(builder.build().await.unwrap());
+    let client = scopegate_testkit::TestKey::ec_p256();
+    let token = server.issuer().token().scopes(["orders.read"]).bound_to(&client).sign();
+    let bearer = call(&app, "GET", "/orders", Some(&token), None).await;
+    assert_eq!(bearer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        bearer.challenge.as_deref(),
+        Some(r#"DPoP realm="orders-api", algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA", resource_metadata="http://127.0.0.1:3000/.well-known/oauth-protected-resource""#)
+    );
+    let proof = client.dpop_proof("GET", "https://orders.example.com/orders").access_token(&token).sign();
+    let request = Request::get("/orders")
+        .header("authorization", format!("DPoP {token}"))
+        .header("dpop", proof)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.oneshot(request).await.unwrap().status(), StatusCode::OK);
+
+    let wrong = variables("sometimes");
+    let error = orders_api::config::real_issuer(|name| wrong.get(name).cloned(), resource()).unwrap().unwrap_err();
+    assert_eq!(error.to_string(), "SCOPEGATE_DPOP is `sometimes`: use off, allowed or required");
 }

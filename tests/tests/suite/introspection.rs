@@ -144,7 +144,9 @@ async fn every_rule_of_a_jwt_applies() {
         ("expired", server.opaque_token(scoped().expires_at_offset(-3600)), "the token is not active"),
         ("not yet valid", server.opaque_token(scoped().not_before_offset(3600)), "the token is not valid yet (`nbf`)"),
         ("sender-constrained", server.opaque_token(scoped().claim("cnf", json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}))), "the token is sender-constrained (`cnf`) and cannot be used as a bearer token"),
-        ("DPoP token type", server.opaque_token(scoped().claim("token_type", "DPoP")), "the token is DPoP-bound and cannot be used as a bearer token"),
+        ("DPoP token type with `cnf`", server.opaque_token(scoped().claim("token_type", "DPoP").claim("cnf", json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}))), "the token is sender-constrained (`cnf`) and cannot be used as a bearer token"),
+        ("DPoP token type without `cnf`", server.opaque_token(scoped().claim("token_type", "DPoP")), "a DPoP token must carry `cnf.jkt`"),
+        ("`cnf` with the Bearer type", server.opaque_token(scoped().claim("token_type", "Bearer").claim("cnf", json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}))), "a DPoP-bound token must have the `DPoP` type"),
         ("refresh token", server.opaque_token(scoped().claim("token_type", "refresh_token")), "a refresh token is not an access token"),
     ];
     for (name, token, description) in cases {

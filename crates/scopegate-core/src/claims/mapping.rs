@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::payload::UnverifiedPayload;
-use super::{Audience, Claims, ClaimsInner, CustomClaims, NumericDate};
+use super::{Audience, Claims, ClaimsInner, Confirmation, CustomClaims, NumericDate};
 use crate::error::Error;
 use crate::json::Loose;
 use crate::role::{ClaimPath, RoleSet};
@@ -159,7 +159,7 @@ pub(crate) struct VerifiedPayload {
     pub(crate) jwt_id: Option<String>,
     pub(crate) client_id: Option<String>,
     pub(crate) authorized_party: Option<String>,
-    pub(crate) confirmation: bool,
+    pub(crate) confirmation: Option<Confirmation>,
     pub(crate) scopes: ScopeSet,
     pub(crate) roles: RoleSet,
     pub(crate) custom: CustomClaims,
@@ -192,7 +192,11 @@ impl VerifiedPayload {
             jwt_id: string_claim(payload.jwt_id, "jti")?,
             client_id: string_claim(payload.client_id, "client_id")?,
             authorized_party: string_claim(payload.authorized_party, "azp")?,
-            confirmation: payload.confirmation,
+            confirmation: if payload.confirmation {
+                Some(Confirmation::from_claim(payload.custom.get("cnf"))?)
+            } else {
+                None
+            },
             scopes,
             roles,
             custom: payload.custom,
@@ -219,6 +223,7 @@ impl VerifiedPayload {
                 authorized_party: self.authorized_party,
                 scopes: self.scopes,
                 roles: self.roles,
+                confirmation: self.confirmation,
                 policy,
                 custom: self.custom,
             }),
@@ -302,6 +307,16 @@ mod tests {
     #[test]
     fn cnf_is_noticed() {
         let value = json!({"iss": "i", "cnf": {"jkt": "abc"}});
-        assert!(payload(value, &ClaimMapping::new()).unwrap().confirmation);
+        let confirmation = payload(value, &ClaimMapping::new()).unwrap().confirmation.unwrap();
+        assert_eq!(confirmation.key_thumbprint(), Some("abc"));
+        let other = json!({"iss": "i", "cnf": {"x5t#S256": "abc"}});
+        let confirmation = payload(other, &ClaimMapping::new()).unwrap().confirmation.unwrap();
+        assert_eq!(confirmation.key_thumbprint(), None);
+        for bad in [json!({"iss": "i", "cnf": "abc"}), json!({"iss": "i", "cnf": {"jkt": 1}})] {
+            assert_eq!(
+                payload(bad, &ClaimMapping::new()).unwrap_err().kind(),
+                ErrorKind::InvalidClaim
+            );
+        }
     }
 }

@@ -27,11 +27,13 @@
 //! ```
 
 mod audience;
+mod confirmation;
 mod mapping;
 mod numeric_date;
 mod payload;
 
 pub use audience::Audience;
+pub use confirmation::Confirmation;
 pub use mapping::ClaimMapping;
 pub use numeric_date::NumericDate;
 
@@ -72,6 +74,7 @@ struct ClaimsInner<T> {
     authorized_party: Option<String>,
     scopes: ScopeSet,
     roles: RoleSet,
+    confirmation: Option<Confirmation>,
     policy: ScopePolicy,
     custom: T,
 }
@@ -137,6 +140,12 @@ impl<T> Claims<T> {
     /// The roles read from the configured claim paths.
     pub fn roles(&self) -> &RoleSet {
         &self.inner.roles
+    }
+
+    /// `cnf`: the key the token is bound to (RFC 7800), if it is sender-constrained. Such a
+    /// token is only accepted with a proof of that key (DPoP), never as a bearer token.
+    pub fn confirmation(&self) -> Option<&Confirmation> {
+        self.inner.confirmation.as_ref()
     }
 
     /// The scope policy of the verifier that produced these claims.
@@ -232,6 +241,7 @@ impl Claims<CustomClaims> {
                 authorized_party: inner.authorized_party.clone(),
                 scopes: inner.scopes.clone(),
                 roles: inner.roles.clone(),
+                confirmation: inner.confirmation.clone(),
                 policy: inner.policy.clone(),
                 custom,
             }),

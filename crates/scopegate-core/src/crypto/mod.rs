@@ -15,12 +15,12 @@ compile_error!(
 #[cfg(feature = "aws-lc-rs")]
 mod aws_lc;
 #[cfg(feature = "aws-lc-rs")]
-pub(crate) use aws_lc::{PreparedVerifier, sha256};
+pub(crate) use aws_lc::{PreparedVerifier, hmac_sha256, sha256};
 
 #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
 mod rust_crypto;
 #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
-pub(crate) use rust_crypto::{PreparedVerifier, sha256};
+pub(crate) use rust_crypto::{PreparedVerifier, hmac_sha256, sha256};
 
 /// The name of the backend compiled in, for diagnostics.
 #[cfg(feature = "aws-lc-rs")]

@@ -128,3 +128,12 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     use sha2::Digest as _;
     Sha256::digest(data).into()
 }
+
+/// HMAC-SHA-256 of `data` under `key` (DPoP nonces).
+#[allow(clippy::expect_used, reason = "HMAC accepts keys of any length")]
+pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}

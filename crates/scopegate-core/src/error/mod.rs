@@ -11,7 +11,7 @@
 //! let error = Error::new(ErrorKind::Expired, "the token has expired");
 //! assert_eq!(error.kind(), ErrorKind::Expired);
 //! assert_eq!(error.class(), ErrorClass::InvalidToken);
-//! assert_eq!(error.class().rfc6750_code(), Some("invalid_token"));
+//! assert_eq!(error.class().error_code(), Some("invalid_token"));
 //! assert_eq!(error.to_string(), "the token has expired");
 //! ```
 
@@ -84,6 +84,35 @@ pub enum ErrorKind {
     IntrospectionUnavailable,
     /// The token is not active, by its authorization server's introspection answer.
     InactiveToken,
+    /// The token was presented with the `DPoP` scheme but is not bound to a key (`cnf.jkt`).
+    NotSenderConstrained,
+    /// The DPoP proof's key is not the key the token is bound to (`cnf.jkt`).
+    DpopKeyMismatch,
+    /// The DPoP proof is missing, repeated, too large, or not one compact JWS with JSON
+    /// header and payload.
+    DpopProofMalformed,
+    /// The DPoP proof's `typ` is not `dpop+jwt`.
+    DpopProofType,
+    /// The DPoP proof's `alg` is `none`, an HMAC, unknown, or not on the allowlist.
+    DpopProofAlgorithm,
+    /// The DPoP proof's `jwk` is missing, private, symmetric, or does not fit `alg`.
+    DpopProofKey,
+    /// The DPoP proof's signature does not verify with its `jwk`.
+    DpopProofSignature,
+    /// The DPoP proof's `htm` is not the request's method.
+    DpopProofMethod,
+    /// The DPoP proof's `htu` is not the request's URI.
+    DpopProofUri,
+    /// The DPoP proof's `iat` is outside the accepted window.
+    DpopProofTime,
+    /// The DPoP proof's `jti` is missing, too long, or was seen before.
+    DpopProofReplayed,
+    /// The DPoP proof's `ath` is missing or not the hash of the access token.
+    DpopProofTokenHash,
+    /// The server requires a DPoP nonce and the proof has none, or an invalid or stale one.
+    DpopNonceRequired,
+    /// The DPoP replay store cannot answer (full, or unreachable): the proof may be fine.
+    ReplayStoreUnavailable,
     /// Key material could not be loaded (bad PEM, JWK or secret; unsupported key type).
     InvalidKey,
     /// The verifier or a policy was configured inconsistently.
@@ -101,19 +130,27 @@ pub enum ErrorClass {
     InvalidToken,
     /// `403` with `error="insufficient_scope"`.
     InsufficientScope,
-    /// `503`: the token may be fine, but its keys (or its introspection) are out of reach.
+    /// `401` with the DPoP challenge and `error="invalid_dpop_proof"` (RFC 9449 section 7.1).
+    InvalidDpopProof,
+    /// `401` with the DPoP challenge, `error="use_dpop_nonce"` and a `DPoP-Nonce` header.
+    UseDpopNonce,
+    /// `503`: the token may be fine, but its keys, its introspection or the replay store are
+    /// out of reach.
     Unavailable,
     /// A programming or deployment error found at start-up, not a client error.
     Configuration,
 }
 
 impl ErrorClass {
-    /// The RFC 6750 `error` code for this class, if it has one.
-    pub fn rfc6750_code(self) -> Option<&'static str> {
+    /// The `error` code of the challenge for this class (RFC 6750 section 3.1, RFC 9449 section
+    /// 7.1), if it has one. The one table of codes.
+    pub fn error_code(self) -> Option<&'static str> {
         match self {
             Self::InvalidRequest => Some("invalid_request"),
             Self::InvalidToken => Some("invalid_token"),
             Self::InsufficientScope => Some("insufficient_scope"),
+            Self::InvalidDpopProof => Some("invalid_dpop_proof"),
+            Self::UseDpopNonce => Some("use_dpop_nonce"),
             Self::Unavailable | Self::Configuration => None,
         }
     }
@@ -127,7 +164,20 @@ impl ErrorKind {
             Self::InsufficientScope | Self::InsufficientRole | Self::InsufficientClaims => {
                 ErrorClass::InsufficientScope
             }
-            Self::KeySourceUnavailable | Self::IntrospectionUnavailable => ErrorClass::Unavailable,
+            Self::KeySourceUnavailable
+            | Self::IntrospectionUnavailable
+            | Self::ReplayStoreUnavailable => ErrorClass::Unavailable,
+            Self::DpopProofMalformed
+            | Self::DpopProofType
+            | Self::DpopProofAlgorithm
+            | Self::DpopProofKey
+            | Self::DpopProofSignature
+            | Self::DpopProofMethod
+            | Self::DpopProofUri
+            | Self::DpopProofTime
+            | Self::DpopProofReplayed
+            | Self::DpopProofTokenHash => ErrorClass::InvalidDpopProof,
+            Self::DpopNonceRequired => ErrorClass::UseDpopNonce,
             Self::InvalidKey | Self::InvalidConfiguration => ErrorClass::Configuration,
             Self::TokenTooLarge
             | Self::MalformedToken
@@ -145,7 +195,9 @@ impl ErrorKind {
             | Self::IssuedInFuture
             | Self::TooOld
             | Self::SenderConstrained
-            | Self::InactiveToken => ErrorClass::InvalidToken,
+            | Self::InactiveToken
+            | Self::NotSenderConstrained
+            | Self::DpopKeyMismatch => ErrorClass::InvalidToken,
         }
     }
 }
@@ -265,10 +317,10 @@ mod tests {
         ] {
             assert_eq!(kind.class(), ErrorClass::InvalidToken, "{kind:?}");
         }
-        assert_eq!(ErrorKind::InvalidRequest.class().rfc6750_code(), Some("invalid_request"));
-        assert_eq!(ErrorKind::InsufficientRole.class().rfc6750_code(), Some("insufficient_scope"));
+        assert_eq!(ErrorKind::InvalidRequest.class().error_code(), Some("invalid_request"));
+        assert_eq!(ErrorKind::InsufficientRole.class().error_code(), Some("insufficient_scope"));
         assert_eq!(ErrorKind::KeySourceUnavailable.class(), ErrorClass::Unavailable);
-        assert_eq!(ErrorClass::Unavailable.rfc6750_code(), None);
+        assert_eq!(ErrorClass::Unavailable.error_code(), None);
     }
 
     #[test]

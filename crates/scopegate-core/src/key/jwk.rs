@@ -31,7 +31,6 @@ pub(crate) enum Strictness {
     /// Configuration and JWKS documents: padding tolerated, `use` / `key_ops` / `alg` honoured.
     Published,
     /// A key sent by a client (a DPoP proof's `jwk`): unpadded base64url only.
-    #[allow(dead_code, reason = "read by the DPoP proof checks")]
     Presented,
 }
 
@@ -42,7 +41,6 @@ pub(crate) struct PublicJwk {
     pub(crate) key_id: Option<String>,
     pub(crate) algorithm: Option<Algorithm>,
     /// The RFC 7638 SHA-256 thumbprint, base64url.
-    #[allow(dead_code, reason = "read by the DPoP proof checks")]
     pub(crate) thumbprint: String,
 }
 

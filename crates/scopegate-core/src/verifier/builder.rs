@@ -14,6 +14,7 @@ use super::{Verifier, VerifierInner};
 use crate::algorithm::{Algorithm, AlgorithmSet};
 use crate::claims::ClaimMapping;
 use crate::clock::{Clock, SystemClock};
+use crate::dpop::{Dpop, DpopMode};
 use crate::error::Error;
 use crate::key::{KeySet, VerificationKey};
 #[cfg(feature = "remote")]
@@ -47,6 +48,7 @@ pub struct VerifierBuilder {
     cache: Option<(usize, usize)>,
     clock: Arc<dyn Clock>,
     resource: Option<ProtectedResource>,
+    dpop: Option<Dpop>,
     #[cfg(feature = "remote")]
     remote: RemoteSettings,
 }
@@ -67,6 +69,7 @@ impl Default for VerifierBuilder {
             cache: Some((DEFAULT_CACHE_ENTRIES, DEFAULT_CACHE_BYTES)),
             clock: Arc::new(SystemClock),
             resource: None,
+            dpop: None,
             #[cfg(feature = "remote")]
             remote: RemoteSettings::default(),
         }
@@ -201,6 +204,14 @@ impl VerifierBuilder {
         self
     }
 
+    /// Accepts DPoP-bound tokens with their proofs (RFC 9449); see [`Dpop`]. Without it,
+    /// sender-constrained tokens are refused. The protected resource's metadata then
+    /// publishes the proof algorithms and whether DPoP is required.
+    pub fn dpop(mut self, dpop: Dpop) -> Self {
+        self.dpop = Some(dpop);
+        self
+    }
+
     /// Reads the time from `clock` instead of the system clock: for tests that move time
     /// forward instead of sleeping. Defaults to [`SystemClock`].
     pub fn clock(mut self, clock: impl Clock) -> Self {
@@ -296,7 +307,16 @@ impl VerifierBuilder {
         };
         let cache = self.cache.map(|(entries, bytes)| TokenCache::new(entries, bytes));
         let named = self.primary.iter().chain(&self.issuers).map(|issuer| issuer.issuer.as_str());
-        let resource = self.resource.map(|resource| Arc::new(resource.with_default_servers(named)));
+        let dpop = self.dpop.filter(|dpop| dpop.mode() != DpopMode::Off);
+        let resource = self.resource.map(|resource| {
+            let resource = match &dpop {
+                Some(dpop) => {
+                    resource.dpop(dpop.algorithm_list(), dpop.mode() == DpopMode::Required)
+                }
+                None => resource,
+            };
+            Arc::new(resource.with_default_servers(named))
+        });
         #[cfg(feature = "remote")]
         let introspecting = {
             let mut introspecting =
@@ -317,6 +337,7 @@ impl VerifierBuilder {
             cache,
             clock: self.clock,
             resource,
+            dpop,
             #[cfg(feature = "remote")]
             introspecting,
         };

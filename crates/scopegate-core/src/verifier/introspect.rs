@@ -257,6 +257,8 @@ fn claims_from(
             ));
         }
     }
+    // RFC 9449 section 6.2: a DPoP-bound token is `DPoP` if typed, and carries `cnf.jkt`.
+    let bound = members.get("cnf").is_some_and(|cnf| cnf.get("jkt").is_some());
     match members.remove("token_type") {
         None => {}
         Some(Value::String(kind)) if kind.eq_ignore_ascii_case("refresh_token") => {
@@ -265,10 +267,13 @@ fn claims_from(
                 "a refresh token is not an access token",
             ));
         }
-        Some(Value::String(kind)) if kind.eq_ignore_ascii_case("dpop") => {
+        Some(Value::String(kind)) if kind.eq_ignore_ascii_case("dpop") && !bound => {
+            return Err(invalid(ErrorKind::InvalidClaim, "a DPoP token must carry `cnf.jkt`"));
+        }
+        Some(Value::String(kind)) if bound && !kind.eq_ignore_ascii_case("dpop") => {
             return Err(invalid(
-                ErrorKind::SenderConstrained,
-                "the token is DPoP-bound and cannot be used as a bearer token",
+                ErrorKind::InvalidTokenType,
+                "a DPoP-bound token must have the `DPoP` type",
             ));
         }
         Some(Value::String(_)) => {}

@@ -43,6 +43,7 @@
 
 mod builder;
 mod cache;
+mod dpop;
 #[cfg(feature = "remote")]
 mod introspect;
 mod issuer;
@@ -53,6 +54,7 @@ mod verification;
 
 pub use builder::{MAX_TOKEN_BYTES_LIMIT, VerifierBuilder};
 pub use cache::{DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES, TokenCacheStats};
+pub use dpop::{DpopRequest, DpopVerified};
 #[cfg(feature = "remote")]
 pub use introspect::IntrospectionStats;
 pub use rules::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY};
@@ -66,7 +68,6 @@ use std::sync::Arc;
 use crate::claims::{Claims, NumericDate};
 use crate::clock::Clock;
 use crate::error::Error;
-#[cfg(feature = "remote")]
 use crate::error::ErrorKind;
 use crate::resource::ProtectedResource;
 use cache::TokenCache;
@@ -88,6 +89,7 @@ struct VerifierInner {
     cache: Option<TokenCache>,
     clock: Arc<dyn Clock>,
     resource: Option<Arc<ProtectedResource>>,
+    dpop: Option<crate::dpop::Dpop>,
     /// The one issuer whose tokens may be introspected, if any.
     #[cfg(feature = "remote")]
     introspecting: Option<Arc<str>>,
@@ -121,6 +123,22 @@ impl Verifier {
     ///
     /// This is the entry point for middleware that must not allocate a future per request.
     pub fn verify_now(&self, token: &str) -> Verification {
+        match self.verify_any_now(token) {
+            Verification::Ready(result) => Verification::Ready(result.and_then(as_bearer)),
+            #[cfg(feature = "remote")]
+            Verification::Pending(pending) => {
+                Verification::Pending(PendingVerification::new(async move {
+                    pending.await.and_then(as_bearer)
+                }))
+            }
+            #[cfg(not(feature = "remote"))]
+            pending @ Verification::Pending(_) => pending,
+        }
+    }
+
+    /// [`verify_now`](Self::verify_now) without the bearer rule: sender-constrained tokens
+    /// pass, for [`verify_dpop`](Self::verify_dpop) to check their binding.
+    fn verify_any_now(&self, token: &str) -> Verification {
         #[cfg(feature = "remote")]
         if let Some(verification) = self.introspected(token) {
             return verification;
@@ -195,7 +213,9 @@ impl Verifier {
     /// cache; `None` otherwise (or with the cache off). Never verifies anything.
     pub fn cached(&self, token: &str) -> Option<Claims> {
         let cache = self.inner.cache.as_ref()?;
-        cache.get(token, self.inner.clock.now_secs())
+        cache
+            .get(token, self.inner.clock.now_secs())
+            .filter(|claims| claims.confirmation().is_none())
     }
 
     /// The claims of `token` from the cache, or verified now (and then cached).
@@ -279,6 +299,17 @@ impl Verifier {
             .collect();
         stats.sort_by(|a, b| a.issuer.cmp(&b.issuer));
         stats
+    }
+}
+
+/// The bearer rule: a sender-constrained token is refused without its proof.
+fn as_bearer(claims: Claims) -> Result<Claims, Error> {
+    match claims.confirmation() {
+        None => Ok(claims),
+        Some(_) => Err(Error::new(
+            ErrorKind::SenderConstrained,
+            "the token is sender-constrained (`cnf`) and cannot be used as a bearer token",
+        )),
     }
 }
 

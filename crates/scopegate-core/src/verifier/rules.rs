@@ -20,7 +20,9 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
 pub(crate) enum Source {
     Jwt,
     #[cfg_attr(not(feature = "remote"), allow(dead_code))]
-    Introspection { allow_missing_audience: bool },
+    Introspection {
+        allow_missing_audience: bool,
+    },
 }
 
 /// The settings shared by every issuer of a verifier.
@@ -106,12 +108,6 @@ impl Rules {
                     "the token is older than this resource accepts",
                 ));
             }
-        }
-        if payload.confirmation {
-            return Err(Error::new(
-                ErrorKind::SenderConstrained,
-                "the token is sender-constrained (`cnf`) and cannot be used as a bearer token",
-            ));
         }
         Ok(payload.into_claims(expires_at, audience, issuer.policy.clone()))
     }

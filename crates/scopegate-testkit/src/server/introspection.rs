@@ -52,6 +52,11 @@ impl Introspection {
             NEXT_OPAQUE.fetch_add(1, Ordering::Relaxed),
             random.iter().map(|byte| format!("{byte:02x}")).collect::<String>()
         );
+        self.mint_as(token, claims)
+    }
+
+    /// `token`, made to stand for `claims`.
+    pub(crate) fn mint_as(&self, token: String, claims: Map<String, Value>) -> String {
         let mut tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
         tokens.insert(token.clone(), Minted { claims, revoked: false });
         token

@@ -161,6 +161,14 @@ impl IssuerServer {
         self.control.introspection.mint(claims)
     }
 
+    /// Makes the given string an opaque token standing for the claims of `claims` (for a
+    /// specification's example token, say).
+    pub fn opaque_token_as(&self, token: &str, claims: TokenBuilder) -> String {
+        let (_, claims) = claims.parts();
+        let Value::Object(claims) = claims else { return String::new() };
+        self.control.introspection.mint_as(token.to_owned(), claims)
+    }
+
     /// Revokes an opaque token: introspection answers `active: false` from now on.
     pub fn revoke(&self, token: &str) {
         self.control.introspection.revoke(token);

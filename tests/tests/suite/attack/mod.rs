@@ -164,7 +164,7 @@ pub mod says {
     pub const TOO_DEEP: &str = "the token nests JSON too deeply";
     pub const CRIT: &str = "critical header extensions (`crit`) are not supported";
     pub const B64: &str = "unencoded payloads (`b64`) are not supported";
-    pub const CHARACTERS: &str = "the bearer token has characters RFC 6750 does not allow";
+    pub const CHARACTERS: &str = "the access token has characters RFC 6750 does not allow";
     pub const SCOPE_SYNTAX: &str = "the token's scopes break the RFC 6749 scope syntax";
     pub const EXPIRED: &str = "the token has expired";
     pub const AUDIENCE: &str = "the token was not issued for this resource (`aud`)";

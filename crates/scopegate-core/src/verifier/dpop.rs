@@ -1,0 +1,117 @@
+//! [`Verifier::verify_dpop`]: a DPoP-bound token and its proof, checked together.
+
+use std::time::Duration;
+
+use super::{Verification, Verifier};
+use crate::claims::Claims;
+use crate::dpop::Dpop;
+use crate::dpop::proof::{self, ProofContext};
+use crate::error::{Error, ErrorKind};
+
+/// The request a DPoP proof must be made for: its method and its path as the server received
+/// it (the external URL comes from the [`Dpop`] configuration).
+#[derive(Clone, Copy, Debug)]
+pub struct DpopRequest<'a> {
+    method: &'a str,
+    path: &'a str,
+}
+
+impl<'a> DpopRequest<'a> {
+    /// A request with `method` (`GET`) to `path` (`/orders/7`, no query).
+    pub fn new(method: &'a str, path: &'a str) -> Self {
+        Self { method, path }
+    }
+}
+
+/// A DPoP request that passed: its claims, and a fresh nonce to send in `DPoP-Nonce` when the
+/// proof's nonce is getting old.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DpopVerified {
+    /// The token's claims.
+    pub claims: Claims,
+    /// A nonce for the client's next proofs, when one is due.
+    pub next_nonce: Option<String>,
+}
+
+impl Verifier {
+    /// The DPoP configuration, if DPoP is configured.
+    pub fn dpop(&self) -> Option<&Dpop> {
+        self.inner.dpop.as_ref()
+    }
+
+    /// A fresh DPoP nonce at the verifier's time, when nonces are on: for the `DPoP-Nonce`
+    /// header of a `use_dpop_nonce` answer.
+    pub fn issue_dpop_nonce(&self) -> Option<String> {
+        let now = self.inner.clock.now_secs();
+        self.inner.dpop.as_ref()?.issue_nonce(now)
+    }
+
+    /// Verifies a token presented with the `DPoP` scheme and its `proof` (the `DPoP` header)
+    /// for `request`: every proof check of RFC 9449 section 4.3, the token as
+    /// [`verify`](Self::verify) checks it, the token's `cnf.jkt` against the proof's key, the
+    /// nonce when nonces are on, and, last, the replay store.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] of class [`InvalidDpopProof`](crate::ErrorClass::InvalidDpopProof) for a
+    /// bad proof, [`UseDpopNonce`](crate::ErrorClass::UseDpopNonce) for a missing or stale
+    /// nonce, [`InvalidToken`](crate::ErrorClass::InvalidToken) for a bad token, an unbound
+    /// token ([`ErrorKind::NotSenderConstrained`]) or another key
+    /// ([`ErrorKind::DpopKeyMismatch`]), and [`Unavailable`](crate::ErrorClass::Unavailable)
+    /// when keys, introspection or the replay store cannot answer. A verifier without DPoP
+    /// configured refuses with [`ErrorKind::InvalidConfiguration`].
+    pub async fn verify_dpop(
+        &self,
+        token: &str,
+        proof: &str,
+        request: DpopRequest<'_>,
+    ) -> Result<DpopVerified, Error> {
+        let inner = &*self.inner;
+        let Some(dpop) = &inner.dpop else {
+            return Err(Error::config("DPoP is not configured on this verifier"));
+        };
+        let now = inner.clock.now_secs();
+        let target = dpop.target(request.path).ok_or_else(|| {
+            Error::new(ErrorKind::DpopProofUri, "the request's path cannot be a DPoP target")
+        })?;
+        let context =
+            ProofContext { method: request.method, target: &target, access_token: token, now };
+        let proof = proof::verify(proof, dpop, &context)?;
+        let next_nonce = match &dpop.nonces {
+            None => None,
+            Some(nonces) => match &proof.nonce {
+                Some(nonce) if nonces.is_valid(nonce, now) => {
+                    nonces.is_due_for_renewal(nonce, now).then(|| nonces.issue(now))
+                }
+                _ => {
+                    let message = "this resource requires a fresh server nonce in the DPoP proof";
+                    return Err(Error::new(ErrorKind::DpopNonceRequired, message));
+                }
+            },
+        };
+        let claims = match self.verify_any_now(token) {
+            Verification::Ready(result) => result?,
+            Verification::Pending(pending) => pending.await?,
+        };
+        match claims.confirmation().and_then(|confirmation| confirmation.key_thumbprint()) {
+            None => {
+                let message = "the token is not bound to a DPoP key (`cnf.jkt`)";
+                return Err(Error::new(ErrorKind::NotSenderConstrained, message));
+            }
+            Some(jkt) if jkt != proof.jkt => {
+                let message = "the DPoP proof's key is not the key the token is bound to";
+                return Err(Error::new(ErrorKind::DpopKeyMismatch, message));
+            }
+            Some(_) => {}
+        }
+        // Remembered until the proof could no longer be accepted anyway, by the verifier's
+        // clock; at least a second.
+        let last_second = proof.issued_at.saturating_add(dpop.max_age.as_secs());
+        let ttl = Duration::from_secs(last_second.saturating_sub(now).saturating_add(1));
+        if !dpop.replay.check_and_remember(proof.id, ttl).await? {
+            return Err(Error::new(ErrorKind::DpopProofReplayed, "the DPoP proof was used before"));
+        }
+        Ok(DpopVerified { claims, next_nonce })
+    }
+}
