@@ -1,5 +1,5 @@
-//! A DPoP request against a Bearer request through the same router, token verification cached
-//! in both: what the proof costs. Each DPoP iteration gets a fresh proof (made outside the
+//! A DPoP request against a Bearer request through the same router, with token verification
+//! cached and uncached: what the proof costs. Each DPoP iteration gets a fresh proof (made outside the
 //! timing), so the replay store does its real work. `proof_signature_only` is the ES256 check
 //! of one proof's signature alone, the floor under the DPoP row: the rest is the non-crypto
 //! part (parsing, `htu` normalisation, thumbprint, `ath` hash, replay store).
@@ -44,8 +44,15 @@ fn dpop(c: &mut Criterion) {
         .expect("URL")
         .algorithms([Algorithm::ES256])
         .replay_store(store);
-    let verifier = issuer.verifier_builder().dpop(dpop).build_static().expect("verifier");
+    let verifier = issuer.verifier_builder().dpop(dpop.clone()).build_static().expect("verifier");
     let router = scopegate_bench::scopegate(verifier);
+    let uncached = issuer
+        .verifier_builder()
+        .dpop(dpop)
+        .disable_token_cache()
+        .build_static()
+        .expect("verifier");
+    let uncached = scopegate_bench::scopegate(uncached);
     let lifetime = Duration::from_secs(3600);
     let bearer = issuer.token().scopes(["orders.read"]).expires_in(lifetime).sign();
     let bound =
@@ -74,34 +81,40 @@ fn dpop(c: &mut Criterion) {
             }
         });
     });
-    group.bench_function("router_bearer_cached", |b| {
-        b.to_async(&runtime).iter(|| {
-            let router = router.clone();
-            let header = bearer_header.clone();
-            async move { black_box(router.oneshot(request(&header)).await.expect("response").status()) }
-        });
-    });
-    group.bench_function("router_dpop_token_cached", |b| {
-        b.to_async(&runtime).iter_batched(
-            proof,
-            |proof| {
+    for (cache, router) in [("cached", &router), ("uncached", &uncached)] {
+        group.bench_function(format!("router_bearer_{cache}"), |b| {
+            b.to_async(&runtime).iter(|| {
                 let router = router.clone();
-                let request = dpop_request(&bound, proof);
+                let header = bearer_header.clone();
                 async move {
-                    let status = router.oneshot(request).await.expect("response").status();
-                    debug_assert_eq!(status, 200);
-                    black_box(status)
+                    black_box(router.oneshot(request(&header)).await.expect("response").status())
                 }
-            },
-            BatchSize::SmallInput,
-        );
-    });
+            });
+        });
+        group.bench_function(format!("router_dpop_{cache}"), |b| {
+            b.to_async(&runtime).iter_batched(
+                proof,
+                |proof| {
+                    let router = router.clone();
+                    let request = dpop_request(&bound, proof);
+                    async move {
+                        let status = router.oneshot(request).await.expect("response").status();
+                        debug_assert_eq!(status, 200);
+                        black_box(status)
+                    }
+                },
+                BatchSize::SmallInput,
+            );
+        });
+    }
     let sample = proof();
     let (input, signature) = sample.rsplit_once('.').expect("compact JWS");
     let signature = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
     let jwk = client.dpop_jwk();
     let coordinate = |name: &str| {
-        URL_SAFE_NO_PAD.decode(jwk[name].as_str().expect("coordinate")).expect("base64url")
+        URL_SAFE_NO_PAD
+            .decode(jwk.get(name).and_then(|v| v.as_str()).expect("coordinate"))
+            .expect("base64url")
     };
     let point = [vec![4u8], coordinate("x"), coordinate("y")].concat();
     let key = UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point);

@@ -32,6 +32,7 @@ mod clock;
 mod dpop;
 mod issuer;
 mod key;
+mod redis_server;
 #[cfg(feature = "server")]
 mod server;
 mod token;
@@ -41,6 +42,7 @@ pub use clock::ManualClock;
 pub use dpop::{DpopProofBuilder, access_token_hash};
 pub use issuer::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, TestIssuer};
 pub use key::TestKey;
+pub use redis_server::RedisServer;
 #[cfg(feature = "server")]
 pub use server::{
     EndpointBehaviour, INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, IssuerServer,

@@ -51,6 +51,9 @@
 //! - `https-client` (default): remote key sets (discovery, JWKS URLs) with the hyper + rustls
 //!   client; `remote` alone for your own [`remote::HttpClient`].
 //! - `aws-lc-rs` (default) or `rust-crypto`: the signature backend.
+//! - `mcp`: per-tool scopes for MCP servers (module `mcp`).
+//! - `redis`: the DPoP replay store and the introspection cache shared by replicas on Redis
+//!   (module `redis`).
 
 #![forbid(unsafe_code)]
 
@@ -81,6 +84,10 @@ pub use scopegate_axum::{
     AuthRejection, PrefixScope, RequireAnyScope, RequireRole, RequireScope, Verified,
     metadata_routes,
 };
+
+/// Shared state for replicas on Redis (feature `redis`).
+#[cfg(feature = "redis")]
+pub use scopegate_redis as redis;
 
 /// Per-tool scopes for MCP servers (feature `mcp`).
 #[cfg(feature = "mcp")]

@@ -1,11 +1,39 @@
-//! The orders API configured for a real identity provider, from `SCOPEGATE_*` variables.
+//! The orders API configured from `SCOPEGATE_*` variables: a real identity provider, DPoP, and
+//! the state replicas share on Redis.
 
 use scopegate::dpop::{Dpop, DpopMode};
+use scopegate::redis::{Redis, RedisAnswerCache, RedisOptions, RedisReplayStore};
 use scopegate::remote::Introspection;
-use scopegate::{Error, ProtectedResource, Verifier, VerifierBuilder};
+use scopegate::{Error, ErrorKind, ProtectedResource, Verifier, VerifierBuilder};
+
+/// The state shared with the other replicas, when `SCOPEGATE_REDIS_URL` is set.
+#[derive(Clone, Debug)]
+pub struct SharedState {
+    /// DPoP proofs seen by any replica.
+    pub replay: RedisReplayStore,
+    /// Introspection answers any replica got.
+    pub answers: RedisAnswerCache,
+}
+
+/// Connects to `SCOPEGATE_REDIS_URL` (namespace `orders-api`), if it is set.
+///
+/// # Errors
+///
+/// When the URL does not parse or Redis cannot be reached at start.
+pub async fn shared_state(
+    variable: impl Fn(&str) -> Option<String>,
+) -> Result<Option<SharedState>, Error> {
+    let Some(url) = variable("SCOPEGATE_REDIS_URL") else { return Ok(None) };
+    let redis = Redis::connect(&url, RedisOptions::new().namespace("orders-api")).await?;
+    Ok(Some(SharedState {
+        replay: RedisReplayStore::new(redis.clone()),
+        answers: RedisAnswerCache::new(redis),
+    }))
+}
 
 /// The verifier builder for a real issuer, or `None` when `SCOPEGATE_ISSUER` is not set.
-/// `variable` reads one variable (`std::env::var(..).ok()` in `main`, a map in tests).
+/// `variable` reads one variable (`std::env::var(..).ok()` in `main`, a map in tests);
+/// `shared` comes from [`shared_state`].
 ///
 /// | variable | meaning |
 /// |---|---|
@@ -15,9 +43,11 @@ use scopegate::{Error, ProtectedResource, Verifier, VerifierBuilder};
 /// | `SCOPEGATE_INTROSPECTION_CLIENT_ID`, `..._SECRET` | introspect opaque tokens (RFC 7662) with these credentials |
 /// | `SCOPEGATE_DPOP` | `off` (default), `allowed` or `required`: DPoP-bound tokens (RFC 9449) |
 /// | `SCOPEGATE_PUBLIC_URL` | the URL clients reach this API at, which DPoP proofs name (default: the resource identifier) |
+/// | `SCOPEGATE_REDIS_URL` | share DPoP replay checks and introspection answers with the other replicas |
 pub fn real_issuer(
     variable: impl Fn(&str) -> Option<String>,
     resource: ProtectedResource,
+    shared: Option<&SharedState>,
 ) -> Option<Result<VerifierBuilder, Error>> {
     let issuer = variable("SCOPEGATE_ISSUER")?;
     let audience = variable("SCOPEGATE_AUDIENCE").unwrap_or_else(|| "orders-api".to_owned());
@@ -32,7 +62,11 @@ pub fn real_issuer(
         variable("SCOPEGATE_INTROSPECTION_CLIENT_ID"),
         variable("SCOPEGATE_INTROSPECTION_CLIENT_SECRET"),
     ) {
-        builder = builder.introspection(Introspection::new(id, secret));
+        let mut introspection = Introspection::new(id, secret);
+        if let Some(shared) = shared {
+            introspection = introspection.shared_cache(shared.answers.clone());
+        }
+        builder = builder.introspection(introspection);
     }
     let mode = match variable("SCOPEGATE_DPOP").as_deref() {
         None | Some("off") => return Some(Ok(builder)),
@@ -40,8 +74,16 @@ pub fn real_issuer(
         Some("required") => DpopMode::Required,
         Some(other) => {
             let message = format!("SCOPEGATE_DPOP is `{other}`: use off, allowed or required");
-            return Some(Err(Error::new(scopegate::ErrorKind::InvalidConfiguration, message)));
+            return Some(Err(Error::new(ErrorKind::InvalidConfiguration, message)));
         }
     };
-    Some(Dpop::new(mode, &public_url).map(|dpop| builder.dpop(dpop)))
+    Some(Dpop::new(mode, &public_url).map(|dpop| builder.dpop(with_shared_replay(dpop, shared))))
+}
+
+/// `dpop` with the shared replay store, when there is one.
+pub fn with_shared_replay(dpop: Dpop, shared: Option<&SharedState>) -> Dpop {
+    match shared {
+        Some(shared) => dpop.replay_store(shared.replay.clone()),
+        None => dpop,
+    }
 }

@@ -20,6 +20,9 @@
 //! made for `SCOPEGATE_PUBLIC_URL` (default: the resource identifier); the development issuer
 //! allows DPoP and prints a bound token with a proof.
 //!
+//! `SCOPEGATE_REDIS_URL` (`redis://host:port`) shares DPoP replay checks and introspection
+//! answers with the other replicas of the API (`scopegate-redis`).
+//!
 //! `SCOPEGATE_JWKS_URI` skips discovery; `SCOPEGATE_RESOURCE` is the resource identifier its
 //! RFC 9728 metadata document publishes (default: the listening address as
 //! `http://host:port`); `SCOPEGATE_ADDR` changes the address (default `127.0.0.1:3000`);
@@ -31,7 +34,7 @@ use std::env;
 use std::error::Error;
 
 use orders_api::app;
-use orders_api::config::real_issuer;
+use orders_api::config::{real_issuer, shared_state, with_shared_replay};
 use orders_api::dev::{DevIssuer, banner, protected_resource};
 use tokio::net::TcpListener;
 
@@ -52,7 +55,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
         protected_resource(&env::var("SCOPEGATE_RESOURCE").unwrap_or_else(|_| base.clone()))?;
     let metadata = resource.metadata_url();
 
-    let verifier = match real_issuer(|name| env::var(name).ok(), resource.clone()) {
+    let shared = shared_state(|name| env::var(name).ok()).await?;
+    if shared.is_some() {
+        println!("orders-api shares DPoP replay checks and introspection answers on Redis");
+    }
+    let verifier = match real_issuer(|name| env::var(name).ok(), resource.clone(), shared.as_ref())
+    {
         Some(builder) => {
             let verifier = builder?.build().await?;
             println!(
@@ -74,7 +82,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
             let dpop = issuer.dpop_reader(&format!("{public_url}/orders"));
             println!("{}", banner(&issuer, &issuer.tokens(), &dpop, &base, &metadata));
             let builder = issuer.verifier_builder().protected_resource(resource);
-            builder.dpop(issuer.dpop(&public_url)?).build_static()?
+            let dpop = with_shared_replay(issuer.dpop(&public_url)?, shared.as_ref());
+            builder.dpop(dpop).build_static()?
         }
     };
     println!("listening on {base}");

@@ -272,6 +272,25 @@ async fn every_proof_check_with_its_answer() {
             UNAUTHORIZED,
             bad_proof("the DPoP proof's signature does not verify with its `jwk`"),
         ),
+        case(
+            "jti of a spent proof, from another key",
+            dpop_headers(&other_bound, other.dpop_proof("GET", HTU).access_token(&other_bound).jti("shared-jti").sign()),
+            OK,
+            vec![],
+        ),
+        case(
+            "jti of a spent proof, same key",
+            with(proof().jti("shared-jti").sign()),
+            OK,
+            vec![],
+        ),
+        case(
+            "jti spent by this key",
+            with(proof().jti("shared-jti").sign()),
+            UNAUTHORIZED,
+            bad_proof("the DPoP proof was used before"),
+        ),
+        case("jti a number", with(proof().claim("jti", 7).sign()), UNAUTHORIZED, bad_proof("the DPoP proof has no usable `jti`")),
         case("jti missing", with(proof().without_claim("jti").sign()), UNAUTHORIZED, bad_proof("the DPoP proof has no usable `jti`")),
         case("jti empty", with(proof().jti("").sign()), UNAUTHORIZED, bad_proof("the DPoP proof has no usable `jti`")),
         case("jti too long", with(proof().jti(&"j".repeat(257)).sign()), UNAUTHORIZED, bad_proof("the DPoP proof has no usable `jti`")),
@@ -282,11 +301,15 @@ async fn every_proof_check_with_its_answer() {
         case("htu http", with(proof().claim("htu", "http://api.example.com/orders").sign()), UNAUTHORIZED, bad_proof("the DPoP proof's `htu` is not the request's URI")),
         case("htu another port", with(proof().claim("htu", "https://api.example.com:8443/orders").sign()), UNAUTHORIZED, bad_proof("the DPoP proof's `htu` is not the request's URI")),
         case("htu another path", with(proof().claim("htu", "https://api.example.com/orders/7").sign()), UNAUTHORIZED, bad_proof("the DPoP proof's `htu` is not the request's URI")),
+        case("htu with a trailing slash", with(proof().claim("htu", format!("{HTU}/")).sign()), UNAUTHORIZED, bad_proof("the DPoP proof's `htu` is not the request's URI")),
+        case("htu with a fragment only", with(proof().claim("htu", format!("{HTU}#x")).sign()), OK, vec![]),
+        case("htu with user information", with(proof().claim("htu", "https://user@api.example.com/orders").sign()), UNAUTHORIZED, bad_proof("the DPoP proof's `htu` is not the request's URI")),
         case("htu relative", with(proof().claim("htu", "/orders").sign()), UNAUTHORIZED, bad_proof("the DPoP proof's `htu` is not the request's URI")),
         case("htu missing", with(proof().without_claim("htu").sign()), UNAUTHORIZED, bad_proof("the DPoP proof's `htu` is not the request's URI")),
         case("iat 70 s old", with(proof().issued_at(now - 70).sign()), UNAUTHORIZED, bad_proof("the DPoP proof's `iat` is outside the accepted window")),
         case("iat 30 s ahead", with(proof().issued_at(now + 30).sign()), UNAUTHORIZED, bad_proof("the DPoP proof's `iat` is outside the accepted window")),
         case("iat missing", with(proof().without_claim("iat").sign()), UNAUTHORIZED, bad_proof("the DPoP proof has no `iat`")),
+        case("iat negative", with(proof().claim("iat", -1).sign()), UNAUTHORIZED, bad_proof("the DPoP proof's `iat` is not a NumericDate")),
         case("iat a string", with(proof().claim("iat", "now").sign()), UNAUTHORIZED, bad_proof("the DPoP proof's `iat` is not a NumericDate")),
         case("ath missing", with(proof().without_claim("ath").sign()), UNAUTHORIZED, bad_proof("the DPoP proof's `ath` is not the hash of the access token")),
         case(
@@ -297,8 +320,37 @@ async fn every_proof_check_with_its_answer() {
         ),
         case("nonce not a string", with(proof().claim("nonce", 7).sign()), UNAUTHORIZED, bad_proof("the DPoP proof's `nonce` is not a string")),
     ];
-    assert!(cases.len() >= 50, "{}", cases.len());
+    assert!(cases.len() >= 60, "{}", cases.len());
     run(&app, cases).await;
+}
+
+/// `iat` at the edges of the window (60 s back, 5 s ahead), on a clock that does not move.
+#[tokio::test]
+async fn the_proof_window_edges() {
+    let issuer = TestIssuer::new();
+    let clock = ManualClock::now();
+    let verifier = issuer
+        .verifier_builder()
+        .clock(clock.clone())
+        .dpop(dpop(DpopMode::Allowed))
+        .build_static()
+        .unwrap();
+    let app = app(verifier);
+    let client = TestKey::ec_p256();
+    let token = issuer.token().scopes(["orders.read"]).bound_to(&client).sign();
+    let now = clock.now_secs();
+    let at = |iat: u64| dpop_headers(&token, client.dpop_proof("GET", HTU).access_token(&token).issued_at(iat).sign());
+    let outside = bad_proof("the DPoP proof's `iat` is outside the accepted window");
+    run(
+        &app,
+        vec![
+            case("60 s old", at(now - 60), OK, vec![]),
+            case("61 s old", at(now - 61), UNAUTHORIZED, outside.clone()),
+            case("5 s ahead", at(now + 5), OK, vec![]),
+            case("6 s ahead", at(now + 6), UNAUTHORIZED, outside),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -276,7 +276,7 @@ async fn orders_api_introspects_opaque_tokens_of_a_real_issuer() {
     ]);
     let resource = orders_api::dev::protected_resource("http://127.0.0.1:3000").unwrap();
     let builder =
-        orders_api::config::real_issuer(|name| variables.get(name).cloned(), resource).unwrap().unwrap();
+        orders_api::config::real_issuer(|name| variables.get(name).cloned(), resource, None).unwrap().unwrap();
     let app = orders_api::app(builder.build().await.unwrap());
     let opaque = server.opaque_token(server.issuer().token().subject("ola").scopes(["orders.read"]));
     let me = call(&app, "GET", "/me", Some(&opaque), None).await;
@@ -302,7 +302,7 @@ async fn orders_api_requires_dpop_when_told() {
     let resource = || orders_api::dev::protected_resource("http://127.0.0.1:3000").unwrap();
     let required = variables("required");
     let builder =
-        orders_api::config::real_issuer(|name| required.get(name).cloned(), resource()).unwrap().unwrap();
+        orders_api::config::real_issuer(|name| required.get(name).cloned(), resource(), None).unwrap().unwrap();
     let app = orders_api::app(builder.build().await.unwrap());
     let client = scopegate_testkit::TestKey::ec_p256();
     let token = server.issuer().token().scopes(["orders.read"]).bound_to(&client).sign();
@@ -321,6 +321,6 @@ async fn orders_api_requires_dpop_when_told() {
     assert_eq!(app.oneshot(request).await.unwrap().status(), StatusCode::OK);
 
     let wrong = variables("sometimes");
-    let error = orders_api::config::real_issuer(|name| wrong.get(name).cloned(), resource()).unwrap().unwrap_err();
+    let error = orders_api::config::real_issuer(|name| wrong.get(name).cloned(), resource(), None).unwrap().unwrap_err();
     assert_eq!(error.to_string(), "SCOPEGATE_DPOP is `sometimes`: use off, allowed or required");
 }

@@ -153,7 +153,8 @@ pub(crate) fn verify(
             return Err(refuse(DpopProofMalformed, "the DPoP proof's `nonce` is not a string"));
         }
     };
-    Ok(VerifiedProof { jkt: key.thumbprint, id: ProofId::from_jti(jti), issued_at, nonce })
+    let id = ProofId::new(&key.thumbprint, jti);
+    Ok(VerifiedProof { jkt: key.thumbprint, id, issued_at, nonce })
 }
 
 fn string<'a>(members: &'a Map<String, Value>, name: &str) -> Option<&'a str> {

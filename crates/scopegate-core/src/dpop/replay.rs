@@ -14,16 +14,21 @@ use crate::error::{Error, ErrorKind};
 /// remembered), `Ok(false)` when it was seen before.
 pub type ReplayFuture<'a> = Pin<Box<dyn Future<Output = Result<bool, Error>> + Send + 'a>>;
 
-/// The identity of a proof for a replay store: the SHA-256 of its `jti`. Neither the `jti` nor
-/// the key's thumbprint appears in clear, so store keys (Redis key names, say) leak neither.
+/// The identity of a proof for a replay store: the SHA-256 of its key's thumbprint and its
+/// `jti`. A `jti` is unique per key (RFC 9449 section 11.1), so one client's `jti` never
+/// blocks another's proofs. Neither the `jti` nor the thumbprint appears in clear, so store
+/// keys (Redis key names, say) leak neither.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProofId([u8; 32]);
 
 impl ProofId {
-    /// The identity of the proof whose `jti` is `jti`.
-    pub fn from_jti(jti: &str) -> Self {
-        let mut input = Vec::with_capacity(jti.len() + 9);
+    /// The identity of the proof with `jti` made with the key whose RFC 7638 thumbprint is
+    /// `jkt`.
+    pub fn new(jkt: &str, jti: &str) -> Self {
+        let mut input = Vec::with_capacity(10 + jkt.len() + jti.len());
         input.extend_from_slice(b"dpop-jti:");
+        input.extend_from_slice(jkt.as_bytes());
+        input.push(b':');
         input.extend_from_slice(jti.as_bytes());
         Self(crate::crypto::sha256(&input))
     }
@@ -71,7 +76,7 @@ const SHARDS: usize = 16;
 /// use std::time::Duration;
 /// use scopegate_core::dpop::{InMemoryReplayStore, ReplayStore};
 ///
-/// # let proof = scopegate_core::dpop::ProofId::from_jti("jti-1");
+/// # let proof = scopegate_core::dpop::ProofId::new("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", "jti-1");
 /// let store = InMemoryReplayStore::new(10);
 /// let ttl = Duration::from_secs(60);
 /// assert!(scopegate_testkit::block_on(store.check_and_remember(proof, ttl))?);

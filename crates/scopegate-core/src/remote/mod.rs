@@ -60,6 +60,7 @@ pub use https::HttpsClient;
 pub use introspection::{
     ClientAuthentication, DEFAULT_INACTIVE_CACHE, DEFAULT_INTROSPECTION_CACHE,
     DEFAULT_MAX_CONCURRENT_INTROSPECTIONS, Introspection, MAX_INTROSPECTION_BYTES,
+    SharedAnswerCache, SharedCacheFuture,
 };
 pub(crate) use location::checked_uri;
 pub use settings::{

@@ -15,7 +15,9 @@ use super::rules::{Rules, Source};
 use crate::claims::{Claims, UnverifiedPayload, VerifiedPayload};
 use crate::crypto::sha256;
 use crate::error::{Error, ErrorKind};
-use crate::remote::introspection::{Answer, Introspector};
+use crate::remote::introspection::{
+    Answer, Introspection, Introspector, SharedAnswerCache, read_answer,
+};
 use crate::remote::tasks::Tasks;
 
 type TokenHash = [u8; 32];
@@ -45,6 +47,8 @@ pub struct IntrospectionStats {
     pub failures: u64,
     /// Calls answered `active: false`.
     pub inactive: u64,
+    /// Answers found in the shared cache (another replica's call), when one is configured.
+    pub shared_hits: u64,
     /// Answers cached now (active and inactive).
     pub cached: u64,
 }
@@ -56,6 +60,7 @@ struct Counters {
     misses: AtomicU64,
     failures: AtomicU64,
     inactive: AtomicU64,
+    shared_hits: AtomicU64,
 }
 
 /// One issuer's introspection: the caller, its caches, its calls under way.
@@ -106,14 +111,15 @@ impl IntrospectionState {
         Some(hit)
     }
 
-    /// Starts (or joins) the call for `token`; the future turns its answer into claims.
+    /// Starts (or joins) the call for `token` at `now`; the future yields its answer.
     pub(crate) fn introspect(
         self: &Arc<Self>,
         token: &str,
+        now: u64,
     ) -> impl Future<Output = Result<Arc<Answer>, Error>> + Send + 'static {
         self.counters.misses.fetch_add(1, Ordering::Relaxed);
         let hash = sha256(token.as_bytes());
-        let flight = self.join_or_start(hash, token);
+        let flight = self.join_or_start(hash, token, now);
         let issuer = self.introspector.issuer().to_owned();
         async move {
             let unavailable =
@@ -132,7 +138,7 @@ impl IntrospectionState {
         }
     }
 
-    fn join_or_start(&self, hash: TokenHash, token: &str) -> Option<Flight> {
+    fn join_or_start(&self, hash: TokenHash, token: &str, now: u64) -> Option<Flight> {
         let runtime = tokio::runtime::Handle::try_current().ok()?;
         let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
         flights.retain(|_, flight| flight.borrow().is_none() && flight.has_changed().is_ok());
@@ -148,6 +154,15 @@ impl IntrospectionState {
         );
         let token = token.to_owned();
         let task = runtime.spawn(async move {
+            let shared = introspector.config.shared_cache.clone();
+            // Another replica's answer first: no permit needed, no call made.
+            if let Some(shared) = &shared
+                && let Some(answer) = shared_answer(shared.as_ref(), hash, timeout).await
+            {
+                counters.shared_hits.fetch_add(1, Ordering::Relaxed);
+                let _ = sender.send(Some(Ok(Arc::new(answer))));
+                return;
+            }
             let outcome = match tokio::time::timeout(timeout, permits.acquire_owned()).await {
                 Ok(Ok(_permit)) => {
                     counters.calls.fetch_add(1, Ordering::Relaxed);
@@ -171,7 +186,16 @@ impl IntrospectionState {
                     Err(Arc::from(error.to_string()))
                 }
             };
+            let shareable = outcome.as_ref().ok().map(Arc::clone);
             let _ = sender.send(Some(outcome));
+            // Waiters have their answer; the other replicas get it next.
+            if let (Some(shared), Some(answer)) = (shared, shareable) {
+                let ttl = shared_ttl(&answer, &introspector.config, now);
+                if !ttl.is_zero() {
+                    let put = shared.put(hash, answer.to_json_bytes(), ttl);
+                    let _ = tokio::time::timeout(timeout, put).await;
+                }
+            }
         });
         self.tasks.register(task.abort_handle());
         flights.insert(hash, receiver.clone());
@@ -226,6 +250,7 @@ impl IntrospectionState {
             misses: counters.misses.load(Ordering::Relaxed),
             failures: counters.failures.load(Ordering::Relaxed),
             inactive: counters.inactive.load(Ordering::Relaxed),
+            shared_hits: counters.shared_hits.load(Ordering::Relaxed),
             cached: (self.granted.len() + self.refused.len()) as u64,
         }
     }
@@ -234,6 +259,31 @@ impl IntrospectionState {
 impl Drop for IntrospectionState {
     fn drop(&mut self) {
         self.tasks.abort_all();
+    }
+}
+
+/// An answer from the shared cache, if it has a readable one within `timeout`.
+async fn shared_answer(
+    shared: &dyn SharedAnswerCache,
+    hash: TokenHash,
+    timeout: Duration,
+) -> Option<Answer> {
+    let bytes = tokio::time::timeout(timeout, shared.get(hash)).await.ok()??;
+    read_answer(&bytes).ok()
+}
+
+/// How long the shared cache keeps `answer`: as the in-process caches would (active answers
+/// never past `exp`), zero when not at all.
+fn shared_ttl(answer: &Answer, config: &Introspection, now: u64) -> Duration {
+    match answer {
+        Answer::Inactive => config.inactive_cache_for,
+        Answer::Active(members) => {
+            let left = members
+                .get("exp")
+                .and_then(Value::as_u64)
+                .map_or(u64::MAX, |exp| exp.saturating_sub(now));
+            config.cache_for.min(Duration::from_secs(left))
+        }
     }
 }
 

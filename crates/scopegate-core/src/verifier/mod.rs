@@ -185,7 +185,7 @@ impl Verifier {
         if let Some(outcome) = state.cached(token, inner.clock.now_secs()) {
             return Some(Verification::Ready(outcome));
         }
-        let answer = state.introspect(token);
+        let answer = state.introspect(token, inner.clock.now_secs());
         let (verifier, name, token) = (self.clone(), Arc::clone(name), token.to_owned());
         Some(Verification::Pending(PendingVerification::new(async move {
             let answer = answer.await?;

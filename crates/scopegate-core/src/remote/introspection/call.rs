@@ -29,6 +29,18 @@ pub(crate) enum Answer {
     Active(Map<String, Value>),
 }
 
+impl Answer {
+    /// The answer as a JSON object that [`read_answer`] reads back: for a shared cache.
+    pub(crate) fn to_json_bytes(&self) -> Vec<u8> {
+        let mut object = match self {
+            Self::Inactive => Map::new(),
+            Self::Active(members) => members.clone(),
+        };
+        object.insert("active".to_owned(), Value::Bool(matches!(self, Self::Active(_))));
+        serde_json::to_vec(&object).unwrap_or_default()
+    }
+}
+
 /// Sends tokens to one issuer's introspection endpoint.
 pub(crate) struct Introspector {
     issuer: Arc<str>,

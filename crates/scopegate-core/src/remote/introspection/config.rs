@@ -1,9 +1,12 @@
 //! [`Introspection`]: how one issuer's opaque tokens are introspected (RFC 7662).
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use zeroize::Zeroizing;
+
+use super::shared::SharedAnswerCache;
 
 /// Default lifetime of a cached `active: true` answer (never past the token's `exp`).
 pub const DEFAULT_INTROSPECTION_CACHE: Duration = Duration::from_secs(60);
@@ -42,7 +45,7 @@ pub enum ClientAuthentication {
 ///     .cache_for(Duration::from_secs(30));
 /// assert_eq!(
 ///     format!("{introspection:?}"),
-///     r#"Introspection { client_id: "orders-api", client_secret: "[redacted]", authentication: Basic, endpoint: None, every_token: false, allow_missing_audience: false, cache_for: 30s, inactive_cache_for: 10s }"#
+///     r#"Introspection { client_id: "orders-api", client_secret: "[redacted]", authentication: Basic, endpoint: None, every_token: false, allow_missing_audience: false, cache_for: 30s, inactive_cache_for: 10s, shared_cache: false }"#
 /// );
 /// ```
 #[derive(Clone)]
@@ -58,6 +61,7 @@ pub struct Introspection {
     pub(crate) inactive_cache_for: Duration,
     pub(crate) cache_entries: usize,
     pub(crate) max_concurrent: usize,
+    pub(crate) shared_cache: Option<Arc<dyn SharedAnswerCache>>,
 }
 
 impl Introspection {
@@ -74,6 +78,7 @@ impl Introspection {
             inactive_cache_for: DEFAULT_INACTIVE_CACHE,
             cache_entries: 10_000,
             max_concurrent: DEFAULT_MAX_CONCURRENT_INTROSPECTIONS,
+            shared_cache: None,
         }
     }
 
@@ -130,6 +135,14 @@ impl Introspection {
         self.max_concurrent = calls.max(1);
         self
     }
+
+    /// Shares answers with the other replicas through `cache` (Redis, with `scopegate-redis`),
+    /// under the in-process caches: a replica asks the authorization server only when neither
+    /// has the answer. Entries live as the in-process ones do (active ones never past `exp`).
+    pub fn shared_cache(mut self, cache: impl SharedAnswerCache) -> Self {
+        self.shared_cache = Some(Arc::new(cache));
+        self
+    }
 }
 
 /// Never prints the secret.
@@ -144,6 +157,7 @@ impl fmt::Debug for Introspection {
             .field("allow_missing_audience", &self.allow_missing_audience)
             .field("cache_for", &self.cache_for)
             .field("inactive_cache_for", &self.inactive_cache_for)
+            .field("shared_cache", &self.shared_cache.is_some())
             .finish()
     }
 }

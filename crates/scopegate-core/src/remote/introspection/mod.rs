@@ -2,12 +2,12 @@
 
 mod call;
 mod config;
+mod shared;
 
 pub use call::MAX_INTROSPECTION_BYTES;
-#[cfg(any(fuzzing, test))]
-pub(crate) use call::read_answer;
-pub(crate) use call::{Answer, Introspector};
+pub(crate) use call::{Answer, Introspector, read_answer};
 pub use config::{
     ClientAuthentication, DEFAULT_INACTIVE_CACHE, DEFAULT_INTROSPECTION_CACHE,
     DEFAULT_MAX_CONCURRENT_INTROSPECTIONS, Introspection,
 };
+pub use shared::{SharedAnswerCache, SharedCacheFuture};
