@@ -35,13 +35,17 @@
 
 #![forbid(unsafe_code)]
 
+mod claim_rule;
 mod metadata;
 mod rejection;
 mod require;
+mod step_up;
 mod verified;
 
+pub use claim_rule::{ClaimRuleDef, RequireClaim};
 pub use metadata::metadata_routes;
 pub use rejection::AuthRejection;
-pub use require::{PrefixScope, RequireAnyScope, RequireRole, RequireScope};
-pub use scopegate_core::{Claims, ConstStr, ScopeList, role, scope};
+pub use require::{PrefixScope, RequireAnyRole, RequireAnyScope, RequireRole, RequireScope};
+pub use scopegate_core::{Claims, ConstStr, ScopeList, acr, role, scope};
+pub use step_up::{MaxAuthAge, RequireAcr};
 pub use verified::Verified;

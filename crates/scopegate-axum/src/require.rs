@@ -1,5 +1,5 @@
-//! Route requirements as extractors: [`RequireScope`], [`RequireAnyScope`], [`RequireRole`]
-//! and [`PrefixScope`].
+//! Route requirements as extractors: [`RequireScope`], [`RequireAnyScope`], [`RequireRole`],
+//! [`RequireAnyRole`] and [`PrefixScope`].
 
 use std::fmt;
 use std::future::{Future, ready};
@@ -15,7 +15,7 @@ use crate::rejection::AuthRejection;
 
 /// Checks the request's verified claims with `check`; refuses anonymous requests (naming
 /// `scopes` in the challenge) and requests without the layer.
-fn guard<T>(
+pub(crate) fn guard<T>(
     extensions: &Extensions,
     scopes: &[&str],
     check: impl FnOnce(&Claims) -> Result<T, Rejection>,
@@ -157,6 +157,41 @@ impl<R: ConstStr, St: Send + Sync> FromRequestParts<St> for RequireRole<R> {
         ready(guard(&parts.extensions, &[], |claims| {
             claims
                 .require_any_role(&[R::VALUE])
+                .map(|()| Self::default())
+                .map_err(Rejection::Forbidden)
+        }))
+    }
+}
+
+/// Requires at least one of the roles `R`: one [`role!`](macro@scopegate_core::role), or a tuple
+/// of them. `403 insufficient_scope` (without `scope`) otherwise.
+///
+/// ```
+/// use scopegate_axum::{RequireAnyRole, role};
+///
+/// async fn moderate(_: RequireAnyRole<(role!("moderator"), role!("admin"))>) {}
+/// # let _ = axum::Router::<()>::new().route("/", axum::routing::post(moderate));
+/// ```
+pub struct RequireAnyRole<R>(PhantomData<fn() -> R>);
+
+marker_traits!(RequireAnyRole);
+
+impl<R: ScopeList> fmt::Debug for RequireAnyRole<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RequireAnyRole").field(&R::SCOPES).finish()
+    }
+}
+
+impl<R: ScopeList, St: Send + Sync> FromRequestParts<St> for RequireAnyRole<R> {
+    type Rejection = AuthRejection;
+
+    fn from_request_parts(
+        parts: &mut Parts,
+        _state: &St,
+    ) -> impl Future<Output = Result<Self, AuthRejection>> + Send {
+        ready(guard(&parts.extensions, &[], |claims| {
+            claims
+                .require_any_role(R::SCOPES)
                 .map(|()| Self::default())
                 .map_err(Rejection::Forbidden)
         }))

@@ -52,10 +52,14 @@ mod sorted_strs;
 pub mod verifier;
 
 pub use algorithm::Algorithm;
-pub use claims::{Audience, ClaimMapping, Claims, CustomClaims, NumericDate};
+pub use claims::{
+    Audience, AuthenticationRequirement, ClaimMapping, ClaimRule, Claims, CustomClaims, NumericDate,
+};
 pub use clock::{Clock, SystemClock};
 pub use crypto::BACKEND;
-pub use error::{BoxError, Error, ErrorClass, ErrorKind, InsufficientScope};
+pub use error::{
+    BoxError, Error, ErrorClass, ErrorKind, InsufficientAuthentication, InsufficientScope,
+};
 pub use key::{KeySet, VerificationKey};
 #[doc(hidden)]
 pub use literal::__private;

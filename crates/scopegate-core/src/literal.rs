@@ -57,10 +57,27 @@ macro_rules! role {
     };
 }
 
+/// The type of one or more accepted `acr` values (RFC 9470), checked at compile time like
+/// scopes: `acr!("mfa")`, `acr!("urn:example:loa:2", "phr")`. For `RequireAcr` in
+/// `scopegate-axum`.
+///
+/// ```
+/// type Strong = scopegate_core::acr!("mfa", "phr");
+/// assert_eq!(<Strong as scopegate_core::ScopeList>::SCOPES, ["mfa", "phr"]);
+/// ```
+#[macro_export]
+macro_rules! acr {
+    ($($tokens:tt)*) => {
+        $crate::__private::acr_type!($crate; $($tokens)*)
+    };
+}
+
 /// What the macros expand to. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use scopegate_macros::{__role_type as role_type, __scope_type as scope_type};
+    pub use scopegate_macros::{
+        __acr_type as acr_type, __role_type as role_type, __scope_type as scope_type,
+    };
 
     use super::{ConstStr, ScopeList};
 

@@ -81,9 +81,34 @@ fn is_scope_char(byte: u8) -> bool {
     matches!(byte, 0x21 | 0x23..=0x5B | 0x5D..=0x7E)
 }
 
-fn check_scope(value: &str, span: Span) -> Result<(), Error> {
+/// What a list macro takes: its name and the words of its messages.
+pub(crate) struct ListKind {
+    macro_name: &'static str,
+    noun: &'static str,
+    plural: &'static str,
+    example: &'static str,
+}
+
+/// `scope!`: RFC 6749 scope tokens.
+pub(crate) const SCOPES: ListKind = ListKind {
+    macro_name: "scope!",
+    noun: "scope",
+    plural: "scopes",
+    example: "scope!(\"orders.read\")",
+};
+
+/// `acr!`: authentication context class values (RFC 9470), sent space-separated in
+/// `acr_values`, so the same characters as scopes.
+pub(crate) const ACR_VALUES: ListKind = ListKind {
+    macro_name: "acr!",
+    noun: "acr value",
+    plural: "acr values",
+    example: "acr!(\"mfa\")",
+};
+
+fn check_token(value: &str, span: Span, kind: &ListKind) -> Result<(), Error> {
     if value.is_empty() {
-        return Err(Error::new(span, "a scope cannot be empty"));
+        return Err(Error::new(span, format!("a {} cannot be empty", kind.noun)));
     }
     if let Some(bad) =
         value.chars().find(|c| u8::try_from(*c).map_or(true, |byte| !is_scope_char(byte)))
@@ -97,33 +122,40 @@ fn check_scope(value: &str, span: Span) -> Result<(), Error> {
         return Err(Error::new(
             span,
             format!(
-                "invalid scope: {shown} is not allowed (RFC 6749 section 3.3: printable ASCII except space, `\"` and `\\`)"
+                "invalid {}: {shown} is not allowed (RFC 6749 section 3.3: printable ASCII except space, `\"` and `\\`)",
+                kind.noun
             ),
         ));
     }
-    check_length(value, span, "scopes")
+    check_length(value, span, kind.plural)
 }
 
-/// `scope!("a", "b")`.
-pub(crate) fn scopes(input: TokenStream) -> Result<TokenStream, Error> {
+/// `scope!("a", "b")` or `acr!("a", "b")`.
+pub(crate) fn list(input: TokenStream, kind: &ListKind) -> Result<TokenStream, Error> {
     let (path, literals) = split(input)?;
     if literals.is_empty() {
         return Err(Error::new(
             Span::call_site(),
-            "scope! needs at least one scope, such as scope!(\"orders.read\")",
+            format!(
+                "{} needs at least one {}, such as {}",
+                kind.macro_name, kind.noun, kind.example
+            ),
         ));
     }
     if literals.len() > MAX_SCOPES {
         let extra = literals.get(MAX_SCOPES).map_or_else(Span::call_site, Literal::span);
-        return Err(Error::new(extra, format!("scope! takes at most {MAX_SCOPES} scopes")));
+        return Err(Error::new(
+            extra,
+            format!("{} takes at most {MAX_SCOPES} {}", kind.macro_name, kind.plural),
+        ));
     }
     let mut seen: Vec<String> = Vec::new();
     let mut types = Vec::new();
     for literal in &literals {
         let value = string_value(literal)?;
-        check_scope(&value, literal.span())?;
+        check_token(&value, literal.span(), kind)?;
         if seen.contains(&value) {
-            return Err(Error::new(literal.span(), format!("duplicate scope `{value}`")));
+            return Err(Error::new(literal.span(), format!("duplicate {} `{value}`", kind.noun)));
         }
         types.push(literal_type(&path, &value));
         seen.push(value);

@@ -1,4 +1,4 @@
-//! The proc macros behind `scopegate::scope!` and `scopegate::role!`. Use those, not these:
+//! The proc macros behind `scopegate::scope!`, `scopegate::role!` and `scopegate::acr!`. Use those, not these:
 //! they pass the path of the crate that holds the generated types.
 //!
 //! ```
@@ -17,7 +17,18 @@ use proc_macro::TokenStream;
 #[doc(hidden)]
 #[proc_macro]
 pub fn __scope_type(input: TokenStream) -> TokenStream {
-    expand::scopes(input.into()).unwrap_or_else(|error| error.to_compile_error()).into()
+    expand::list(input.into(), &expand::SCOPES)
+        .unwrap_or_else(|error| error.to_compile_error())
+        .into()
+}
+
+/// `__acr_type!(<crate path>; "mfa", "phr")`: the type for one or more `acr` values.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __acr_type(input: TokenStream) -> TokenStream {
+    expand::list(input.into(), &expand::ACR_VALUES)
+        .unwrap_or_else(|error| error.to_compile_error())
+        .into()
 }
 
 /// `__role_type!(<crate path>; "operator")`: the type for one role.

@@ -80,7 +80,14 @@ impl DpopProofBuilder {
         header.insert("typ".into(), json!("dpop+jwt"));
         header.insert("jwk".into(), key.dpop_jwk());
         let mut claims = Map::new();
-        let jti = format!("proof-{}", NEXT_PROOF.fetch_add(1, Ordering::Relaxed));
+        // Unique within the process and unguessable across processes, as RFC 9449 asks.
+        let mut random = [0u8; 12];
+        let _ = aws_lc_rs::rand::fill(&mut random);
+        let jti = format!(
+            "{}-{}",
+            NEXT_PROOF.fetch_add(1, Ordering::Relaxed),
+            URL_SAFE_NO_PAD.encode(random)
+        );
         for (name, value) in [
             ("jti", json!(jti)),
             ("htm", json!(method)),

@@ -32,6 +32,7 @@ mod clock;
 mod dpop;
 mod issuer;
 mod key;
+mod providers;
 mod redis_server;
 #[cfg(feature = "server")]
 mod server;

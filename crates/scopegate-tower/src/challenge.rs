@@ -2,7 +2,7 @@
 //! section 7.1).
 //!
 //! Parameters are written in a fixed order (`realm`, `error`, `error_description`, `scope`,
-//! `algs`, `resource_metadata`), each at most once, comma-separated, values quoted; an empty value
+//! `acr_values`, `max_age`, `algs`, `resource_metadata`), each at most once, comma-separated, values quoted; an empty value
 //! leaves its parameter out. Values are sanitized to the characters RFC 6750 allows inside the
 //! quotes (`%x20-21 / %x23-5B / %x5D-7E`): no `"`, no `\`, no control or non-ASCII
 //! characters, so the header always parses.
@@ -60,6 +60,8 @@ pub struct Challenge {
     error: String,
     description: String,
     scope: String,
+    acr_values: String,
+    max_age: String,
     algs: String,
     resource_metadata: String,
 }
@@ -109,6 +111,19 @@ impl Challenge {
         self
     }
 
+    /// Sets `acr_values`: the authentication context classes that would do, space-separated
+    /// (RFC 9470 section 3).
+    pub fn acr_values(mut self, values: &str) -> Self {
+        self.acr_values = sanitize(values, usize::MAX);
+        self
+    }
+
+    /// Sets `max_age`: the oldest login, in seconds, the resource accepts (RFC 9470 section 3).
+    pub fn max_age(mut self, seconds: Option<u64>) -> Self {
+        self.max_age = seconds.map(|seconds| seconds.to_string()).unwrap_or_default();
+        self
+    }
+
     /// Sets `algs`: the DPoP proof algorithms accepted, space-separated (RFC 9449 section 7.1).
     pub fn algs(mut self, algs: &str) -> Self {
         self.algs = sanitize(algs, usize::MAX);
@@ -140,6 +155,8 @@ impl fmt::Display for Challenge {
             ("error", &self.error),
             ("error_description", &self.description),
             ("scope", &self.scope),
+            ("acr_values", &self.acr_values),
+            ("max_age", &self.max_age),
             ("algs", &self.algs),
             ("resource_metadata", &self.resource_metadata),
         ];

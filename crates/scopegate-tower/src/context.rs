@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Extensions, Response};
-use scopegate_core::Claims;
+use scopegate_core::{Claims, Clock};
 
 use crate::challenge::Scheme;
 use crate::rejection::Rejection;
@@ -21,6 +21,7 @@ pub struct AuthContext {
     responder: Arc<dyn Responder>,
     dpop: Option<DpopOffer>,
     presented: Scheme,
+    clock: Arc<dyn Clock>,
 }
 
 /// DPoP as the challenges offer it.
@@ -36,8 +37,15 @@ impl AuthContext {
         resource_metadata: Option<Arc<str>>,
         responder: Arc<dyn Responder>,
         dpop: Option<DpopOffer>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { realm, resource_metadata, responder, dpop, presented: Scheme::Bearer }
+        Self { realm, resource_metadata, responder, dpop, presented: Scheme::Bearer, clock }
+    }
+
+    /// Now, in seconds since the epoch, by the verifier's clock: what step-up rules
+    /// (`auth_time`) compare with.
+    pub fn now_secs(&self) -> u64 {
+        self.clock.now_secs()
     }
 
     /// This context for a request that presented its token with `scheme`.

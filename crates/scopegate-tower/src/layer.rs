@@ -75,6 +75,7 @@ impl BearerAuthLayer {
             resource_metadata.clone(),
             Arc::clone(&responder),
             dpop.clone(),
+            verifier.clock(),
         );
         Self {
             shared: Arc::new(Shared {
@@ -98,6 +99,7 @@ impl BearerAuthLayer {
             shared.resource_metadata.clone(),
             Arc::clone(&shared.responder),
             shared.dpop.clone(),
+            shared.verifier.clock(),
         );
         Self { shared: Arc::new(shared) }
     }

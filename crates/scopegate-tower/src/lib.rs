@@ -60,6 +60,7 @@ mod layer;
 mod metadata;
 mod rejection;
 mod responder;
+mod rules;
 mod service;
 
 pub use body::ResponseBody;
@@ -71,4 +72,5 @@ pub use layer::{BearerAuthLayer, DEFAULT_REALM};
 pub use metadata::{DEFAULT_METADATA_MAX_AGE, ProtectedResourceMetadata};
 pub use rejection::{DPOP_NONCE, Rejection};
 pub use responder::{DefaultResponder, Responder, ResponseContext};
+pub use rules::{ClaimRuleLayer, PathParams, RequireAuthenticationLayer};
 pub use service::BearerAuth;

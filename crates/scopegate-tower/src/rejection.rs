@@ -6,7 +6,7 @@ use std::fmt;
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{Response, StatusCode};
-use scopegate_core::{Error, ErrorClass, InsufficientScope};
+use scopegate_core::{Error, ErrorClass, InsufficientAuthentication, InsufficientScope};
 use serde_json::{Value, json};
 
 use crate::challenge::{Challenge, Scheme};
@@ -46,6 +46,9 @@ pub enum Rejection {
     /// The token lacks a required scope: `403 insufficient_scope` with `scope` naming every
     /// scope of the requirement.
     InsufficientScope(InsufficientScope),
+    /// The user's login is not strong (`acr`) or recent (`auth_time`) enough: `401
+    /// insufficient_user_authentication` with `acr_values` and `max_age` (RFC 9470).
+    InsufficientUserAuthentication(InsufficientAuthentication),
     /// The token is valid but lacks a role or a claim the resource requires, or a claim does
     /// not have the shape it needs: `403 insufficient_scope` without `scope`.
     Forbidden(Error),
@@ -70,6 +73,12 @@ impl Rejection {
             ErrorClass::Unavailable => Self::Unavailable(error),
             ErrorClass::InvalidDpopProof => Self::InvalidDpopProof(error),
             ErrorClass::UseDpopNonce => Self::UseDpopNonce(error),
+            ErrorClass::InsufficientUserAuthentication => {
+                let reason = "the user's authentication is not sufficient for this resource";
+                Self::InsufficientUserAuthentication(InsufficientAuthentication::new(
+                    reason, [""; 0], None,
+                ))
+            }
             // Configuration errors cannot come from a request; treat one as a bad token.
             _ => Self::InvalidToken(error),
         }
@@ -84,6 +93,9 @@ impl Rejection {
             Self::InvalidDpopProof(_) => Some(ErrorClass::InvalidDpopProof),
             Self::UseDpopNonce(_) => Some(ErrorClass::UseDpopNonce),
             Self::InsufficientScope(_) | Self::Forbidden(_) => Some(ErrorClass::InsufficientScope),
+            Self::InsufficientUserAuthentication(_) => {
+                Some(ErrorClass::InsufficientUserAuthentication)
+            }
             Self::Unavailable(_) => Some(ErrorClass::Unavailable),
         }
     }
@@ -94,7 +106,10 @@ impl Rejection {
             None if matches!(self, Self::LayerMissing) => StatusCode::INTERNAL_SERVER_ERROR,
             None
             | Some(
-                ErrorClass::InvalidToken | ErrorClass::InvalidDpopProof | ErrorClass::UseDpopNonce,
+                ErrorClass::InvalidToken
+                | ErrorClass::InvalidDpopProof
+                | ErrorClass::UseDpopNonce
+                | ErrorClass::InsufficientUserAuthentication,
             ) => StatusCode::UNAUTHORIZED,
             Some(ErrorClass::InvalidRequest) => StatusCode::BAD_REQUEST,
             Some(ErrorClass::InsufficientScope) => StatusCode::FORBIDDEN,
@@ -113,7 +128,7 @@ impl Rejection {
     ///
     /// Without a token the client is offered every accepted scheme (`Bearer`, and `DPoP` with
     /// `algs` when DPoP is on; `DPoP` alone when it is required). An error is told in the
-    /// scheme the request used; a `401` to a Bearer request also offers `DPoP` when it is on.
+    /// scheme the request used; a bad token sent as Bearer is also offered `DPoP` when it is on.
     pub fn challenges(&self, context: &ResponseContext<'_>) -> Vec<Challenge> {
         let scope = context.required_scope().unwrap_or_default();
         let metadata = context.resource_metadata().unwrap_or_default();
@@ -130,7 +145,7 @@ impl Rejection {
         let told = |challenge: Challenge| {
             let mut challenges = vec![finish(challenge)];
             let presented_bearer = context.presented() == Scheme::Bearer;
-            if presented_bearer && algs.is_some() && self.status() == StatusCode::UNAUTHORIZED {
+            if presented_bearer && algs.is_some() && matches!(self, Self::InvalidToken(_)) {
                 challenges.push(offer_dpop());
             }
             challenges
@@ -160,6 +175,13 @@ impl Rejection {
                 told(presented.error("insufficient_scope").scope(&scopes.scope_parameter()))
             }
             Self::Forbidden(_) => told(presented.error("insufficient_scope")),
+            Self::InsufficientUserAuthentication(denied) => told(
+                presented
+                    .error("insufficient_user_authentication")
+                    .description(denied.reason())
+                    .acr_values(&denied.acr_values_parameter())
+                    .max_age(denied.max_age()),
+            ),
             Self::Unavailable(_) | Self::LayerMissing => Vec::new(),
         }
     }
@@ -178,6 +200,21 @@ impl Rejection {
             Self::InsufficientScope(scopes) => {
                 let required: Vec<&str> = scopes.required().collect();
                 json!({"error": code, "error_description": description, "required_scopes": required})
+            }
+            Self::InsufficientUserAuthentication(denied) => {
+                let mut body = serde_json::Map::new();
+                body.insert("error".into(), json!(code));
+                body.insert("error_description".into(), json!(description));
+                if denied.acr_values().len() > 0 {
+                    body.insert(
+                        "acr_values".into(),
+                        json!(denied.acr_values().collect::<Vec<_>>()),
+                    );
+                }
+                if let Some(max_age) = denied.max_age() {
+                    body.insert("max_age".into(), json!(max_age));
+                }
+                Value::Object(body)
             }
             _ => json!({"error": code, "error_description": description}),
         }
@@ -241,6 +278,7 @@ impl fmt::Display for Rejection {
             | Self::UseDpopNonce(error)
             | Self::Forbidden(error) => fmt::Display::fmt(error, f),
             Self::InsufficientScope(rejection) => fmt::Display::fmt(rejection, f),
+            Self::InsufficientUserAuthentication(denied) => fmt::Display::fmt(denied, f),
             Self::Unavailable(_) => {
                 f.write_str("the token cannot be verified right now; retry later")
             }
@@ -259,6 +297,7 @@ impl std::error::Error for Rejection {
             | Self::Forbidden(error)
             | Self::Unavailable(error) => Some(error),
             Self::InsufficientScope(rejection) => Some(rejection),
+            Self::InsufficientUserAuthentication(denied) => Some(denied),
             Self::MissingToken | Self::LayerMissing => None,
         }
     }

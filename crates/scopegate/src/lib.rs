@@ -59,17 +59,19 @@
 
 pub use scopegate_core::verifier::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, TokenCacheStats};
 pub use scopegate_core::{
-    Algorithm, Audience, ClaimMapping, ClaimPath, Claims, Clock, ConstStr, CustomClaims,
-    DpopRequest, DpopVerified, Error, ErrorClass, ErrorKind, InsufficientScope, KeySet,
-    NumericDate, PendingVerification, ProtectedResource, ResourceId, RoleRequirement, RoleSet,
-    Scope, ScopeList, ScopePolicy, ScopeRequirement, ScopeSet, SystemClock, TrustedIssuer,
-    Verification, VerificationKey, Verifier, VerifierBuilder, role, scope,
+    Algorithm, Audience, AuthenticationRequirement, ClaimMapping, ClaimPath, ClaimRule, Claims,
+    Clock, ConstStr, CustomClaims, DpopRequest, DpopVerified, Error, ErrorClass, ErrorKind,
+    InsufficientAuthentication, InsufficientScope, KeySet, NumericDate, PendingVerification,
+    ProtectedResource, ResourceId, RoleRequirement, RoleSet, Scope, ScopeList, ScopePolicy,
+    ScopeRequirement, ScopeSet, SystemClock, TrustedIssuer, Verification, VerificationKey,
+    Verifier, VerifierBuilder, acr, role, scope,
 };
 pub use scopegate_tower::{
-    AccessRule, Anonymous, AuthContext, BearerAuth, BearerAuthLayer, Challenge, DEFAULT_REALM,
-    DPOP_NONCE, DefaultResponder, Guard, GuardLayer, MAX_DESCRIPTION_BYTES,
-    ProtectedResourceMetadata, Rejection, RequestHead, RequireRoleLayer, RequireScopeLayer,
-    Responder, ResponseBody, ResponseContext, ResponseFuture, Scheme,
+    AccessRule, Anonymous, AuthContext, BearerAuth, BearerAuthLayer, Challenge, ClaimRuleLayer,
+    DEFAULT_REALM, DPOP_NONCE, DefaultResponder, Guard, GuardLayer, MAX_DESCRIPTION_BYTES,
+    PathParams, ProtectedResourceMetadata, Rejection, RequestHead, RequireAuthenticationLayer,
+    RequireRoleLayer, RequireScopeLayer, Responder, ResponseBody, ResponseContext, ResponseFuture,
+    Scheme,
 };
 
 /// DPoP (RFC 9449): modes, proof checks, replay stores, nonces.
@@ -81,8 +83,8 @@ pub use scopegate_core::remote;
 
 #[cfg(feature = "axum")]
 pub use scopegate_axum::{
-    AuthRejection, PrefixScope, RequireAnyScope, RequireRole, RequireScope, Verified,
-    metadata_routes,
+    AuthRejection, ClaimRuleDef, MaxAuthAge, PrefixScope, RequireAcr, RequireAnyRole,
+    RequireAnyScope, RequireClaim, RequireRole, RequireScope, Verified, metadata_routes,
 };
 
 /// Shared state for replicas on Redis (feature `redis`).

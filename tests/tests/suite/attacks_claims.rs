@@ -9,6 +9,42 @@
 use crate::attack::{Case, Expect, REQUIRED, Target, run, says};
 use serde_json::json;
 
+/// Scope values outside RFC 6749's syntax that look like `orders.read`.
+const SCOPE_TRICKS: [(&str, &str); 7] = [
+    ("NBSP", "orders.read\u{a0}openid"),
+    ("tab", "orders.read\topenid"),
+    ("zero-width space", "orders.read\u{200b}"),
+    ("homoglyph", "\u{43e}rders.read"),
+    ("full-width", "ｏｒｄｅｒｓ.ｒｅａｄ"),
+    ("NUL", "orders.read\u{0}"),
+    ("quote", "\"orders.read\""),
+];
+
+/// Strict scopes: each trick makes the token invalid, and arrays are refused.
+#[tokio::test]
+async fn strict_scopes_refuse_malformed_scope_tokens() {
+    let target = Target::new();
+    let strict = target
+        .issuer
+        .verifier_builder()
+        .claim_mapping(scopegate::ClaimMapping::new().strict_scopes(true))
+        .disable_token_cache()
+        .build_static()
+        .unwrap();
+    let app = Target::app_with(strict);
+    let mut cases = vec![Case::token("baseline", target.valid(), Expect::Allowed)];
+    for (name, scope) in SCOPE_TRICKS {
+        let value = target.issuer.token().claim("scope", format!("{REQUIRED} {scope}")).sign();
+        cases.push(Case::token(name, value, Expect::InvalidToken(says::SCOPE_SYNTAX)));
+    }
+    cases.push(Case::token(
+        "array",
+        target.issuer.token().claim("scope", json!([REQUIRED])).sign(),
+        Expect::InvalidToken("the `scope` claim must be a space-delimited string"),
+    ));
+    assert_eq!(run(&app, cases).await, 9);
+}
+
 #[tokio::test]
 async fn claim_and_request_attacks_are_refused() {
     let target = Target::new();
@@ -41,13 +77,13 @@ async fn claim_and_request_attacks_are_refused() {
             "scope as an object",
             "scope",
             json!({"orders.read": true}),
-            "the `scope` claim must be a space-delimited string",
+            "the `scope` claim must be a space-delimited string or an array of strings",
         ),
         (
-            "scope as an array",
+            "scope array with a number",
             "scope",
-            json!(["orders.read"]),
-            "the `scope` claim must be a space-delimited string",
+            json!(["orders.read", 7]),
+            "the `scope` claim must be an array of scope strings",
         ),
         ("sub as a number", "sub", json!(42), "the `sub` claim must be a string"),
         (
@@ -123,22 +159,19 @@ async fn claim_and_request_attacks_are_refused() {
         Expect::Allowed,
     ));
 
-    // Scope tricks: not scope syntax (the token is refused), or not the scope (403).
-    for (name, scope) in [
-        ("NBSP", "orders.read\u{a0}openid"),
-        ("tab", "orders.read\topenid"),
-        ("zero-width space", "orders.read\u{200b}"),
-        ("homoglyph", "\u{43e}rders.read"),
-        ("full-width", "ｏｒｄｅｒｓ.ｒｅａｄ"),
-        ("NUL", "orders.read\u{0}"),
-        ("quote", "\"orders.read\""),
-    ] {
+    // Scope arrays are accepted by default (as Okta and TokenIDP write them).
+    cases.push(Case::token(
+        "scope as an array",
+        target.issuer.token().claim("scope", json!([REQUIRED])).sign(),
+        Expect::Allowed,
+    ));
+    // Scope tricks: a token outside scope syntax is never granted and never matches (403);
+    // strict mode refuses the whole token (below). The good scope beside a bad one counts.
+    for (name, scope) in SCOPE_TRICKS {
         let value = target.issuer.token().claim("scope", scope).sign();
-        cases.push(Case::token(
-            format!("scope with {name}"),
-            value,
-            Expect::InvalidToken(says::SCOPE_SYNTAX),
-        ));
+        cases.push(Case::token(format!("scope with {name}"), value, Expect::Forbidden));
+        let beside = target.issuer.token().claim("scope", format!("{REQUIRED} {scope}")).sign();
+        cases.push(Case::token(format!("{name} beside the scope"), beside, Expect::Allowed));
     }
     for scope in [
         "ORDERS.READ",

@@ -202,7 +202,13 @@ async fn revocation_is_seen_after_the_cache_time_and_not_before() {
 #[tokio::test]
 async fn a_cached_answer_never_outlives_the_token() {
     let server = IssuerServer::start().await;
-    let clock = ManualClock::now();
+    // One reading of the time for the clock and the token: with zero leeway, a token minted a
+    // second after the clock was read would be issued in its future.
+    let now = scopegate::NumericDate::now().as_secs();
+    let token = server.opaque_token(
+        server.issuer().token().scopes(["orders.read"]).claim("iat", now).claim("exp", now + 60),
+    );
+    let clock = ManualClock::at_secs(now);
     let verifier = Verifier::builder()
         .issuer(server.issuer().issuer())
         .audience(server.issuer().audience())
@@ -213,7 +219,6 @@ async fn a_cached_answer_never_outlives_the_token() {
         .await
         .unwrap();
     let app = app(verifier);
-    let token = server.opaque_token(server.issuer().token().scopes(["orders.read"]).expires_in(Duration::from_secs(60)));
     assert_eq!(call(&app, "/orders", &token).await.status, StatusCode::OK);
     clock.advance(Duration::from_secs(61));
     // Past `exp`: the entry is gone, and the server (on its own clock) still says active;

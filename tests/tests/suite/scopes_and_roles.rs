@@ -28,7 +28,12 @@ fn scope_tricks_never_grant_orders_read() {
         assert!(claims.require_scopes(&needs).is_err(), "{scope:?}");
         assert!(!claims.has_scope("orders.read"), "{scope:?}");
     }
-    // Not scope syntax at all: the token is refused.
+    // Not scope syntax at all: never granted, never matching; strict mode refuses the token.
+    let strict = issuer
+        .verifier_builder()
+        .claim_mapping(ClaimMapping::new().strict_scopes(true))
+        .build_static()
+        .unwrap();
     for scope in [
         "orders.read\u{a0}orders.write",
         "orders.read\torders.write",
@@ -39,7 +44,11 @@ fn scope_tricks_never_grant_orders_read() {
         "\"orders.read\"",
         "orders\\.read",
     ] {
-        let error = verify(&verifier, &issuer.token().claim("scope", scope).sign()).unwrap_err();
+        let token = issuer.token().claim("scope", format!("openid {scope}")).sign();
+        let claims = verify(&verifier, &token).unwrap();
+        assert_eq!(claims.scopes().iter().collect::<Vec<_>>(), ["openid"], "{scope:?}");
+        assert!(claims.require_scopes(&needs).is_err(), "{scope:?}");
+        let error = verify(&strict, &token).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidClaim, "{scope:?}");
     }
 }
@@ -48,18 +57,18 @@ fn scope_tricks_never_grant_orders_read() {
 fn scope_claim_shapes() {
     let issuer = TestIssuer::new();
     let token = issuer.token().claim("scope", json!(["openid", "orders.read"])).sign();
-    // RFC 8693 / 9068 say string: an array is refused unless configured (the TokenIDP shape).
-    let strict = issuer.verifier();
-    assert_eq!(verify(&strict, &token).unwrap_err().kind(), ErrorKind::InvalidClaim);
-    let arrays = issuer
+    // Arrays (the TokenIDP and Okta shape) by default; RFC 8693 / 9068 strings only when told.
+    assert!(verify(&issuer.verifier(), &token).unwrap().has_scope("orders.read"));
+    let strings_only = issuer
         .verifier_builder()
-        .claim_mapping(ClaimMapping::new().accept_scope_arrays(true))
+        .claim_mapping(ClaimMapping::new().accept_scope_arrays(false))
         .build_static()
         .unwrap();
-    assert!(verify(&arrays, &token).unwrap().has_scope("orders.read"));
+    assert_eq!(verify(&strings_only, &token).unwrap_err().kind(), ErrorKind::InvalidClaim);
     // `scp` (Entra ID, Okta) only where configured.
     let scp = issuer.token().without_claim("scope").claim("scp", "orders.read").sign();
-    assert!(!verify(&strict, &scp).unwrap().has_scope("orders.read"));
+    let default = issuer.verifier();
+    assert!(!verify(&default, &scp).unwrap().has_scope("orders.read"));
     let entra = issuer
         .verifier_builder()
         .claim_mapping(ClaimMapping::new().scope_claims(["scp"]))
@@ -67,7 +76,7 @@ fn scope_claim_shapes() {
         .unwrap();
     assert!(verify(&entra, &scp).unwrap().has_scope("orders.read"));
     for bad in [json!(1), json!({"orders.read": true}), json!(null)] {
-        let error = verify(&strict, &issuer.token().claim("scope", &bad).sign()).unwrap_err();
+        let error = verify(&default, &issuer.token().claim("scope", &bad).sign()).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidClaim, "{bad}");
     }
 }
@@ -159,12 +168,19 @@ fn roles_from_configured_paths() {
     assert!(!scoped.has_role("operator"));
 }
 
+/// A malformed role claim fails role checks only: the token stays valid for scope-only routes.
 #[test]
-fn malformed_role_claims_are_refused() {
+fn malformed_role_claims_grant_no_role() {
     let issuer = TestIssuer::new();
     let verifier = issuer.verifier();
-    for roles in [json!(7), json!([1, 2]), json!({"admin": true})] {
-        let error = verify(&verifier, &issuer.token().claim("roles", &roles).sign()).unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::InvalidClaim, "{roles}");
+    for roles in [json!(7), json!([1, 2]), json!({"admin": true}), json!(["admin", 1])] {
+        let token = issuer.token().scopes(["orders.read"]).claim("roles", &roles).sign();
+        let claims = verify(&verifier, &token).unwrap();
+        assert!(claims.has_scope("orders.read"), "{roles}");
+        let error = claims.require_any_role(&["admin"]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InsufficientRole, "{roles}");
+        assert_eq!(error.message(), "the token's role claims are malformed, so it grants no role");
+        let error = claims.require_role(&scopegate::RoleRequirement::new("admin")).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InsufficientRole, "{roles}");
     }
 }

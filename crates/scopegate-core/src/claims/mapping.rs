@@ -9,12 +9,16 @@ use super::{Audience, Claims, ClaimsInner, Confirmation, CustomClaims, NumericDa
 use crate::error::Error;
 use crate::json::Loose;
 use crate::role::{ClaimPath, RoleSet};
-use crate::scope::{ScopePolicy, ScopeSet};
+use crate::scope::{ScopePolicy, ScopeSet, is_valid_scope};
 
 /// Where the verifier reads scopes and roles from.
 ///
-/// Defaults: scopes from the `scope` claim as a space-delimited string (RFC 8693 section 4.2,
-/// RFC 9068 section 2.2.3); roles from `roles` and `role`. Identity providers that differ:
+/// Defaults: scopes from the `scope` claim, a space-delimited string (RFC 8693 section 4.2,
+/// RFC 9068 section 2.2.3) or a JSON array of scope strings (as Okta, Spring and many
+/// providers write it); a scope token outside RFC 6749's syntax (a tab, NBSP, NUL, non-ASCII)
+/// is never granted and never matches, while the others still count
+/// ([`strict_scopes`](Self::strict_scopes) refuses such tokens with `401` instead). Roles
+/// from `roles` and `role`. Identity providers that differ:
 ///
 /// | provider | scopes | roles |
 /// |---|---|---|
@@ -29,7 +33,7 @@ use crate::scope::{ScopePolicy, ScopeSet};
 ///
 /// let keycloak = ClaimMapping::new()
 ///     .role_paths([ClaimPath::parse("realm_access.roles").unwrap()]);
-/// let okta = ClaimMapping::new().scope_claims(["scp"]).accept_scope_arrays(true);
+/// let okta = ClaimMapping::new().scope_claims(["scp"]);
 /// assert!(okta.accepts_scope_arrays());
 /// # let _ = keycloak;
 /// ```
@@ -37,6 +41,7 @@ use crate::scope::{ScopePolicy, ScopeSet};
 pub struct ClaimMapping {
     scope_claims: Vec<String>,
     scope_arrays: bool,
+    strict_scopes: bool,
     role_paths: Vec<ClaimPath>,
 }
 
@@ -44,7 +49,8 @@ impl Default for ClaimMapping {
     fn default() -> Self {
         Self {
             scope_claims: vec!["scope".to_owned()],
-            scope_arrays: false,
+            scope_arrays: true,
+            strict_scopes: false,
             role_paths: vec![ClaimPath::top_level("roles"), ClaimPath::top_level("role")],
         }
     }
@@ -67,11 +73,23 @@ impl ClaimMapping {
         self
     }
 
-    /// Also accepts scope claims that are JSON arrays of scope tokens. Off by default: RFC 8693
-    /// and RFC 9068 define `scope` as a space-delimited string.
+    /// Whether scope claims may be JSON arrays of scope strings. On by default; RFC 8693 and
+    /// RFC 9068 define `scope` as a space-delimited string, which `false` insists on.
     #[must_use]
     pub fn accept_scope_arrays(mut self, accept: bool) -> Self {
         self.scope_arrays = accept;
+        self
+    }
+
+    /// Strict scopes: strings only (no arrays), and a token with any scope outside RFC 6749's
+    /// syntax is invalid (`401`). Off by default, where such a scope is simply not granted
+    /// (one bad scope name at the identity provider must not lock every client out).
+    #[must_use]
+    pub fn strict_scopes(mut self, strict: bool) -> Self {
+        self.strict_scopes = strict;
+        if strict {
+            self.scope_arrays = false;
+        }
         self
     }
 
@@ -142,6 +160,18 @@ impl ClaimMapping {
                 Some(_) => return Err(Error::invalid_claim(name, "a space-delimited string")),
             }
         }
+        if self.strict_scopes {
+            return ScopeSet::from_tokens(tokens);
+        }
+        let before = tokens.len();
+        tokens.retain(|token| is_valid_scope(token));
+        if tokens.len() < before {
+            // Logged once per token: verified tokens are cached. Never the values.
+            tracing::debug!(
+                dropped = before - tokens.len(),
+                "scope tokens outside RFC 6749 syntax were not granted"
+            );
+        }
         ScopeSet::from_tokens(tokens)
     }
 }
@@ -160,8 +190,11 @@ pub(crate) struct VerifiedPayload {
     pub(crate) client_id: Option<String>,
     pub(crate) authorized_party: Option<String>,
     pub(crate) confirmation: Option<Confirmation>,
+    pub(crate) authentication_context: Option<String>,
+    pub(crate) authenticated_at: Option<NumericDate>,
     pub(crate) scopes: ScopeSet,
     pub(crate) roles: RoleSet,
+    pub(crate) roles_malformed: bool,
     pub(crate) custom: CustomClaims,
 }
 
@@ -175,7 +208,17 @@ impl VerifiedPayload {
         mapping: &ClaimMapping,
     ) -> Result<Self, Error> {
         let scopes = mapping.scopes(payload.scope.as_ref(), &payload.custom)?;
-        let roles = RoleSet::from_claims(&payload.custom, &mapping.role_paths)?;
+        // A malformed role claim fails the routes that need a role, not the token.
+        let (roles, roles_malformed) = match RoleSet::from_claims(
+            &payload.custom,
+            &mapping.role_paths,
+        ) {
+            Ok(roles) => (roles, false),
+            Err(error) => {
+                tracing::debug!(reason = %error, "the token's role claims are malformed; routes that need a role refuse it");
+                (RoleSet::new(), true)
+            }
+        };
         let date = |value: Option<Loose<'_>>, name: &str| {
             value.map(|value| NumericDate::from_claim(name, &value.into_value())).transpose()
         };
@@ -197,8 +240,19 @@ impl VerifiedPayload {
             } else {
                 None
             },
+            // Read leniently: a step-up requirement fails when they are absent or mistyped,
+            // a route without one does not care.
+            authentication_context: match payload.custom.get("acr") {
+                Some(Value::String(acr)) => Some(acr.clone()),
+                _ => None,
+            },
+            authenticated_at: payload
+                .custom
+                .get("auth_time")
+                .and_then(|value| NumericDate::from_claim("auth_time", value).ok()),
             scopes,
             roles,
+            roles_malformed,
             custom: payload.custom,
         })
     }
@@ -223,7 +277,10 @@ impl VerifiedPayload {
                 authorized_party: self.authorized_party,
                 scopes: self.scopes,
                 roles: self.roles,
+                roles_malformed: self.roles_malformed,
                 confirmation: self.confirmation,
+                authentication_context: self.authentication_context,
+                authenticated_at: self.authenticated_at,
                 policy,
                 custom: self.custom,
             }),
@@ -286,14 +343,28 @@ mod tests {
     }
 
     #[test]
-    fn scope_arrays_only_when_configured() {
+    fn scope_arrays_unless_strict() {
         let value = json!({"iss": "i", "scope": ["openid", "orders.read"]});
-        let error = payload(value.clone(), &ClaimMapping::new()).unwrap_err();
+        assert!(
+            payload(value.clone(), &ClaimMapping::new()).unwrap().scopes.contains("orders.read")
+        );
+        let strict = ClaimMapping::new().strict_scopes(true);
+        let error = payload(value, &strict).unwrap_err();
         assert_eq!(error.message(), "the `scope` claim must be a space-delimited string");
-        let mapping = ClaimMapping::new().accept_scope_arrays(true);
-        assert!(payload(value, &mapping).unwrap().scopes.contains("orders.read"));
         let object = json!({"iss": "i", "scope": {"orders.read": true}});
-        assert_eq!(payload(object, &mapping).unwrap_err().kind(), ErrorKind::InvalidClaim);
+        let error = payload(object, &ClaimMapping::new()).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidClaim);
+    }
+
+    #[test]
+    fn malformed_scope_tokens_are_not_granted_unless_strict() {
+        for bad in ["orders.write\tadmin", "nb\u{a0}sp", "nul\u{0}", "caf\u{e9}"] {
+            let value = json!({"iss": "i", "scope": format!("orders.read {bad}")});
+            let scopes = payload(value.clone(), &ClaimMapping::new()).unwrap().scopes;
+            assert_eq!(scopes.iter().collect::<Vec<_>>(), ["orders.read"], "{bad:?}");
+            let strict = payload(value, &ClaimMapping::new().strict_scopes(true)).unwrap_err();
+            assert_eq!(strict.kind(), ErrorKind::InvalidClaim, "{bad:?}");
+        }
     }
 
     #[test]

@@ -27,15 +27,19 @@
 //! ```
 
 mod audience;
+mod authentication;
 mod confirmation;
 mod mapping;
 mod numeric_date;
 mod payload;
+mod rule;
 
 pub use audience::Audience;
+pub use authentication::AuthenticationRequirement;
 pub use confirmation::Confirmation;
 pub use mapping::ClaimMapping;
 pub use numeric_date::NumericDate;
+pub use rule::{ClaimRule, ClaimSelector};
 
 pub(crate) use mapping::VerifiedPayload;
 pub(crate) use payload::UnverifiedPayload;
@@ -74,7 +78,13 @@ struct ClaimsInner<T> {
     authorized_party: Option<String>,
     scopes: ScopeSet,
     roles: RoleSet,
+    /// A configured role path held something other than strings: role checks fail.
+    roles_malformed: bool,
     confirmation: Option<Confirmation>,
+    /// `acr`, when it is a string.
+    authentication_context: Option<String>,
+    /// `auth_time`, when it is a NumericDate.
+    authenticated_at: Option<NumericDate>,
     policy: ScopePolicy,
     custom: T,
 }
@@ -185,6 +195,9 @@ impl<T> Claims<T> {
     ///
     /// [`ErrorKind::InsufficientRole`] when it carries none. The message names no role.
     pub fn require_any_role(&self, roles: &[&str]) -> Result<(), Error> {
+        if self.inner.roles_malformed {
+            return Err(crate::role::malformed_roles());
+        }
         if roles.iter().any(|role| self.has_role(role)) {
             Ok(())
         } else {
@@ -203,6 +216,7 @@ impl Claims<CustomClaims> {
     pub fn require_role(&self, requirement: &RoleRequirement) -> Result<(), Error> {
         let role = requirement.role();
         let granted = match requirement.source() {
+            None if self.inner.roles_malformed => return Err(crate::role::malformed_roles()),
             None => self.has_role(role),
             // A source that is absent, or holds anything but a string or an array of strings,
             // never grants the role.
@@ -241,7 +255,10 @@ impl Claims<CustomClaims> {
                 authorized_party: inner.authorized_party.clone(),
                 scopes: inner.scopes.clone(),
                 roles: inner.roles.clone(),
+                roles_malformed: inner.roles_malformed,
                 confirmation: inner.confirmation.clone(),
+                authentication_context: inner.authentication_context.clone(),
+                authenticated_at: inner.authenticated_at,
                 policy: inner.policy.clone(),
                 custom,
             }),

@@ -19,8 +19,10 @@ use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
 
+mod insufficient_authentication;
 mod insufficient_scope;
 
+pub use insufficient_authentication::InsufficientAuthentication;
 pub use insufficient_scope::InsufficientScope;
 
 /// A boxed error that can cross threads; the `source` of an [`Error`].
@@ -113,6 +115,9 @@ pub enum ErrorKind {
     DpopNonceRequired,
     /// The DPoP replay store cannot answer (full, or unreachable): the proof may be fine.
     ReplayStoreUnavailable,
+    /// The user's authentication is not strong (`acr`) or recent (`auth_time`) enough for the
+    /// resource (RFC 9470).
+    InsufficientUserAuthentication,
     /// Key material could not be loaded (bad PEM, JWK or secret; unsupported key type).
     InvalidKey,
     /// The verifier or a policy was configured inconsistently.
@@ -130,6 +135,8 @@ pub enum ErrorClass {
     InvalidToken,
     /// `403` with `error="insufficient_scope"`.
     InsufficientScope,
+    /// `401` with `error="insufficient_user_authentication"` (RFC 9470): step up the login.
+    InsufficientUserAuthentication,
     /// `401` with the DPoP challenge and `error="invalid_dpop_proof"` (RFC 9449 section 7.1).
     InvalidDpopProof,
     /// `401` with the DPoP challenge, `error="use_dpop_nonce"` and a `DPoP-Nonce` header.
@@ -149,6 +156,7 @@ impl ErrorClass {
             Self::InvalidRequest => Some("invalid_request"),
             Self::InvalidToken => Some("invalid_token"),
             Self::InsufficientScope => Some("insufficient_scope"),
+            Self::InsufficientUserAuthentication => Some("insufficient_user_authentication"),
             Self::InvalidDpopProof => Some("invalid_dpop_proof"),
             Self::UseDpopNonce => Some("use_dpop_nonce"),
             Self::Unavailable | Self::Configuration => None,
@@ -178,6 +186,7 @@ impl ErrorKind {
             | Self::DpopProofReplayed
             | Self::DpopProofTokenHash => ErrorClass::InvalidDpopProof,
             Self::DpopNonceRequired => ErrorClass::UseDpopNonce,
+            Self::InsufficientUserAuthentication => ErrorClass::InsufficientUserAuthentication,
             Self::InvalidKey | Self::InvalidConfiguration => ErrorClass::Configuration,
             Self::TokenTooLarge
             | Self::MalformedToken

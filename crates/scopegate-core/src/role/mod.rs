@@ -42,12 +42,14 @@ impl RoleSet {
         Self::default()
     }
 
-    /// Collects the roles at every path in `paths`. A path that is absent contributes nothing.
+    /// Collects the roles at every path in `paths`. A path that is absent contributes nothing;
+    /// an object of objects contributes its keys (Zitadel's
+    /// `urn:zitadel:iam:org:project:roles`).
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidClaim`] when a path holds anything
-    /// but a string or an array of strings (`null` included).
+    /// [`ErrorKind::InvalidClaim`] when a path holds anything but a string, an array of
+    /// strings or an object of objects (`null` included).
     pub fn from_claims(claims: &Map<String, Value>, paths: &[ClaimPath]) -> Result<Self, Error> {
         let mut roles: Vec<&str> = Vec::new();
         for path in paths {
@@ -61,6 +63,11 @@ impl RoleSet {
                             _ => return Err(role_type_error(path)),
                         }
                     }
+                }
+                // Zitadel: `{"admin": {"<org id>": "<domain>"}, ...}`, the roles as keys. Only
+                // that shape: `{"admin": false}` is no role set.
+                Some(Value::Object(members)) if members.values().all(Value::is_object) => {
+                    roles.extend(members.keys().map(String::as_str));
                 }
                 Some(_) => return Err(role_type_error(path)),
             }
@@ -100,8 +107,16 @@ pub(crate) fn missing_role() -> Error {
     Error::new(ErrorKind::InsufficientRole, "the token lacks a role this resource requires")
 }
 
+/// The error of a role check on a token whose role claims are malformed.
+pub(crate) fn malformed_roles() -> Error {
+    Error::new(
+        ErrorKind::InsufficientRole,
+        "the token's role claims are malformed, so it grants no role",
+    )
+}
+
 fn role_type_error(path: &ClaimPath) -> Error {
-    Error::invalid_claim(&path.to_string(), "a string or an array of strings")
+    Error::invalid_claim(&path.to_string(), "a string, an array of strings or an object of objects")
 }
 
 impl fmt::Debug for RoleSet {

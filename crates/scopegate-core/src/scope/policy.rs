@@ -40,6 +40,7 @@ use super::{Scope, ScopeSet, is_scope_char};
 pub struct ScopePolicy {
     separator: Option<u8>,
     prefixes: Arc<[Scope]>,
+    write_suffix: Option<Arc<str>>,
 }
 
 impl ScopePolicy {
@@ -75,6 +76,42 @@ impl ScopePolicy {
         Self { prefixes: prefixes.into(), ..self }
     }
 
+    /// Curity's read/write convention: scopes are read-only unless they end with `suffix`
+    /// (`.write`). A write scope grants its own read scope and, under a hierarchy, the read
+    /// and write scopes of its descendants; a read scope grants reads only. With
+    /// [`hierarchical(':')`](Self::hierarchical) and `.write`: `inventory.write` grants
+    /// `inventory`, `inventory:price` and `inventory:price.write`; `inventory` grants
+    /// `inventory:price` but not `inventory:price.write`.
+    ///
+    /// ```
+    /// use scopegate_core::{ScopePolicy, ScopeSet};
+    ///
+    /// let policy = ScopePolicy::hierarchical(':').with_write_suffix(".write");
+    /// let admin = ScopeSet::parse("inventory.write")?;
+    /// assert!(policy.grants(&admin, "inventory:price.write"));
+    /// let reader = ScopeSet::parse("inventory")?;
+    /// assert!(policy.grants(&reader, "inventory:price"));
+    /// assert!(!policy.grants(&reader, "inventory:price.write"));
+    /// # Ok::<(), scopegate_core::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `suffix` is empty or not scope characters: a programming error.
+    #[must_use]
+    #[allow(clippy::panic, reason = "a bad suffix is a programming error, documented above")]
+    pub fn with_write_suffix(self, suffix: &str) -> Self {
+        if suffix.is_empty() || !suffix.bytes().all(is_scope_char) {
+            panic!("a write suffix must be one or more scope characters, got {suffix:?}");
+        }
+        Self { write_suffix: Some(Arc::from(suffix)), ..self }
+    }
+
+    /// The write suffix, if any.
+    pub fn write_suffix(&self) -> Option<&str> {
+        self.write_suffix.as_deref()
+    }
+
     /// The hierarchy separator, if this policy is hierarchical.
     pub fn separator(&self) -> Option<char> {
         self.separator.map(char::from)
@@ -98,22 +135,29 @@ impl ScopePolicy {
         if granted.contains(required) {
             return true;
         }
-        if let Some(separator) = self.separator {
-            let bytes = required.as_bytes();
-            let mut end = bytes.len();
-            while let Some(position) =
-                bytes.get(..end).and_then(|b| b.iter().rposition(|&c| c == separator))
-            {
-                if required
-                    .get(..position)
-                    .is_some_and(|ancestor| !ancestor.is_empty() && granted.contains(ancestor))
-                {
-                    return true;
-                }
-                end = position;
-            }
+        if let Some(suffix) = &self.write_suffix {
+            let (base, write) = match required.strip_suffix(&**suffix) {
+                Some(base) if !base.is_empty() => (base, true),
+                _ => (required, false),
+            };
+            return self.self_and_ancestors(base).any(|scope| {
+                (!write && granted.contains(scope)) || granted.contains(&format!("{scope}{suffix}"))
+            });
         }
-        false
+        self.self_and_ancestors(required).skip(1).any(|ancestor| granted.contains(ancestor))
+    }
+
+    /// `scope`, then its ancestors under the hierarchy, nearest first.
+    fn self_and_ancestors<'a>(&self, scope: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let separator = self.separator;
+        let mut end = Some(scope.len());
+        std::iter::from_fn(move || {
+            let current = scope.get(..end?)?;
+            end = separator.and_then(|separator| {
+                current.bytes().rposition(|byte| byte == separator).filter(|&at| at > 0)
+            });
+            Some(current)
+        })
     }
 
     /// Whether every scope in `required` is granted.
@@ -183,6 +227,51 @@ mod tests {
         assert!(!policy.grants(&set("transactions"), "transaction-"));
         // Undeclared prefixes stay exact.
         assert!(!policy.grants(&set("payment-1"), "payment-"));
+    }
+
+    /// Curity's scope guide, both tables, row by row (seed `002`).
+    #[test]
+    fn curity_tables_row_by_row() {
+        let hierarchy = ScopePolicy::hierarchical(':');
+        let order = set("order");
+        for (required, granted) in [
+            ("order", true),
+            ("order:item", true),
+            ("order:price", true),
+            ("order:shipping:status", true),
+            ("order:shipping:address", true),
+        ] {
+            assert_eq!(hierarchy.grants(&order, required), granted, "{required}");
+        }
+        let item = set("order:item");
+        assert!(!hierarchy.grants(&item, "order"));
+        assert!(!hierarchy.grants(&item, "order:price"));
+        let status = set("order:shipping:status");
+        assert!(!hierarchy.grants(&status, "order:shipping:address"));
+
+        let policy = ScopePolicy::hierarchical(':').with_write_suffix(".write");
+        let rows = [
+            ("order", "order", true),
+            ("order", "order:items", true),
+            ("order", "order.write", false),
+            ("order:items", "order", false),
+            ("inventory.write", "inventory", true),
+            ("inventory.write", "inventory.write", true),
+            ("inventory.write", "inventory:price", true),
+            ("inventory.write", "inventory:price.write", true),
+            ("inventory", "inventory:price", true),
+            ("inventory", "inventory:price.write", false),
+            ("inventory:price.write", "inventory:price", true),
+            ("inventory:price.write", "inventory.write", false),
+            ("inventory:price.write", "inventory", false),
+            ("inventory:sales", "inventory:sales", true),
+            ("inventory:sales", "inventory:price", false),
+            ("customer:benefits", "customer:benefits", true),
+            ("customer:benefits", "customer:benefits.write", false),
+        ];
+        for (granted, required, expected) in rows {
+            assert_eq!(policy.grants(&set(granted), required), expected, "{granted} -> {required}");
+        }
     }
 
     #[test]

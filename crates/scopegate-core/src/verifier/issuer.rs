@@ -20,6 +20,8 @@ pub(crate) struct IssuerEntry {
     pub(crate) policy: ScopePolicy,
     /// Where this issuer puts scopes and roles.
     pub(crate) mapping: ClaimMapping,
+    /// AWS Cognito: the app clients whose access tokens are accepted, instead of `aud`.
+    pub(crate) cognito_clients: Option<Box<[Box<str>]>>,
     /// How its opaque tokens (or all its tokens) are introspected, if they are.
     #[cfg(feature = "remote")]
     pub(crate) introspection: Option<Arc<super::introspect::IntrospectionState>>,

@@ -196,6 +196,11 @@ impl Verifier {
         })))
     }
 
+    /// The verifier's clock: what step-up checks (`auth_time`) downstream compare with.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.inner.clock)
+    }
+
     /// What each issuer's introspection has done, in issuer order.
     #[cfg(feature = "remote")]
     pub fn introspection_stats(&self) -> Vec<IntrospectionStats> {

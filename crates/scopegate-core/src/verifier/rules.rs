@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
+
 use super::issuer::IssuerEntry;
 use crate::claims::{Audience, Claims, VerifiedPayload};
 use crate::error::{Error, ErrorKind};
@@ -76,11 +78,15 @@ impl Rules {
                 return Err(Error::missing_claim(name));
             }
         }
-        let audience = match (payload.audience.take(), source) {
-            (None, Source::Introspection { allow_missing_audience: true }) => {
+        let audience = match (&issuer.cognito_clients, payload.audience.take(), source) {
+            (Some(clients), _, _) => {
+                check_cognito(&payload, clients)?;
                 Audience::Many(Vec::new())
             }
-            (audience, _) => check_audience(audience, &issuer.audiences)?,
+            (None, None, Source::Introspection { allow_missing_audience: true }) => {
+                Audience::Many(Vec::new())
+            }
+            (None, audience, _) => check_audience(audience, &issuer.audiences)?,
         };
         let expires_at = match (payload.expires_at, source) {
             (None, Source::Jwt) => return Err(Error::missing_claim("exp")),
@@ -110,6 +116,24 @@ impl Rules {
             }
         }
         Ok(payload.into_claims(expires_at, audience, issuer.policy.clone()))
+    }
+}
+
+/// AWS Cognito access tokens: `token_use` is `access` and `client_id` is an allowed app client.
+fn check_cognito(payload: &VerifiedPayload, clients: &[Box<str>]) -> Result<(), Error> {
+    if payload.custom.get("token_use").and_then(Value::as_str) != Some("access") {
+        return Err(Error::new(
+            ErrorKind::InvalidTokenType,
+            "the token is not an access token (`token_use`)",
+        ));
+    }
+    match payload.client_id.as_deref() {
+        None => Err(Error::missing_claim("client_id")),
+        Some(client) if clients.iter().any(|allowed| &**allowed == client) => Ok(()),
+        Some(_) => Err(Error::new(
+            ErrorKind::InvalidAudience,
+            "the token's app client (`client_id`) may not call this resource",
+        )),
     }
 }
 

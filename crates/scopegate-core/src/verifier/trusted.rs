@@ -56,6 +56,7 @@ pub struct TrustedIssuer {
     pub(super) jwks_uri: Option<String>,
     pub(super) policy: Option<ScopePolicy>,
     pub(super) mapping: Option<ClaimMapping>,
+    pub(super) cognito_clients: Option<Vec<String>>,
     #[cfg(feature = "remote")]
     pub(super) introspection: Option<Introspection>,
 }
@@ -84,9 +85,31 @@ impl TrustedIssuer {
             jwks_uri: None,
             policy: None,
             mapping: None,
+            cognito_clients: None,
             #[cfg(feature = "remote")]
             introspection: None,
         }
+    }
+
+    /// AWS Cognito access tokens: they carry no `aud`, so this issuer's tokens are accepted
+    /// only when `client_id` is one of `app_clients` (the app clients allowed to call this
+    /// API) and `token_use` is `access` (an ID token of the same pool is refused). Replaces
+    /// the audience check for this issuer; `aud`, if a token has one, is not read.
+    ///
+    /// ```
+    /// use scopegate_core::TrustedIssuer;
+    ///
+    /// let cognito = TrustedIssuer::new("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf")
+    ///     .cognito_app_clients(["4g6s3ndtqrlvq0rbb0hnvq5h5u"]);
+    /// # let _ = cognito;
+    /// ```
+    pub fn cognito_app_clients<I, S>(mut self, app_clients: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.cognito_clients = Some(app_clients.into_iter().map(Into::into).collect());
+        self
     }
 
     /// Accepts this issuer's tokens only when their `aud` includes `audience`, replacing any
@@ -171,7 +194,12 @@ impl TrustedIssuer {
         }
         let audiences =
             if self.audiences.is_empty() { defaults.audiences } else { &self.audiences };
-        if audiences.is_empty() {
+        if let Some(clients) = &self.cognito_clients
+            && clients.is_empty()
+        {
+            return Err(Error::config(format!("the issuer {name} has an empty app client list")));
+        }
+        if audiences.is_empty() && self.cognito_clients.is_none() {
             return Err(Error::config(format!(
                 "the issuer {name} has no audience; call `audience(...)`"
             )));
@@ -204,6 +232,10 @@ impl TrustedIssuer {
             keys,
             policy: self.policy.clone().unwrap_or_else(|| defaults.policy.clone()),
             mapping: self.mapping.clone().unwrap_or_else(|| defaults.mapping.clone()),
+            cognito_clients: self
+                .cognito_clients
+                .as_ref()
+                .map(|clients| clients.iter().map(|client| client.as_str().into()).collect()),
         })
     }
 

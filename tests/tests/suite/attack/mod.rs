@@ -36,14 +36,15 @@ impl Target {
 
     /// `GET /orders` behind the layer (with a token cookie) and a guard for [`REQUIRED`].
     pub fn app(&self) -> Router {
+        Self::app_with(self.verifier.clone())
+    }
+
+    /// [`app`](Self::app) with another verifier of this issuer.
+    pub fn app_with(verifier: Verifier) -> Router {
         Router::new()
             .route("/orders", get(|| async { "orders" }))
             .route_layer(RequireScopeLayer::all_of([REQUIRED]).unwrap())
-            .layer(
-                BearerAuthLayer::new(self.verifier.clone())
-                    .realm("orders-api")
-                    .token_cookie("access_token"),
-            )
+            .layer(BearerAuthLayer::new(verifier).realm("orders-api").token_cookie("access_token"))
     }
 
     /// A valid token with the required scope.

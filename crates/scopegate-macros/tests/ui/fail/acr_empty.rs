@@ -1,0 +1,3 @@
+type Nothing = scopegate_core::acr!();
+
+fn main() {}

@@ -1,0 +1,3 @@
+type Strong = scopegate_core::acr!("multi factor");
+
+fn main() {}
