@@ -35,6 +35,7 @@
 
 #![forbid(unsafe_code)]
 
+mod caller_token;
 mod claim_rule;
 mod metadata;
 mod rejection;
@@ -42,6 +43,7 @@ mod require;
 mod step_up;
 mod verified;
 
+pub use caller_token::CallerToken;
 pub use claim_rule::{ClaimRuleDef, RequireClaim};
 pub use metadata::metadata_routes;
 pub use rejection::AuthRejection;

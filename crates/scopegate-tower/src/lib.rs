@@ -51,6 +51,7 @@ mod body;
 mod challenge;
 mod context;
 mod extract;
+mod forward;
 mod future;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
@@ -66,6 +67,7 @@ mod service;
 pub use body::ResponseBody;
 pub use challenge::{Challenge, MAX_DESCRIPTION_BYTES, Scheme};
 pub use context::{Anonymous, AuthContext, reject, verified_claims};
+pub use forward::{AccessToken, ForwardToken, ForwardTokenLayer};
 pub use future::ResponseFuture;
 pub use guard::{AccessRule, Guard, GuardLayer, RequestHead, RequireRoleLayer, RequireScopeLayer};
 pub use layer::{BearerAuthLayer, DEFAULT_REALM};

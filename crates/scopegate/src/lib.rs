@@ -67,11 +67,11 @@ pub use scopegate_core::{
     Verifier, VerifierBuilder, acr, role, scope,
 };
 pub use scopegate_tower::{
-    AccessRule, Anonymous, AuthContext, BearerAuth, BearerAuthLayer, Challenge, ClaimRuleLayer,
-    DEFAULT_REALM, DPOP_NONCE, DefaultResponder, Guard, GuardLayer, MAX_DESCRIPTION_BYTES,
-    PathParams, ProtectedResourceMetadata, Rejection, RequestHead, RequireAuthenticationLayer,
-    RequireRoleLayer, RequireScopeLayer, Responder, ResponseBody, ResponseContext, ResponseFuture,
-    Scheme,
+    AccessRule, AccessToken, Anonymous, AuthContext, BearerAuth, BearerAuthLayer, Challenge,
+    ClaimRuleLayer, DEFAULT_REALM, DPOP_NONCE, DefaultResponder, ForwardTokenLayer, Guard,
+    GuardLayer, MAX_DESCRIPTION_BYTES, PathParams, ProtectedResourceMetadata, Rejection,
+    RequestHead, RequireAuthenticationLayer, RequireRoleLayer, RequireScopeLayer, Responder,
+    ResponseBody, ResponseContext, ResponseFuture, Scheme,
 };
 
 /// DPoP (RFC 9449): modes, proof checks, replay stores, nonces.
@@ -83,7 +83,7 @@ pub use scopegate_core::remote;
 
 #[cfg(feature = "axum")]
 pub use scopegate_axum::{
-    AuthRejection, ClaimRuleDef, MaxAuthAge, PrefixScope, RequireAcr, RequireAnyRole,
+    AuthRejection, CallerToken, ClaimRuleDef, MaxAuthAge, PrefixScope, RequireAcr, RequireAnyRole,
     RequireAnyScope, RequireClaim, RequireRole, RequireScope, Verified, metadata_routes,
 };
 

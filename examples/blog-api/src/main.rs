@@ -23,10 +23,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             dev_token(&issuer, name, scopes)
         );
     }
-    println!(
-        "curl -i -X POST -H \"Authorization: Bearer $EDITOR\" -H 'content-type: application/json' -d '{{\"title\":\"Hello\"}}' {base}/posts"
-    );
-    println!("curl -i -H \"Authorization: Bearer $READER\" {base}/posts");
+    let code = "curl -s -o /dev/null -w '%{http_code}\\n'";
+    let json = "-H 'content-type: application/json'";
+    let commands = [
+        ("200", format!("{code} -H \"Authorization: Bearer $READER\" {base}/posts")),
+        (
+            "403",
+            format!(
+                "{code} -X POST -H \"Authorization: Bearer $READER\" {json} -d '{{\"title\":\"Hi\"}}' {base}/posts"
+            ),
+        ),
+        (
+            "201",
+            format!(
+                "{code} -X POST -H \"Authorization: Bearer $EDITOR\" {json} -d '{{\"title\":\"Hello\"}}' {base}/posts"
+            ),
+        ),
+        ("204", format!("{code} -X DELETE -H \"Authorization: Bearer $EDITOR\" {base}/posts/1")),
+        ("403", format!("{code} -H \"Authorization: Bearer $EDITOR\" {base}/admin/users")),
+        ("200", format!("{code} -H \"Authorization: Bearer $ADMIN\" {base}/admin/users")),
+        ("401", format!("{code} {base}/posts")),
+    ];
+    println!("# try it (expected answer on the right):");
+    for (status, command) in commands {
+        println!("{command}   # {status}");
+    }
+    println!("listening on {base}");
     axum::serve(listener, app(issuer.verifier())).await?;
     Ok(())
 }

@@ -1,68 +1,23 @@
-//! A gateway in front of a downstream service, with tower layers only (no axum extractors):
-//! the entry point enforces high-level, hierarchical scopes (Curity's "Enforcing Scopes in API
-//! Gateways") and forwards what passes. `order` grants `order:item` and
-//! `order:shipping:status`; an expired token gets `401`, a missing scope `403`. Run it with
-//! `cargo run -p gateway`.
+//! A gateway in front of two services, all three on loopback ports talking real HTTP, with the
+//! embedded test identity provider (discovery, keys, token exchange). Curity's two ways of
+//! calling downstream APIs:
 //!
-//! | route | needs |
-//! |---|---|
-//! | `GET /orders/{id}` | `order` |
-//! | `GET /orders/{id}/items` | `order:item` (or `order`) |
-//! | `GET /orders/{id}/shipping/status` | `order:shipping:status` (or `order:shipping`, or `order`) |
+//! - **orders** trusts tokens for the internal APIs (`aud: internal-apis`): the gateway
+//!   forwards the caller's token ([`ForwardTokenLayer`], to the orders origin only), and orders
+//!   checks its own scope (`order:item`).
+//! - **shipping** is less trusted and accepts only tokens for itself (`aud: shipping-api`) with
+//!   `shipping.write`: the gateway exchanges the caller's token (RFC 8693) for one with only
+//!   that scope, same user, never longer.
+//!
+//! | gateway route | needs | calls |
+//! |---|---|---|
+//! | `GET /orders/{id}/items` | `order:item` (or `order`) | orders, with the caller's token |
+//! | `POST /orders/{id}/ship` | `order` | shipping, with an exchanged token |
+//!
+//! Each downstream answers what it saw: its name, the token's subject, audience and scopes.
 
 #![forbid(unsafe_code)]
 
-use std::convert::Infallible;
+mod services;
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, Response, StatusCode};
-use axum::routing::get_service;
-use scopegate::{BearerAuthLayer, Claims, RequireScopeLayer, ScopePolicy, Verifier};
-use scopegate_testkit::TestIssuer;
-use serde_json::json;
-use tower::ServiceBuilder;
-
-/// The downstream API: it trusts the gateway and echoes what it was asked, with the caller.
-async fn downstream(request: Request<Body>) -> Result<Response<Body>, Infallible> {
-    let caller = request.extensions().get::<Claims>().and_then(|c| c.subject().map(str::to_owned));
-    let body = json!({"forwarded": request.uri().path(), "caller": caller});
-    let mut response = Response::new(Body::from(body.to_string()));
-    *response.status_mut() = StatusCode::OK;
-    Ok(response)
-}
-
-fn guarded(scope: &str) -> axum::routing::MethodRouter {
-    #[allow(clippy::expect_used)]
-    let guard = RequireScopeLayer::all_of([scope]).expect("the routes' scopes are valid");
-    get_service(ServiceBuilder::new().layer(guard).service_fn(downstream))
-}
-
-/// The gateway. `verifier` must use [`ScopePolicy::hierarchical`] with `:`; see
-/// [`dev_verifier`].
-pub fn app(verifier: Verifier) -> Router {
-    Router::new()
-        .route("/orders/{id}", guarded("order"))
-        .route("/orders/{id}/items", guarded("order:item"))
-        .route("/orders/{id}/shipping/status", guarded("order:shipping:status"))
-        .layer(BearerAuthLayer::new(verifier).realm("gateway"))
-}
-
-/// A development issuer.
-pub fn dev_issuer() -> TestIssuer {
-    TestIssuer::named("https://dev-issuer.scopegate.local/gateway").with_audience("orders-gateway")
-}
-
-/// A verifier for `issuer` with hierarchical scopes.
-///
-/// # Panics
-///
-/// Never in practice: the configuration is fixed.
-#[allow(clippy::expect_used)]
-pub fn dev_verifier(issuer: &TestIssuer) -> Verifier {
-    issuer
-        .verifier_builder()
-        .scope_policy(ScopePolicy::hierarchical(':'))
-        .build_static()
-        .expect("gateway verifier")
-}
+pub use services::{Deployment, GATEWAY_CLIENT_ID, INTERNAL_AUDIENCE, SHIPPING_AUDIENCE};

@@ -14,6 +14,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = format!("http://{}", listener.local_addr()?);
     let tenants = dev_tenants();
     println!("multi-tenant on {base}");
+    // A globex token signed with acme's key: each realm's keys verify only its own tokens.
+    let forged = tenants[1].token_with_key(tenants[0].key()).scopes(["reports.read"]).sign();
+    println!("# globex's claims signed with acme's key\nexport FORGED={forged}");
     for (tenant, variable) in tenants.iter().zip(["ACME", "GLOBEX"]) {
         let token = tenant
             .token()
@@ -26,8 +29,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tenant.audience()
         );
     }
-    println!("curl -i -H \"Authorization: Bearer $ACME\" {base}/reports     # 200, tenant acme");
-    println!("curl -i -H \"Authorization: Bearer $GLOBEX\" {base}/whoami    # 200, realm globex");
+    let commands = [
+        (
+            r#"{"reports":[],"tenant":"acme"} 200"#,
+            format!(
+                "curl -s -w ' %{{http_code}}\\n' -H \"Authorization: Bearer $ACME\" {base}/reports"
+            ),
+        ),
+        (
+            r#"{"reports":[],"tenant":"globex"} 200"#,
+            format!(
+                "curl -s -w ' %{{http_code}}\\n' -H \"Authorization: Bearer $GLOBEX\" {base}/reports"
+            ),
+        ),
+        (
+            "401",
+            format!(
+                "curl -s -o /dev/null -w '%{{http_code}}\\n' -H \"Authorization: Bearer $FORGED\" {base}/reports"
+            ),
+        ),
+        ("401", format!("curl -s -o /dev/null -w '%{{http_code}}\\n' {base}/whoami")),
+    ];
+    println!("# try it (expected answer on the right):");
+    for (expected, command) in commands {
+        println!("{command}   # {expected}");
+    }
+    println!("listening on {base}");
     axum::serve(listener, app(dev_verifier(&tenants))).await?;
     Ok(())
 }

@@ -202,38 +202,46 @@ async fn blog_api_reads_typed_claims() {
     );
 }
 
+/// The gateway end to end over real HTTP: the caller's token forwarded to orders, exchanged
+/// for shipping, each downstream telling what it saw.
 #[tokio::test]
-async fn gateway_enforces_hierarchical_scopes() {
-    let issuer = gateway::dev_issuer();
-    let app = gateway::app(gateway::dev_verifier(&issuer));
-    let items = issuer.token().subject("shopper").scopes(["order:item"]).sign();
-    let full = issuer.token().scopes(["order"]).sign();
-    let ok = call(&app, "GET", "/orders/7/items", Some(&items), None).await;
+async fn gateway_forwards_to_orders_and_exchanges_for_shipping() {
+    let deployment = gateway::Deployment::start().await.unwrap();
+    let app = deployment.gateway.clone();
+    let customer = deployment.token("alice", &["order", "shipping.write"]);
+    let viewer = deployment.token("alice", &["order:item"]);
+    let operator = deployment.token("alice", &["order"]);
+
+    let items = call(&app, "GET", "/orders/7/items", Some(&viewer), None).await;
     assert_eq!(
-        (ok.status, ok.body),
-        (StatusCode::OK, json!({"forwarded": "/orders/7/items", "caller": "shopper"}))
+        (items.status, items.body),
+        (
+            StatusCode::OK,
+            json!({"service": "orders", "subject": "alice", "audience": ["internal-apis"], "scopes": ["order:item"]})
+        )
     );
-    let denied = call(&app, "GET", "/orders/7/shipping/status", Some(&items), None).await;
-    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let shipped = call(&app, "POST", "/orders/7/ship", Some(&customer), None).await;
     assert_eq!(
-        denied.challenge.as_deref(),
-        Some(r#"Bearer error="insufficient_scope", scope="order:shipping:status""#)
+        (shipped.status, shipped.body),
+        (
+            StatusCode::OK,
+            json!({"service": "shipping", "subject": "alice", "audience": ["shipping-api"], "scopes": ["shipping.write"]})
+        )
     );
+    let refused = call(&app, "POST", "/orders/7/ship", Some(&operator), None).await;
     assert_eq!(
-        call(&app, "GET", "/orders/7/shipping/status", Some(&full), None).await.status,
-        StatusCode::OK
+        (refused.status, refused.body),
+        (
+            StatusCode::FORBIDDEN,
+            json!({"error": "the authorization server refused the token exchange (`invalid_scope`)"})
+        )
     );
-    assert_eq!(
-        call(&app, "GET", "/orders/7", Some(&items), None).await.status,
-        StatusCode::FORBIDDEN
-    );
-    let expired = issuer.token().scopes(["order"]).expired().sign();
-    let answer = call(&app, "GET", "/orders/7", Some(&expired), None).await;
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        answer.challenge.as_deref(),
-        Some(r#"Bearer error="invalid_token", error_description="the token has expired""#)
-    );
+    let denied = call(&app, "POST", "/orders/7/ship", Some(&viewer), None).await;
+    assert_eq!(denied.challenge.as_deref(), Some(r#"Bearer error="insufficient_scope", scope="order""#));
+    // A second shipment reuses the exchanged token: one exchange so far.
+    let again = call(&app, "POST", "/orders/8/ship", Some(&customer), None).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(deployment.idp.exchanges(), 2, "one for the customer, one refused for the operator");
 }
 
 #[tokio::test]

@@ -115,6 +115,12 @@ pub enum ErrorKind {
     DpopNonceRequired,
     /// The DPoP replay store cannot answer (full, or unreachable): the proof may be fine.
     ReplayStoreUnavailable,
+    /// The authorization server refused a token exchange (`invalid_grant`, `invalid_target`,
+    /// `invalid_scope`): the caller's token cannot have what the downstream call needs.
+    TokenExchangeRefused,
+    /// The token endpoint could not be reached, answered late, with `5xx`, or refused this
+    /// API's credentials.
+    TokenExchangeUnavailable,
     /// The user's authentication is not strong (`acr`) or recent (`auth_time`) enough for the
     /// resource (RFC 9470).
     InsufficientUserAuthentication,
@@ -169,12 +175,14 @@ impl ErrorKind {
     pub fn class(self) -> ErrorClass {
         match self {
             Self::InvalidRequest => ErrorClass::InvalidRequest,
-            Self::InsufficientScope | Self::InsufficientRole | Self::InsufficientClaims => {
-                ErrorClass::InsufficientScope
-            }
+            Self::InsufficientScope
+            | Self::InsufficientRole
+            | Self::InsufficientClaims
+            | Self::TokenExchangeRefused => ErrorClass::InsufficientScope,
             Self::KeySourceUnavailable
             | Self::IntrospectionUnavailable
-            | Self::ReplayStoreUnavailable => ErrorClass::Unavailable,
+            | Self::ReplayStoreUnavailable
+            | Self::TokenExchangeUnavailable => ErrorClass::Unavailable,
             Self::DpopProofMalformed
             | Self::DpopProofType
             | Self::DpopProofAlgorithm

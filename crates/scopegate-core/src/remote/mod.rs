@@ -44,6 +44,7 @@
 mod cache_control;
 mod client;
 mod discovery;
+pub(crate) mod exchange;
 #[cfg(feature = "https-client")]
 mod https;
 pub(crate) mod introspection;
@@ -55,6 +56,10 @@ pub(crate) mod tasks;
 
 pub use client::{HttpClient, HttpFuture, HttpResponse};
 pub use discovery::MAX_DISCOVERY_BYTES;
+pub use exchange::{
+    ACCESS_TOKEN_TYPE, DEFAULT_RENEW_BEFORE, ExchangeRequest, ExchangedToken,
+    MAX_EXCHANGE_RESPONSE_BYTES, TOKEN_EXCHANGE_GRANT, TokenExchange,
+};
 #[cfg(feature = "https-client")]
 pub use https::HttpsClient;
 pub use introspection::{

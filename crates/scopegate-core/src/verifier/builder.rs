@@ -355,6 +355,13 @@ impl VerifierBuilder {
         self
     }
 
+    /// Exchanges the tokens of the issuer set with [`issuer`](Self::issuer) for downstream
+    /// ones (RFC 8693); see [`TokenExchange`](crate::remote::TokenExchange).
+    pub fn token_exchange(mut self, exchange: crate::remote::TokenExchange) -> Self {
+        self.primary().exchange = Some(exchange);
+        self
+    }
+
     /// Fetches key sets and discovery documents with `client`. Defaults to
     /// [`HttpsClient`](crate::remote::HttpsClient) (feature `https-client`).
     pub fn http_client(mut self, client: impl HttpClient) -> Self {

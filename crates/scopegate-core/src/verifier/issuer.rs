@@ -25,6 +25,9 @@ pub(crate) struct IssuerEntry {
     /// How its opaque tokens (or all its tokens) are introspected, if they are.
     #[cfg(feature = "remote")]
     pub(crate) introspection: Option<Arc<super::introspect::IntrospectionState>>,
+    /// How its tokens are exchanged for downstream ones (RFC 8693), if they are.
+    #[cfg(feature = "remote")]
+    pub(crate) exchange: Option<Arc<super::exchange::ExchangeState>>,
 }
 
 pub(crate) enum KeySource {

@@ -45,6 +45,8 @@ mod builder;
 mod cache;
 mod dpop;
 #[cfg(feature = "remote")]
+mod exchange;
+#[cfg(feature = "remote")]
 mod introspect;
 mod issuer;
 mod pipeline;
@@ -55,6 +57,8 @@ mod verification;
 pub use builder::{MAX_TOKEN_BYTES_LIMIT, VerifierBuilder};
 pub use cache::{DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES, TokenCacheStats};
 pub use dpop::{DpopRequest, DpopVerified};
+#[cfg(feature = "remote")]
+pub use exchange::ExchangeStats;
 #[cfg(feature = "remote")]
 pub use introspect::IntrospectionStats;
 pub use rules::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY};

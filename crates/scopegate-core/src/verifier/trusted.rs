@@ -59,6 +59,8 @@ pub struct TrustedIssuer {
     pub(super) cognito_clients: Option<Vec<String>>,
     #[cfg(feature = "remote")]
     pub(super) introspection: Option<Introspection>,
+    #[cfg(feature = "remote")]
+    pub(super) exchange: Option<crate::remote::TokenExchange>,
 }
 
 /// What the verifier gives each issuer that does not set its own.
@@ -88,6 +90,8 @@ impl TrustedIssuer {
             cognito_clients: None,
             #[cfg(feature = "remote")]
             introspection: None,
+            #[cfg(feature = "remote")]
+            exchange: None,
         }
     }
 
@@ -174,6 +178,14 @@ impl TrustedIssuer {
         self
     }
 
+    /// Exchanges this issuer's tokens for downstream ones (RFC 8693); see
+    /// [`TokenExchange`](crate::remote::TokenExchange).
+    #[cfg(feature = "remote")]
+    pub fn token_exchange(mut self, exchange: crate::remote::TokenExchange) -> Self {
+        self.exchange = Some(exchange);
+        self
+    }
+
     /// The issuer, as tokens name it.
     pub fn name(&self) -> &str {
         &self.issuer
@@ -224,6 +236,8 @@ impl TrustedIssuer {
         };
         let issuer: Arc<str> = Arc::from(name.as_str());
         Ok(IssuerEntry {
+            #[cfg(feature = "remote")]
+            exchange: self.exchange_state(defaults, &issuer, metadata.clone())?,
             #[cfg(feature = "remote")]
             introspection: self.introspection_state(defaults, &issuer, metadata)?,
             issuer,
@@ -282,7 +296,8 @@ impl TrustedIssuer {
         let needs_endpoint = self
             .introspection
             .as_ref()
-            .is_some_and(|introspection| introspection.endpoint.is_none());
+            .is_some_and(|introspection| introspection.endpoint.is_none())
+            || self.exchange.as_ref().is_some_and(|exchange| exchange.endpoint.is_none());
         if !needs_keys && !needs_endpoint {
             return Ok(None);
         }
@@ -291,6 +306,34 @@ impl TrustedIssuer {
         checked_uri(&self.issuer, settings.allow_http, "issuer")?;
         let client = settings.client_for(&self.issuer)?;
         Ok(Some(Arc::new(IssuerMetadata::new(&self.issuer, settings.clone(), client))))
+    }
+
+    #[cfg(feature = "remote")]
+    fn exchange_state(
+        &self,
+        defaults: &Defaults<'_>,
+        issuer: &Arc<str>,
+        metadata: Option<Arc<IssuerMetadata>>,
+    ) -> Result<Option<Arc<super::exchange::ExchangeState>>, Error> {
+        let Some(config) = &self.exchange else { return Ok(None) };
+        let settings = defaults.remote;
+        let endpoint = match &config.endpoint {
+            Some(url) => Some(checked_uri(url, settings.allow_http, "token endpoint")?),
+            None => None,
+        };
+        let client = settings.client_for(&self.issuer)?;
+        let metadata = metadata.unwrap_or_else(|| {
+            Arc::new(IssuerMetadata::new(&self.issuer, settings.clone(), Arc::clone(&client)))
+        });
+        let exchanger = crate::remote::exchange::Exchanger::new(
+            Arc::clone(issuer),
+            config.clone(),
+            endpoint,
+            metadata,
+            client,
+            settings.timeout,
+        );
+        Ok(Some(Arc::new(super::exchange::ExchangeState::new(exchanger, settings.timeout))))
     }
 
     #[cfg(feature = "remote")]

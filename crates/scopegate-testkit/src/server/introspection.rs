@@ -70,6 +70,11 @@ impl Introspection {
         }
     }
 
+    /// The client credentials accepted (at the token endpoint too).
+    pub(crate) fn credentials(&self) -> (String, String) {
+        self.credentials.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
     pub(crate) fn set_credentials(&self, client_id: &str, secret: &str) {
         *self.credentials.lock().unwrap_or_else(PoisonError::into_inner) =
             (client_id.to_owned(), secret.to_owned());
@@ -115,7 +120,7 @@ fn expired(claims: &Map<String, Value>, now: u64) -> bool {
 }
 
 /// The form-decoded id and secret of `Authorization: Basic` (RFC 6749 section 2.3.1).
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+pub(crate) fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ")?;
     let decoded = String::from_utf8(STANDARD.decode(encoded).ok()?).ok()?;
@@ -128,7 +133,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((decode(id)?, decode(secret)?))
 }
 
-fn error(status: StatusCode, code: &str) -> http::Response<Filler> {
+pub(crate) fn error(status: StatusCode, code: &str) -> http::Response<Filler> {
     let mut response = json_response(json!({ "error": code }).to_string().into_bytes(), None);
     *response.status_mut() = status;
     response

@@ -1,7 +1,8 @@
-//! [`IssuerServer`]: discovery, JWKS and introspection served on 127.0.0.1, with knobs for
-//! failures.
+//! [`IssuerServer`]: discovery, JWKS, introspection and token exchange served on 127.0.0.1,
+//! with knobs for failures.
 
 mod endpoint;
+mod exchange;
 mod introspection;
 
 pub use endpoint::EndpointBehaviour;
@@ -26,6 +27,7 @@ use crate::issuer::TestIssuer;
 use crate::key::TestKey;
 use crate::token::TokenBuilder;
 use endpoint::{Endpoint, Filler, json_response, status};
+use exchange::Exchange;
 use introspection::Introspection;
 
 struct Control {
@@ -39,6 +41,8 @@ struct Control {
     jwks_endpoint: Endpoint,
     introspection_endpoint: Endpoint,
     introspection: Introspection,
+    token_endpoint: Endpoint,
+    exchange: Exchange,
 }
 
 /// An identity provider on 127.0.0.1: `{issuer}/.well-known/openid-configuration`, the RFC
@@ -106,6 +110,8 @@ impl IssuerServer {
             jwks_endpoint: Endpoint::new(),
             introspection_endpoint: Endpoint::new(),
             introspection: Introspection::new(),
+            token_endpoint: Endpoint::new(),
+            exchange: Exchange::new(issuer.clone()),
         });
         let task = tokio::spawn(serve(listener, Arc::clone(&control)));
         Self { issuer, address, control, task: Mutex::new(Some(task)) }
@@ -201,6 +207,41 @@ impl IssuerServer {
     /// After 10 seconds without them: the test has failed.
     pub async fn wait_for_introspections(&self, count: usize) {
         self.control.introspection_endpoint.wait_for(count, "introspection").await;
+    }
+
+    /// The token endpoint's URL: the RFC 8693 token-exchange grant for the same client
+    /// credentials as introspection.
+    pub fn token_endpoint(&self) -> String {
+        format!("{}/token", self.base_url())
+    }
+
+    /// How many token requests (exchanges) arrived.
+    pub fn exchanges(&self) -> usize {
+        self.control.token_endpoint.hits()
+    }
+
+    /// Waits until at least `count` token requests have arrived.
+    ///
+    /// # Panics
+    ///
+    /// After 10 seconds without them: the test has failed.
+    pub async fn wait_for_token_requests(&self, count: usize) {
+        self.control.token_endpoint.wait_for(count, "token").await;
+    }
+
+    /// Changes how the token endpoint answers.
+    pub fn set_token_endpoint_behaviour(&self, behaviour: EndpointBehaviour) {
+        self.control.token_endpoint.set(behaviour);
+    }
+
+    /// Lets held token requests through, and serves later ones at once.
+    pub fn release_token_endpoint(&self) {
+        self.control.token_endpoint.release();
+    }
+
+    /// How long exchanged tokens live at most (default 300 s; never past the subject token).
+    pub fn set_exchanged_token_lifetime(&self, seconds: u64) {
+        self.control.exchange.set_lifetime(seconds);
     }
 
     /// How many discovery requests arrived (both well-known paths).
@@ -312,6 +353,16 @@ async fn answer(
             control
                 .introspection_endpoint
                 .answer(|| control.introspection.answer(&parts.headers, &body, now))
+                .await
+        }
+        "/token" if request.method() == Method::POST => {
+            let (parts, body) = request.into_parts();
+            let body = body.collect().await.map(|body| body.to_bytes()).unwrap_or_default();
+            let now = NumericDate::now().as_secs();
+            let accepted = control.introspection.credentials();
+            control
+                .token_endpoint
+                .answer(|| control.exchange.answer(&parts.headers, &body, &accepted, now))
                 .await
         }
         _ => Ok(status(StatusCode::NOT_FOUND)),

@@ -147,7 +147,7 @@ impl Introspector {
 /// `Basic base64(form(id) ":" form(secret))`: RFC 6749 section 2.3.1 form-encodes both before
 /// joining them, which many clients forget.
 #[allow(clippy::expect_used, reason = "Base64 is always a valid header value")]
-fn basic(client_id: &str, secret: &str) -> HeaderValue {
+pub(crate) fn basic(client_id: &str, secret: &str) -> HeaderValue {
     let encode = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
     let credentials = STANDARD.encode(format!("{}:{}", encode(client_id), encode(secret)));
     let mut value = HeaderValue::try_from(format!("Basic {credentials}"))

@@ -1,0 +1,209 @@
+//! Forwarding the caller's access token to downstream APIs: [`AccessToken`] (what the request
+//! presented) and [`ForwardTokenLayer`], a client-side layer that attaches it only for the
+//! origins you allow, so a redirect or a user-controlled URL cannot carry it elsewhere.
+//!
+//! ```
+//! use http::Request;
+//! use scopegate_tower::{AccessToken, ForwardTokenLayer};
+//! use tower::{Layer, ServiceExt, service_fn};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = ForwardTokenLayer::new(["http://orders.internal:8080"])?.layer(service_fn(
+//!     |request: Request<()>| async move {
+//!         Ok::<_, std::convert::Infallible>(request.headers().contains_key("authorization"))
+//!     },
+//! ));
+//! let mut incoming = http::HeaderMap::new();
+//! incoming.insert("authorization", "Bearer eyJhbGciOi.x.y".parse()?);
+//! let token = AccessToken::from_headers(&incoming).expect("a bearer token");
+//!
+//! let mut allowed = Request::get("http://orders.internal:8080/orders").body(())?;
+//! allowed.extensions_mut().insert(token.clone());
+//! assert!(client.clone().oneshot(allowed).await?);
+//! let mut elsewhere = Request::get("https://evil.example.com/").body(())?;
+//! elsewhere.extensions_mut().insert(token);
+//! assert!(!client.oneshot(elsewhere).await?);
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, HeaderValue, Request, Uri};
+use scopegate_core::Error;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::challenge::Scheme;
+use crate::extract::credentials;
+
+/// The access token a request presented (`Authorization: Bearer` or `DPoP`), to forward
+/// downstream. `Debug` never shows it; it is never logged.
+#[derive(Clone)]
+pub struct AccessToken {
+    scheme: Scheme,
+    token: Arc<str>,
+}
+
+impl AccessToken {
+    /// The token of `headers`' `Authorization` header (Bearer or DPoP), if any. Read it from
+    /// a request that passed [`BearerAuthLayer`](crate::BearerAuthLayer): then it verified.
+    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        let found = credentials(headers, None, true).ok()??;
+        Some(Self { scheme: found.scheme, token: Arc::from(found.token) })
+    }
+
+    /// The scheme it was presented with.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The token itself: handle with care.
+    pub fn secret(&self) -> &str {
+        &self.token
+    }
+
+    /// `Bearer <token>`, for an outgoing `Authorization` header.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::SenderConstrained`](scopegate_core::ErrorKind::SenderConstrained) for a
+    /// token presented with DPoP: it is bound to the caller's key and would be refused (or
+    /// misused) as a bearer token downstream; exchange it instead.
+    pub fn bearer_header(&self) -> Result<HeaderValue, Error> {
+        if self.scheme == Scheme::Dpop {
+            return Err(Error::new(
+                scopegate_core::ErrorKind::SenderConstrained,
+                "a DPoP-bound token cannot be forwarded as a bearer token; exchange it instead",
+            ));
+        }
+        let mut value = HeaderValue::try_from(format!("Bearer {}", self.token)).map_err(|_| {
+            Error::new(scopegate_core::ErrorKind::MalformedToken, "the token is not a header value")
+        })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("scheme", &self.scheme)
+            .field("token", &"[redacted]")
+            .finish()
+    }
+}
+
+/// An origin: scheme, host and port, compared exactly (host case-insensitively).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    fn of(uri: &Uri) -> Option<Self> {
+        let scheme = uri.scheme_str()?.to_ascii_lowercase();
+        let port = uri.port_u16().or(match scheme.as_str() {
+            "https" => Some(443),
+            "http" => Some(80),
+            _ => None,
+        })?;
+        Some(Self { scheme, host: uri.host()?.to_ascii_lowercase(), port })
+    }
+}
+
+/// A client-side layer: a request carrying an [`AccessToken`] in its extensions goes out with
+/// `Authorization: Bearer <token>` when its URI's origin is allowed, and without it (logged
+/// at `warn`, without the token) otherwise. Requests without one pass unchanged. Put it
+/// inside any redirect-following layer, so that each hop is checked.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ForwardTokenLayer {
+    origins: Arc<[Origin]>,
+}
+
+impl ForwardTokenLayer {
+    /// Forwards to these origins (`https://orders.internal`, `http://127.0.0.1:8081`).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidConfiguration`](scopegate_core::ErrorKind::InvalidConfiguration)
+    /// for a URL without scheme and host, or with a path.
+    pub fn new<I, S>(origins: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let origins = origins
+            .into_iter()
+            .map(|origin| {
+                let text = origin.as_ref();
+                text.parse::<Uri>()
+                    .ok()
+                    .filter(|uri| uri.path_and_query().is_none_or(|p| p.as_str() == "/"))
+                    .and_then(|uri| Origin::of(&uri))
+                    .ok_or_else(|| {
+                        Error::new(
+                            scopegate_core::ErrorKind::InvalidConfiguration,
+                            format!("`{text}` is not an origin (scheme://host[:port])"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { origins: origins.into() })
+    }
+}
+
+impl<S> Layer<S> for ForwardTokenLayer {
+    type Service = ForwardToken<S>;
+
+    fn layer(&self, inner: S) -> ForwardToken<S> {
+        ForwardToken { inner, origins: Arc::clone(&self.origins) }
+    }
+}
+
+/// The service of [`ForwardTokenLayer`].
+#[derive(Clone, Debug)]
+pub struct ForwardToken<S> {
+    inner: S,
+    origins: Arc<[Origin]>,
+}
+
+impl<S, B> Service<Request<B>> for ForwardToken<S>
+where
+    S: Service<Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> S::Future {
+        if let Some(token) = request.extensions_mut().remove::<AccessToken>() {
+            let origin = Origin::of(request.uri());
+            let allowed = origin.as_ref().is_some_and(|origin| self.origins.contains(origin));
+            match (allowed, token.bearer_header()) {
+                (true, Ok(value)) => {
+                    request.headers_mut().insert(AUTHORIZATION, value);
+                }
+                (true, Err(error)) => {
+                    tracing::warn!(reason = %error, "the caller's token was not forwarded");
+                }
+                (false, _) => tracing::warn!(
+                    host = request.uri().host().unwrap_or("?"),
+                    "the caller's token was not forwarded: the origin is not allowed"
+                ),
+            }
+        }
+        self.inner.call(request)
+    }
+}

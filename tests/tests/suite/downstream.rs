@@ -1,0 +1,211 @@
+//! Calling downstream APIs: forwarding the caller's token only to allowed origins, and RFC
+//! 8693 token exchange at the test kit's token endpoint (claims of the result, refusals,
+//! faults, single-flight, caching and its bound).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderMap, Request, StatusCode};
+use scopegate::remote::{ExchangeRequest, TokenExchange};
+use scopegate::{AccessToken, Clock, ErrorKind, ForwardTokenLayer, Rejection, Verifier};
+use scopegate_testkit::{
+    EndpointBehaviour, INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, IssuerServer,
+    ManualClock,
+};
+use serde_json::Value;
+use tower::{Layer, ServiceExt, service_fn};
+
+/// A client that answers with the `Authorization` header it was given, if any.
+fn echo_client() -> impl tower::Service<Request<()>, Response = Option<String>, Error = std::convert::Infallible, Future: Send> + Clone {
+    service_fn(|request: Request<()>| async move {
+        Ok(request.headers().get("authorization").map(|value| value.to_str().unwrap().to_owned()))
+    })
+}
+
+fn caller(authorization: &str) -> AccessToken {
+    let mut headers = HeaderMap::new();
+    headers.insert("authorization", authorization.parse().unwrap());
+    AccessToken::from_headers(&headers).unwrap()
+}
+
+#[tokio::test]
+async fn forwarding_only_to_allowed_origins() {
+    let layer = ForwardTokenLayer::new(["http://127.0.0.1:8081", "https://orders.internal"]).unwrap();
+    let client = layer.layer(echo_client());
+    let token = caller("Bearer abc.def.ghi");
+    assert_eq!(format!("{token:?}"), r#"AccessToken { scheme: Bearer, token: "[redacted]" }"#);
+    let send = |uri: &str, token: Option<AccessToken>| {
+        let mut request = Request::get(uri).body(()).unwrap();
+        if let Some(token) = token {
+            request.extensions_mut().insert(token);
+        }
+        client.clone().oneshot(request)
+    };
+    let bearer = Some("Bearer abc.def.ghi".to_owned());
+    assert_eq!(send("http://127.0.0.1:8081/orders", Some(token.clone())).await.unwrap(), bearer);
+    assert_eq!(send("https://orders.internal/x", Some(token.clone())).await.unwrap(), bearer);
+    assert_eq!(send("https://ORDERS.internal:443/x", Some(token.clone())).await.unwrap(), bearer);
+    for elsewhere in [
+        "http://127.0.0.1:8082/orders",
+        "https://127.0.0.1:8081/orders",
+        "http://orders.internal/x",
+        "https://orders.internal.evil.com/x",
+        "/relative",
+    ] {
+        assert_eq!(send(elsewhere, Some(token.clone())).await.unwrap(), None, "{elsewhere}");
+    }
+    // A redirect follower outside the layer re-sends the original request to the new
+    // location: each hop is checked, so the token does not follow to another origin.
+    let mut hops = Vec::new();
+    for location in ["http://127.0.0.1:8081/start", "https://evil.example.com/steal"] {
+        hops.push(send(location, Some(token.clone())).await.unwrap());
+    }
+    assert_eq!(hops, [bearer.clone(), None]);
+    // No token, no header; a DPoP-bound token is never sent as a bearer token.
+    assert_eq!(send("http://127.0.0.1:8081/orders", None).await.unwrap(), None);
+    let dpop = caller("DPoP abc.def.ghi");
+    assert_eq!(send("http://127.0.0.1:8081/orders", Some(dpop.clone())).await.unwrap(), None);
+    assert_eq!(dpop.bearer_header().unwrap_err().kind(), ErrorKind::SenderConstrained);
+    assert!(ForwardTokenLayer::new(["https://orders.internal/path"]).is_err());
+    assert!(ForwardTokenLayer::new(["orders.internal"]).is_err());
+}
+
+async fn gateway(server: &IssuerServer, exchange: TokenExchange, clock: Option<ManualClock>) -> Verifier {
+    let builder = Verifier::builder()
+        .issuer(server.issuer().issuer())
+        .audience(server.issuer().audience())
+        .token_exchange(exchange)
+        .fetch_timeout(Duration::from_millis(500));
+    let builder = match clock {
+        Some(clock) => builder.clock(clock),
+        None => builder,
+    };
+    builder.build().await.unwrap()
+}
+
+fn exchange() -> TokenExchange {
+    TokenExchange::new(INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET)
+}
+
+fn payload(token: &str) -> Value {
+    use base64::Engine;
+    let part = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn an_exchanged_token_is_narrower_and_never_longer() {
+    let server = IssuerServer::start().await;
+    let verifier = gateway(&server, exchange(), None).await;
+    let caller = server
+        .issuer()
+        .token()
+        .subject("ada")
+        .scopes(["orders.read", "shipping.write"])
+        .expires_in(Duration::from_secs(120))
+        .sign();
+    let shipping = ExchangeRequest::audience("shipping-api").scopes(["shipping.write"]);
+    let token = verifier.exchange(&caller, &shipping).await.unwrap();
+    assert!(format!("{token:?}").contains("[redacted]") && !format!("{token:?}").contains(token.access_token()));
+    assert_eq!((token.token_type(), token.scope()), ("Bearer", Some("shipping.write")));
+    // What the shipping API sees, verified as it would.
+    let downstream = Verifier::builder()
+        .issuer(server.issuer().issuer())
+        .audience("shipping-api")
+        .keys(server.issuer().key_set())
+        .build_static()
+        .unwrap();
+    let claims = downstream.verify(token.access_token()).await.unwrap();
+    assert_eq!(claims.subject(), Some("ada"));
+    assert_eq!(claims.scopes().iter().collect::<Vec<_>>(), ["shipping.write"]);
+    assert_eq!(claims.client_id(), Some(INTROSPECTION_CLIENT_ID));
+    let caller_exp = payload(&caller)["exp"].as_u64().unwrap();
+    assert!(claims.expires_at().unwrap().as_secs() <= caller_exp);
+    assert!(token.expires_at() <= caller_exp);
+    assert_eq!(payload(token.access_token())["act"]["sub"], INTROSPECTION_CLIENT_ID);
+    // The caller's token does not work at shipping, and the exchanged one not at the gateway.
+    assert_eq!(downstream.verify(&caller).await.unwrap_err().kind(), ErrorKind::InvalidAudience);
+    assert_eq!(verifier.verify(token.access_token()).await.unwrap_err().kind(), ErrorKind::InvalidAudience);
+}
+
+#[tokio::test]
+async fn refusals_and_faults_are_typed() {
+    let server = IssuerServer::start().await;
+    let verifier = gateway(&server, exchange(), None).await;
+    let caller = server.issuer().token().scopes(["orders.read"]).sign();
+    let too_much = ExchangeRequest::audience("shipping-api").scopes(["shipping.write"]);
+    let refused = verifier.exchange(&caller, &too_much).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::TokenExchangeRefused);
+    assert_eq!(refused.message(), "the authorization server refused the token exchange (`invalid_scope`)");
+    assert_eq!(Rejection::from_error(refused).status(), StatusCode::FORBIDDEN);
+    let no_target = ExchangeRequest::default().scopes(["orders.read"]);
+    let refused = verifier.exchange(&caller, &no_target).await.unwrap_err();
+    assert_eq!(refused.message(), "the authorization server refused the token exchange (`invalid_target`)");
+
+    for behaviour in [EndpointBehaviour::Status(503), EndpointBehaviour::Hang, EndpointBehaviour::Reset, EndpointBehaviour::Body(b"<html>".to_vec())] {
+        server.set_token_endpoint_behaviour(behaviour.clone());
+        let request = ExchangeRequest::audience(format!("api-{behaviour:?}")).scopes(["orders.read"]);
+        let error = verifier.exchange(&caller, &request).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::TokenExchangeUnavailable, "{behaviour:?}");
+        assert_eq!(Rejection::from_error(error).status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+    server.set_token_endpoint_behaviour(EndpointBehaviour::Serve);
+    // Wrong credentials: the API's configuration, so 503 (and an error log), not 403.
+    let wrong = gateway(&server, TokenExchange::new(INTROSPECTION_CLIENT_ID, "wrong"), None).await;
+    let request = ExchangeRequest::audience("shipping-api");
+    assert_eq!(wrong.exchange(&caller, &request).await.unwrap_err().kind(), ErrorKind::TokenExchangeUnavailable);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_concurrent_requests_make_one_exchange() {
+    let server = IssuerServer::start().await;
+    let verifier = gateway(&server, exchange(), None).await;
+    let caller = Arc::new(server.issuer().token().scopes(["shipping.write"]).sign());
+    server.set_token_endpoint_behaviour(EndpointBehaviour::Hold);
+    let request = ExchangeRequest::audience("shipping-api").scopes(["shipping.write"]);
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let (verifier, caller, request) = (verifier.clone(), Arc::clone(&caller), request.clone());
+            tokio::spawn(async move { verifier.exchange(&caller, &request).await })
+        })
+        .collect();
+    server.wait_for_token_requests(1).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    server.release_token_endpoint();
+    let mut tokens = Vec::new();
+    for task in tasks {
+        tokens.push(task.await.unwrap().unwrap().access_token().to_owned());
+    }
+    tokens.dedup();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(server.exchanges(), 1);
+    println!("100 concurrent exchanges of one caller token: {} call(s)", server.exchanges());
+}
+
+#[tokio::test]
+async fn cached_until_near_expiry_then_renewed_and_bounded() {
+    let server = IssuerServer::start().await;
+    server.set_exchanged_token_lifetime(60);
+    let clock = ManualClock::at_secs(scopegate::NumericDate::now().as_secs());
+    let verifier = gateway(&server, exchange().cache_entries(2), Some(clock.clone())).await;
+    let caller = server.issuer().token().scopes(["a", "b", "c", "d"]).expires_in(Duration::from_secs(3600)).sign();
+    let request = ExchangeRequest::audience("shipping-api").scopes(["a"]);
+    let first = verifier.exchange(&caller, &request).await.unwrap();
+    let again = verifier.exchange(&caller, &request).await.unwrap();
+    assert_eq!(first.access_token(), again.access_token());
+    assert_eq!(server.exchanges(), 1);
+    // 60 s tokens, renewed 30 s before they expire.
+    clock.advance(Duration::from_secs(29));
+    verifier.exchange(&caller, &request).await.unwrap();
+    assert_eq!(server.exchanges(), 1);
+    clock.advance(Duration::from_secs(2));
+    let renewed = verifier.exchange(&caller, &request).await.unwrap();
+    assert_eq!(server.exchanges(), 2);
+    assert!(renewed.expires_at() >= clock.now_secs());
+    for scope in ["b", "c", "d"] {
+        verifier.exchange(&caller, &ExchangeRequest::audience("shipping-api").scopes([scope])).await.unwrap();
+    }
+    let stats = &verifier.exchange_stats()[0];
+    assert!(stats.cached <= 2, "{stats:?}");
+    assert_eq!((stats.calls, stats.hits, stats.failures), (5, 2, 0));
+}
