@@ -38,6 +38,8 @@
 mod caller_token;
 mod claim_rule;
 mod metadata;
+#[cfg(feature = "aide")]
+pub mod openapi;
 mod rejection;
 mod require;
 mod step_up;

@@ -51,6 +51,7 @@
 //! - `https-client` (default): remote key sets (discovery, JWKS URLs) with the hyper + rustls
 //!   client; `remote` alone for your own [`remote::HttpClient`].
 //! - `aws-lc-rs` (default) or `rust-crypto`: the signature backend.
+//! - `aide`: OpenAPI security requirements from the extractors (module `openapi`).
 //! - `mcp`: per-tool scopes for MCP servers (module `mcp`).
 //! - `redis`: the DPoP replay store and the introspection cache shared by replicas on Redis
 //!   (module `redis`).
@@ -86,6 +87,10 @@ pub use scopegate_axum::{
     AuthRejection, CallerToken, ClaimRuleDef, MaxAuthAge, PrefixScope, RequireAcr, RequireAnyRole,
     RequireAnyScope, RequireClaim, RequireRole, RequireScope, Verified, metadata_routes,
 };
+
+/// OpenAPI security requirements from the extractors, with aide (feature `aide`).
+#[cfg(feature = "aide")]
+pub use scopegate_axum::openapi;
 
 /// Shared state for replicas on Redis (feature `redis`).
 #[cfg(feature = "redis")]

@@ -11,8 +11,6 @@ use scopegate_testkit::{TestIssuer, TestKey};
 pub const ISSUER: &str = "https://dev-issuer.scopegate.local";
 /// The audience of the orders API.
 pub const AUDIENCE: &str = "orders-api";
-/// The scopes of the orders API, published in its metadata document.
-pub const SCOPES: [&str; 3] = ["orders.read", "orders.write", "orders.approve"];
 /// How long the printed tokens stay valid.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 
@@ -174,7 +172,8 @@ impl DevIssuer {
 ///
 /// When `resource` is not an https (or loopback http) URL.
 pub fn protected_resource(resource: &str) -> Result<ProtectedResource, scopegate::Error> {
-    Ok(ProtectedResource::new(resource)?.scopes_supported(SCOPES)?.resource_name("orders-api"))
+    // `scopes_supported` comes from the routes (`crate::app`), not from a list kept here.
+    Ok(ProtectedResource::new(resource)?.resource_name("orders-api"))
 }
 
 /// The banner printed at start: the issuer, the tokens as shell exports, and curl commands
@@ -210,6 +209,7 @@ pub fn banner(
     let commands = [
         ("200", format!("curl -s -o /dev/null -w '%{{http_code}}\\n' {base}/health")),
         ("200", format!("curl -s -o /dev/null -w '%{{http_code}}\\n' {metadata}")),
+        ("200", format!("curl -s -o /dev/null -w '%{{http_code}}\\n' {base}/openapi.json")),
         (
             challenge.as_str(),
             format!(

@@ -9,6 +9,11 @@
 //! | `POST /orders` | `orders.write` |
 //! | `POST /orders/{id}/approve` | `orders.approve` and role `operator` |
 //! | `GET /.well-known/oauth-protected-resource` | nothing: the RFC 9728 metadata document |
+//! | `GET /openapi.json` | nothing: the OpenAPI 3.1 document, its security from the extractors |
+//!
+//! The routes are declared with aide, so the OpenAPI document's security requirements and
+//! the RFC 9728 `scopes_supported` come from the same `RequireScope` extractors that enforce
+//! them.
 
 #![forbid(unsafe_code)]
 
@@ -17,19 +22,24 @@ pub mod dev;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use aide::axum::ApiRouter;
+use aide::axum::routing::{get, post};
+use aide::openapi::{Info, OpenApi};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use axum::{Json, Router};
+use schemars_aide::JsonSchema;
 use scopegate::{
     BearerAuthLayer, ProtectedResourceMetadata, RequireRole, RequireScope, Verified, Verifier,
     metadata_routes, role, scope,
 };
+use scopegate_axum::openapi::{bearer_security_scheme, declared_scopes, document};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// One order.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, JsonSchema)]
+#[schemars(crate = "schemars_aide")]
 pub struct Order {
     /// Its number.
     pub id: u64,
@@ -44,10 +54,19 @@ pub struct Order {
 }
 
 /// The body of `POST /orders`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(crate = "schemars_aide")]
 pub struct NewOrder {
     /// What to order.
     pub item: String,
+}
+
+/// The path of `POST /orders/{id}/approve`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(crate = "schemars_aide")]
+pub struct OrderId {
+    /// The order's number.
+    pub id: u64,
 }
 
 /// The orders, in memory.
@@ -60,21 +79,49 @@ impl Orders {
     }
 }
 
-/// The service: `/health` open, the RFC 9728 metadata document open when the verifier guards
-/// a protected resource, everything else behind [`BearerAuthLayer`] with `verifier`.
+/// The service: `/health` and `/openapi.json` open, the RFC 9728 metadata document open when
+/// the verifier guards a protected resource (its `scopes_supported` the scopes the routes
+/// declare), everything else behind [`BearerAuthLayer`] with `verifier`.
 pub fn app(verifier: Verifier) -> Router {
-    let metadata = ProtectedResourceMetadata::for_verifier(&verifier);
-    let protected = Router::new()
-        .route("/me", get(me))
-        .route("/orders", get(list).post(create))
-        .route("/orders/{id}/approve", post(approve))
-        .with_state(Orders::default())
-        .layer(BearerAuthLayer::new(verifier).realm("orders-api"));
-    let app = Router::new().route("/health", get(health)).merge(protected);
-    match metadata {
-        Some(metadata) => app.merge(metadata_routes(metadata)),
+    let (router, api) = routes(verifier.clone());
+    let openapi = Arc::new(document(&api));
+    let app = router.route(
+        "/openapi.json",
+        axum::routing::get(move || {
+            let openapi = Arc::clone(&openapi);
+            async move { Json((*openapi).clone()) }
+        }),
+    );
+    let resource = verifier
+        .protected_resource()
+        .cloned()
+        .and_then(|resource| resource.scopes_supported(declared_scopes(&api)).ok());
+    match resource {
+        Some(resource) => app.merge(metadata_routes(ProtectedResourceMetadata::new(&resource))),
         None => app,
     }
+}
+
+/// The routes and their OpenAPI document.
+pub fn routes(verifier: Verifier) -> (Router, OpenApi) {
+    let mut api = OpenApi {
+        info: Info {
+            title: "orders-api".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            ..Info::default()
+        },
+        ..OpenApi::default()
+    };
+    let protected = ApiRouter::new()
+        .api_route("/me", get(me))
+        .api_route("/orders", get(list).post(create))
+        .api_route("/orders/{id}/approve", post(approve))
+        .with_state(Orders::default())
+        .layer(BearerAuthLayer::new(verifier).realm("orders-api"));
+    let router =
+        ApiRouter::new().api_route("/health", get(health)).merge(protected).finish_api(&mut api);
+    bearer_security_scheme(&mut api);
+    (router, api)
 }
 
 async fn health() -> Json<Value> {
@@ -123,7 +170,7 @@ async fn approve(
     _: RequireRole<role!("operator")>,
     claims: Verified,
     State(orders): State<Orders>,
-    Path(id): Path<u64>,
+    Path(OrderId { id }): Path<OrderId>,
 ) -> Result<Json<Order>, (StatusCode, Json<Value>)> {
     let approved = orders.with(|orders| {
         let order = orders.iter_mut().find(|order| order.id == id)?;

@@ -118,7 +118,7 @@ async fn orders_api_publishes_its_metadata() {
             json!({
                 "resource": "http://127.0.0.1:3000",
                 "authorization_servers": [orders_api::dev::ISSUER],
-                "scopes_supported": ["orders.read", "orders.write", "orders.approve"],
+                "scopes_supported": ["orders.approve", "orders.read", "orders.write"],
                 "bearer_methods_supported": ["header"],
                 "resource_name": "orders-api",
             })
@@ -151,7 +151,7 @@ async fn orders_api_banner_commands_match_the_routes() {
     );
     assert_eq!(
         expected,
-        ["200", "200", &challenge, "200", "200", "403", "201", "403", "200", "401", "200", &replayed, "401"]
+        ["200", "200", "200", &challenge, "200", "200", "403", "201", "403", "200", "401", "200", &replayed, "401"]
     );
     assert_eq!(banner.lines().filter(|l| l.starts_with("export ")).count(), 5);
 }
