@@ -43,6 +43,8 @@ pub mod openapi;
 mod rejection;
 mod require;
 mod step_up;
+#[cfg(feature = "utoipa")]
+pub mod utoipa_security;
 mod verified;
 
 pub use caller_token::CallerToken;

@@ -52,6 +52,7 @@
 //!   client; `remote` alone for your own [`remote::HttpClient`].
 //! - `aws-lc-rs` (default) or `rust-crypto`: the signature backend.
 //! - `aide`: OpenAPI security requirements from the extractors (module `openapi`).
+//! - `utoipa`: the same with utoipa, and a drift check (module `utoipa_security`).
 //! - `mcp`: per-tool scopes for MCP servers (module `mcp`).
 //! - `redis`: the DPoP replay store and the introspection cache shared by replicas on Redis
 //!   (module `redis`).
@@ -91,6 +92,10 @@ pub use scopegate_axum::{
 /// OpenAPI security requirements from the extractors, with aide (feature `aide`).
 #[cfg(feature = "aide")]
 pub use scopegate_axum::openapi;
+
+/// OpenAPI with utoipa: security scheme, scopes named once, drift check (feature `utoipa`).
+#[cfg(feature = "utoipa")]
+pub use scopegate_axum::utoipa_security;
 
 /// Shared state for replicas on Redis (feature `redis`).
 #[cfg(feature = "redis")]

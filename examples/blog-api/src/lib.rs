@@ -7,6 +7,11 @@
 //! | `POST /posts` | `write:posts`; the author comes from the token's `name` claim |
 //! | `DELETE /posts/{id}` | `delete:posts` |
 //! | `GET /admin/users` | `admin:users` |
+//! | `GET /openapi.json` | nothing: the OpenAPI document (utoipa) |
+//!
+//! Each route's scopes are named once, in a type alias that both the extractor and the
+//! `#[utoipa::path(security(...))]` attribute use; `security_drift` checks in the tests that
+//! the document and the router agree.
 
 #![forbid(unsafe_code)]
 
@@ -17,9 +22,11 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use scopegate::{BearerAuthLayer, Claims, RequireScope, Verified, Verifier, scope};
+use scopegate_axum::utoipa_security::{SecurityAddon, scope_at};
 use scopegate_testkit::TestIssuer;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::OpenApi;
 
 /// The audience of the blog API: its resource indicator.
 pub const AUDIENCE: &str = "https://api.example.com";
@@ -55,8 +62,37 @@ pub struct NewPost {
 #[derive(Clone, Default)]
 struct Posts(Arc<Mutex<Vec<Post>>>);
 
-/// The service, behind [`BearerAuthLayer`] with `verifier`.
+/// `GET /posts`.
+pub type ReadPosts = scope!("read:posts");
+/// `POST /posts`.
+pub type WritePosts = scope!("write:posts");
+/// `DELETE /posts/{id}`.
+pub type DeletePosts = scope!("delete:posts");
+/// `GET /admin/users`.
+pub type AdminUsers = scope!("admin:users");
+
+/// The OpenAPI document: the operations, their scopes (from the aliases above) and the bearer
+/// scheme.
+#[derive(OpenApi)]
+#[openapi(info(title = "blog-api"), paths(list, create, remove, users), modifiers(&SecurityAddon))]
+#[derive(Debug)]
+pub struct Docs;
+
+/// The service, behind [`BearerAuthLayer`] with `verifier`, and `/openapi.json` open.
 pub fn app(verifier: Verifier) -> Router {
+    let document = Arc::new(serde_json::to_value(Docs::openapi()).unwrap_or(Value::Null));
+    let openapi = Router::new().route(
+        "/openapi.json",
+        get(move || {
+            let document = Arc::clone(&document);
+            async move { Json((*document).clone()) }
+        }),
+    );
+    protected(verifier).merge(openapi)
+}
+
+/// The routes behind the layer (what `security_drift` probes).
+pub fn protected(verifier: Verifier) -> Router {
     Router::new()
         .route("/posts", get(list).post(create))
         .route("/posts/{id}", delete(remove))
@@ -65,15 +101,16 @@ pub fn app(verifier: Verifier) -> Router {
         .layer(BearerAuthLayer::new(verifier).realm("blog-api"))
 }
 
-async fn list(
-    _: RequireScope<scope!("read:posts")>,
-    State(posts): State<Posts>,
-) -> Json<Vec<Post>> {
+#[utoipa::path(get, path = "/posts", responses((status = 200, description = "The posts"), (status = 401, description = "No token, or a bad one"), (status = 403, description = "A scope is missing")),
+    security(("accessToken" = [scope_at::<ReadPosts, 0>()])))]
+async fn list(_: RequireScope<ReadPosts>, State(posts): State<Posts>) -> Json<Vec<Post>> {
     Json(posts.0.lock().unwrap_or_else(PoisonError::into_inner).clone())
 }
 
+#[utoipa::path(post, path = "/posts", responses((status = 201, description = "Created"), (status = 401, description = "No token, or a bad one"), (status = 403, description = "A scope is missing")),
+    security(("accessToken" = [scope_at::<WritePosts, 0>()])))]
 async fn create(
-    _: RequireScope<scope!("write:posts")>,
+    _: RequireScope<WritePosts>,
     Verified(author): Verified<Claims<Author>>,
     State(posts): State<Posts>,
     Json(new): Json<NewPost>,
@@ -85,8 +122,11 @@ async fn create(
     (StatusCode::CREATED, Json(post))
 }
 
+#[utoipa::path(delete, path = "/posts/{id}", params(("id" = u64, Path, description = "The post")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No token, or a bad one"), (status = 403, description = "A scope is missing"), (status = 404, description = "No such post")),
+    security(("accessToken" = [scope_at::<DeletePosts, 0>()])))]
 async fn remove(
-    _: RequireScope<scope!("delete:posts")>,
+    _: RequireScope<DeletePosts>,
     State(posts): State<Posts>,
     Path(id): Path<u64>,
 ) -> StatusCode {
@@ -96,8 +136,10 @@ async fn remove(
     if posts.len() < before { StatusCode::NO_CONTENT } else { StatusCode::NOT_FOUND }
 }
 
+#[utoipa::path(get, path = "/admin/users", responses((status = 200, description = "The users"), (status = 401, description = "No token, or a bad one"), (status = 403, description = "A scope is missing")),
+    security(("accessToken" = [scope_at::<AdminUsers, 0>()])))]
 async fn users(
-    _: RequireScope<scope!("admin:users")>,
+    _: RequireScope<AdminUsers>,
     Verified(admin): Verified<Claims<Author>>,
 ) -> Json<Value> {
     Json(json!({"users": [admin.custom().name.clone()], "listed_for": admin.custom().email}))

@@ -43,6 +43,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("403", format!("{code} -H \"Authorization: Bearer $EDITOR\" {base}/admin/users")),
         ("200", format!("{code} -H \"Authorization: Bearer $ADMIN\" {base}/admin/users")),
         ("401", format!("{code} {base}/posts")),
+        ("200", format!("{code} {base}/openapi.json")),
     ];
     println!("# try it (expected answer on the right):");
     for (status, command) in commands {

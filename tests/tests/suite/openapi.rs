@@ -1,7 +1,8 @@
 //! The OpenAPI document orders-api serves, built with aide from its extractors: every
 //! operation's security is exactly what its extractors enforce, with the `401` / `403`
 //! responses where a check is, and the RFC 9728 `scopes_supported` comes from the same routes.
-//! `.ci/run` also validates the served document with `openapi-spec-validator`.
+//! `.ci/run` also validates the served document with `openapi-spec-validator`. And blog-api's
+//! utoipa document, checked against its router by `security_drift`.
 
 use axum::body::Body;
 use http::{Request, StatusCode};
@@ -64,4 +65,50 @@ fn combined_requirements_and_oauth2_flows() {
     assert_eq!(json["paths"]["/both"]["get"]["security"], json!([{"accessToken": ["a", "b"]}, {"accessToken": ["a", "c"]}]));
     let flow = &json["components"]["securitySchemes"]["accessToken"]["flows"]["authorizationCode"];
     assert_eq!(flow, &json!({"authorizationUrl": "https://id.example.com/authorize", "tokenUrl": "https://id.example.com/token", "scopes": {"a": "A", "b": "B"}}));
+}
+
+#[tokio::test]
+async fn blog_api_utoipa_document_matches_its_router() {
+    use scopegate_axum::utoipa_security::security_drift;
+    use utoipa::OpenApi;
+
+    let issuer = blog_api::dev_issuer();
+    let app = blog_api::app(issuer.verifier());
+    let document = get_json(&app, "/openapi.json").await;
+    for (path, method, scope) in [
+        ("/posts", "get", "read:posts"),
+        ("/posts", "post", "write:posts"),
+        ("/posts/{id}", "delete", "delete:posts"),
+        ("/admin/users", "get", "admin:users"),
+    ] {
+        assert_eq!(document["paths"][path][method]["security"], json!([{"accessToken": [scope]}]), "{method} {path}");
+    }
+    assert_eq!(document["components"]["securitySchemes"]["accessToken"]["scheme"], "bearer");
+    // A token that grants nothing: each route's 403 names what it requires.
+    let probe = blog_api::dev_token(&issuer, "Probe", &[]);
+    let drift = security_drift(blog_api::protected(issuer.verifier()), &blog_api::Docs::openapi(), &probe).await;
+    assert!(drift.is_empty(), "{drift:?}");
+}
+
+#[tokio::test]
+async fn a_wrong_utoipa_attribute_is_caught() {
+    use scopegate::{BearerAuthLayer, RequireScope, scope};
+    use scopegate_axum::utoipa_security::{SecurityAddon, security_drift};
+    use utoipa::OpenApi;
+
+    /// The attribute says `read:posts`; the extractor requires `write:posts`.
+    #[utoipa::path(post, path = "/posts", responses((status = 201)), security(("accessToken" = ["read:posts"])))]
+    async fn create(_: RequireScope<scope!("write:posts")>) {}
+
+    #[derive(OpenApi)]
+    #[openapi(paths(create), modifiers(&SecurityAddon))]
+    struct Wrong;
+
+    let issuer = blog_api::dev_issuer();
+    let router = axum::Router::new()
+        .route("/posts", axum::routing::post(create))
+        .layer(BearerAuthLayer::new(issuer.verifier()));
+    let probe = blog_api::dev_token(&issuer, "Probe", &[]);
+    let drift = security_drift(router, &Wrong::openapi(), &probe).await;
+    assert_eq!(drift, [r#"POST /posts: the document says ["read:posts"], the route requires ["write:posts"]"#]);
 }
