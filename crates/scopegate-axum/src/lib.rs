@@ -40,6 +40,8 @@ mod claim_rule;
 mod metadata;
 #[cfg(feature = "aide")]
 pub mod openapi;
+#[cfg(any(feature = "aide", feature = "utoipa"))]
+mod openapi_json;
 mod rejection;
 mod require;
 mod step_up;

@@ -35,13 +35,15 @@ use indexmap::IndexMap;
 use scopegate_core::{ConstStr, ScopeList};
 use serde_json::{Value, json};
 
+use crate::openapi_json::operation_scopes;
+
 use crate::{
     CallerToken, ClaimRuleDef, MaxAuthAge, PrefixScope, RequireAcr, RequireAnyRole,
     RequireAnyScope, RequireClaim, RequireRole, RequireScope, Verified,
 };
 
 /// The name of the security scheme the requirements refer to.
-pub const SECURITY_SCHEME: &str = "accessToken";
+pub const SECURITY_SCHEME: &str = crate::openapi_json::SECURITY_SCHEME;
 
 /// Adds `scopes` to every alternative of `operation` (all of them are needed), or starts the
 /// one alternative.
@@ -224,22 +226,14 @@ fn insert_scheme(api: &mut OpenApi, scheme: SecurityScheme) {
 /// so that no list is kept by hand.
 pub fn declared_scopes(api: &OpenApi) -> Vec<String> {
     let document = document(api);
-    let mut scopes: Vec<String> = document
+    let operations = document
         .get("paths")
         .and_then(Value::as_object)
         .into_iter()
         .flat_map(|paths| paths.values())
         .filter_map(Value::as_object)
-        .flat_map(|item| item.values())
-        .filter_map(|operation| operation.get("security")?.as_array())
-        .flatten()
-        .filter_map(|requirement| requirement.get(SECURITY_SCHEME)?.as_array())
-        .flatten()
-        .filter_map(|scope| scope.as_str().map(str::to_owned))
-        .collect();
-    scopes.sort_unstable();
-    scopes.dedup();
-    scopes
+        .flat_map(|item| item.values());
+    operation_scopes(operations)
 }
 
 /// The document as JSON, with what aide 0.15 writes that OpenAPI 3.1 forbids taken out

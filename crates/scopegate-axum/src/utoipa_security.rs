@@ -42,8 +42,10 @@ use utoipa::Modify;
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
+use crate::openapi_json::operation_scopes;
+
 /// The name of the security scheme: use it in `security(("accessToken" = [...]))`.
-pub const SECURITY_SCHEME: &str = "accessToken";
+pub const SECURITY_SCHEME: &str = crate::openapi_json::SECURITY_SCHEME;
 
 /// Adds the HTTP bearer security scheme [`SECURITY_SCHEME`] (`bearerFormat: JWT`).
 #[derive(Clone, Copy, Debug, Default)]
@@ -91,7 +93,7 @@ pub async fn security_drift(router: Router, api: &OpenApi, probe_token: &str) ->
         let Some(item) = item.as_object() else { continue };
         for (method, operation) in item {
             let Ok(method) = method.to_uppercase().parse::<Method>() else { continue };
-            let documented = documented_scopes(operation);
+            let documented = operation_scopes([operation]);
             let uri = fill_parameters(path);
             let request = Request::builder()
                 .method(method.clone())
@@ -118,22 +120,6 @@ pub async fn security_drift(router: Router, api: &OpenApi, probe_token: &str) ->
         }
     }
     drift
-}
-
-/// The scopes of `operation`'s security requirements for [`SECURITY_SCHEME`], sorted.
-fn documented_scopes(operation: &Value) -> Vec<String> {
-    let mut scopes: Vec<String> = operation
-        .get("security")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|requirement| requirement.get(SECURITY_SCHEME)?.as_array())
-        .flatten()
-        .filter_map(|scope| scope.as_str().map(str::to_owned))
-        .collect();
-    scopes.sort_unstable();
-    scopes.dedup();
-    scopes
 }
 
 /// The `scope` parameter of a challenge, sorted.

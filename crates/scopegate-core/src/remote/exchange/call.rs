@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use http::{HeaderMap, StatusCode, Uri};
 use serde_json::{Map, Value};
 
@@ -15,7 +14,7 @@ use super::{
 use crate::error::{Error, ErrorKind};
 use crate::json;
 use crate::remote::client::HttpClient;
-use crate::remote::introspection::{ClientAuthentication, basic};
+use crate::remote::introspection::client_form;
 use crate::remote::metadata::IssuerMetadata;
 
 /// What the token endpoint issued.
@@ -136,33 +135,22 @@ impl Exchanger {
     }
 
     fn form(&self, subject_token: &str, request: &ExchangeRequest) -> (HeaderMap, Bytes) {
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("grant_type", TOKEN_EXCHANGE_GRANT)
-            .append_pair("subject_token", subject_token)
-            .append_pair("subject_token_type", ACCESS_TOKEN_TYPE)
-            .append_pair("requested_token_type", ACCESS_TOKEN_TYPE);
-        if let Some(audience) = &request.audience {
-            form.append_pair("audience", audience);
-        }
-        if let Some(resource) = &request.resource {
-            form.append_pair("resource", resource);
-        }
-        if !request.scopes.is_empty() {
-            form.append_pair("scope", &request.scopes.join(" "));
-        }
         let config = &self.config;
-        match config.authentication {
-            ClientAuthentication::Basic => {
-                headers.insert(AUTHORIZATION, basic(&config.client_id, &config.client_secret));
+        client_form(config.authentication, &config.client_id, &config.client_secret, |form| {
+            form.append_pair("grant_type", TOKEN_EXCHANGE_GRANT)
+                .append_pair("subject_token", subject_token)
+                .append_pair("subject_token_type", ACCESS_TOKEN_TYPE)
+                .append_pair("requested_token_type", ACCESS_TOKEN_TYPE);
+            if let Some(audience) = &request.audience {
+                form.append_pair("audience", audience);
             }
-            ClientAuthentication::Post => {
-                form.append_pair("client_id", &config.client_id)
-                    .append_pair("client_secret", &config.client_secret);
+            if let Some(resource) = &request.resource {
+                form.append_pair("resource", resource);
             }
-        }
-        (headers, Bytes::from(form.finish()))
+            if !request.scopes.is_empty() {
+                form.append_pair("scope", &request.scopes.join(" "));
+            }
+        })
     }
 }
 

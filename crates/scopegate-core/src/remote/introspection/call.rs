@@ -126,28 +126,41 @@ impl Introspector {
 
     /// The headers and the form body.
     fn request(&self, token: &str) -> (HeaderMap, Bytes) {
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("token", token).append_pair("token_type_hint", "access_token");
         let config = &self.config;
-        match config.authentication {
-            ClientAuthentication::Basic => {
-                headers.insert(AUTHORIZATION, basic(&config.client_id, &config.client_secret));
-            }
-            ClientAuthentication::Post => {
-                form.append_pair("client_id", &config.client_id)
-                    .append_pair("client_secret", &config.client_secret);
-            }
-        }
-        (headers, Bytes::from(form.finish()))
+        client_form(config.authentication, &config.client_id, &config.client_secret, |form| {
+            form.append_pair("token", token).append_pair("token_type_hint", "access_token");
+        })
     }
+}
+
+/// A form request to the authorization server, authenticated as this API (RFC 6749 section
+/// 2.3.1): `Accept: application/json`, the members `fill` adds, and the credentials in the
+/// `Authorization` header (`client_secret_basic`) or the form (`client_secret_post`).
+pub(crate) fn client_form(
+    authentication: ClientAuthentication,
+    client_id: &str,
+    client_secret: &str,
+    fill: impl FnOnce(&mut form_urlencoded::Serializer<'_, String>),
+) -> (HeaderMap, Bytes) {
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    fill(&mut form);
+    match authentication {
+        ClientAuthentication::Basic => {
+            headers.insert(AUTHORIZATION, basic(client_id, client_secret));
+        }
+        ClientAuthentication::Post => {
+            form.append_pair("client_id", client_id).append_pair("client_secret", client_secret);
+        }
+    }
+    (headers, Bytes::from(form.finish()))
 }
 
 /// `Basic base64(form(id) ":" form(secret))`: RFC 6749 section 2.3.1 form-encodes both before
 /// joining them, which many clients forget.
 #[allow(clippy::expect_used, reason = "Base64 is always a valid header value")]
-pub(crate) fn basic(client_id: &str, secret: &str) -> HeaderValue {
+fn basic(client_id: &str, secret: &str) -> HeaderValue {
     let encode = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
     let credentials = STANDARD.encode(format!("{}:{}", encode(client_id), encode(secret)));
     let mut value = HeaderValue::try_from(format!("Basic {credentials}"))
