@@ -3,7 +3,7 @@
 //! calling downstream APIs:
 //!
 //! - **orders** trusts tokens for the internal APIs (`aud: internal-apis`): the gateway
-//!   forwards the caller's token ([`ForwardTokenLayer`], to the orders origin only), and orders
+//!   forwards the caller's token ([`ForwardTokenLayer`](scopegate::ForwardTokenLayer), to the orders origin only), and orders
 //!   checks its own scope (`order:item`).
 //! - **shipping** is less trusted and accepts only tokens for itself (`aud: shipping-api`) with
 //!   `shipping.write`: the gateway exchanges the caller's token (RFC 8693) for one with only
