@@ -43,6 +43,11 @@ fn require_scopes(
     })
 }
 
+/// Checks that the claims carry one of `roles` (through the issuer's claim mapping).
+fn require_any_role(extensions: &Extensions, roles: &[&str]) -> Result<(), AuthRejection> {
+    guard(extensions, &[], |claims| claims.require_any_role(roles).map_err(Rejection::Forbidden))
+}
+
 fn insufficient(required: &[&str], any: bool) -> Rejection {
     Rejection::InsufficientScope(InsufficientScope::new(required, any))
 }
@@ -154,12 +159,7 @@ impl<R: ConstStr, St: Send + Sync> FromRequestParts<St> for RequireRole<R> {
         parts: &mut Parts,
         _state: &St,
     ) -> impl Future<Output = Result<Self, AuthRejection>> + Send {
-        ready(guard(&parts.extensions, &[], |claims| {
-            claims
-                .require_any_role(&[R::VALUE])
-                .map(|()| Self::default())
-                .map_err(Rejection::Forbidden)
-        }))
+        ready(require_any_role(&parts.extensions, &[R::VALUE]).map(|()| Self::default()))
     }
 }
 
@@ -189,12 +189,7 @@ impl<R: ScopeList, St: Send + Sync> FromRequestParts<St> for RequireAnyRole<R> {
         parts: &mut Parts,
         _state: &St,
     ) -> impl Future<Output = Result<Self, AuthRejection>> + Send {
-        ready(guard(&parts.extensions, &[], |claims| {
-            claims
-                .require_any_role(R::SCOPES)
-                .map(|()| Self::default())
-                .map_err(Rejection::Forbidden)
-        }))
+        ready(require_any_role(&parts.extensions, R::SCOPES).map(|()| Self::default()))
     }
 }
 

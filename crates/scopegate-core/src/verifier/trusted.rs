@@ -13,6 +13,8 @@ use crate::error::Error;
 use crate::key::store::KeyStore;
 use crate::key::{KeySet, VerificationKey};
 #[cfg(feature = "remote")]
+use crate::remote::HttpClient;
+#[cfg(feature = "remote")]
 use crate::remote::introspection::{Introspection, Introspector};
 #[cfg(feature = "remote")]
 use crate::remote::metadata::IssuerMetadata;
@@ -62,6 +64,11 @@ pub struct TrustedIssuer {
     #[cfg(feature = "remote")]
     pub(super) exchange: Option<crate::remote::TokenExchange>,
 }
+
+/// An authorization server endpoint (if configured), the client to call it with, and the
+/// discovery document that finds it otherwise.
+#[cfg(feature = "remote")]
+type ServerEndpoint = (Option<http::Uri>, Arc<dyn HttpClient>, Arc<IssuerMetadata>);
 
 /// What the verifier gives each issuer that does not set its own.
 pub(super) struct Defaults<'a> {
@@ -308,6 +315,27 @@ impl TrustedIssuer {
         Ok(Some(Arc::new(IssuerMetadata::new(&self.issuer, settings.clone(), client))))
     }
 
+    /// An authorization server endpoint of this issuer: `configured` (checked now), or the one
+    /// discovery will find; with the HTTP client and the discovery document to ask.
+    #[cfg(feature = "remote")]
+    fn endpoint_of(
+        &self,
+        defaults: &Defaults<'_>,
+        configured: Option<&str>,
+        what: &str,
+        metadata: Option<Arc<IssuerMetadata>>,
+    ) -> Result<ServerEndpoint, Error> {
+        let settings = defaults.remote;
+        let endpoint =
+            configured.map(|url| checked_uri(url, settings.allow_http, what)).transpose()?;
+        let client = settings.client_for(&self.issuer)?;
+        // Without a configured endpoint, `metadata` is there: `metadata()` made sure.
+        let metadata = metadata.unwrap_or_else(|| {
+            Arc::new(IssuerMetadata::new(&self.issuer, settings.clone(), Arc::clone(&client)))
+        });
+        Ok((endpoint, client, metadata))
+    }
+
     #[cfg(feature = "remote")]
     fn exchange_state(
         &self,
@@ -317,14 +345,8 @@ impl TrustedIssuer {
     ) -> Result<Option<Arc<super::exchange::ExchangeState>>, Error> {
         let Some(config) = &self.exchange else { return Ok(None) };
         let settings = defaults.remote;
-        let endpoint = match &config.endpoint {
-            Some(url) => Some(checked_uri(url, settings.allow_http, "token endpoint")?),
-            None => None,
-        };
-        let client = settings.client_for(&self.issuer)?;
-        let metadata = metadata.unwrap_or_else(|| {
-            Arc::new(IssuerMetadata::new(&self.issuer, settings.clone(), Arc::clone(&client)))
-        });
+        let (endpoint, client, metadata) =
+            self.endpoint_of(defaults, config.endpoint.as_deref(), "token endpoint", metadata)?;
         let exchanger = crate::remote::exchange::Exchanger::new(
             Arc::clone(issuer),
             config.clone(),
@@ -345,15 +367,12 @@ impl TrustedIssuer {
     ) -> Result<Option<Arc<IntrospectionState>>, Error> {
         let Some(config) = &self.introspection else { return Ok(None) };
         let settings = defaults.remote;
-        let endpoint = match &config.endpoint {
-            Some(url) => Some(checked_uri(url, settings.allow_http, "introspection endpoint")?),
-            None => None,
-        };
-        let client = settings.client_for(&self.issuer)?;
-        // Without a configured endpoint, `metadata` is there: `metadata()` made sure.
-        let metadata = metadata.unwrap_or_else(|| {
-            Arc::new(IssuerMetadata::new(&self.issuer, settings.clone(), Arc::clone(&client)))
-        });
+        let (endpoint, client, metadata) = self.endpoint_of(
+            defaults,
+            config.endpoint.as_deref(),
+            "introspection endpoint",
+            metadata,
+        )?;
         let introspector = Introspector::new(
             Arc::clone(issuer),
             config.clone(),
