@@ -5,6 +5,7 @@
 // Fixtures are built once before measuring; a failure there is a broken benchmark.
 #![allow(clippy::expect_used, clippy::missing_panics_doc)]
 
+pub mod interleave;
 mod peer;
 pub mod table;
 

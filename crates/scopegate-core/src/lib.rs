@@ -49,6 +49,7 @@ pub mod resource;
 pub mod role;
 pub mod scope;
 mod sorted_strs;
+pub mod telemetry;
 pub mod verifier;
 
 pub use algorithm::Algorithm;

@@ -11,7 +11,7 @@ use std::path::Path;
 /// Lowest first. A module may depend on the modules of earlier layers only.
 const LAYERS: &[&[&str]] = &[
     &["error", "clock", "json", "sorted_strs", "literal"],
-    &["algorithm", "scope", "role"],
+    &["algorithm", "scope", "role", "telemetry"],
     &["crypto", "jose", "claims", "resource"],
     &["key"],
     &["dpop"],

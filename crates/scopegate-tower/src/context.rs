@@ -16,11 +16,16 @@ use crate::responder::{DefaultResponder, Responder, ResponseContext};
 /// and every challenge names the same realm and metadata URL. Cheap to clone.
 #[derive(Clone)]
 pub struct AuthContext {
+    /// One reference count for the whole configuration: cloned into every admitted request.
+    settings: Arc<ContextSettings>,
+    presented: Scheme,
+}
+
+struct ContextSettings {
     realm: Arc<str>,
     resource_metadata: Option<Arc<str>>,
     responder: Arc<dyn Responder>,
     dpop: Option<DpopOffer>,
-    presented: Scheme,
     clock: Arc<dyn Clock>,
 }
 
@@ -39,18 +44,19 @@ impl AuthContext {
         dpop: Option<DpopOffer>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { realm, resource_metadata, responder, dpop, presented: Scheme::Bearer, clock }
+        let settings = ContextSettings { realm, resource_metadata, responder, dpop, clock };
+        Self { settings: Arc::new(settings), presented: Scheme::Bearer }
     }
 
     /// Now, in seconds since the epoch, by the verifier's clock: what step-up rules
     /// (`auth_time`) compare with.
     pub fn now_secs(&self) -> u64 {
-        self.clock.now_secs()
+        self.settings.clock.now_secs()
     }
 
     /// This context for a request that presented its token with `scheme`.
     pub(crate) fn presented_with(&self, scheme: Scheme) -> Self {
-        Self { presented: scheme, ..self.clone() }
+        Self { settings: Arc::clone(&self.settings), presented: scheme }
     }
 
     /// The scheme the request presented its token with.
@@ -60,12 +66,12 @@ impl AuthContext {
 
     /// The realm of the `WWW-Authenticate` challenge.
     pub fn realm(&self) -> &str {
-        &self.realm
+        &self.settings.realm
     }
 
     /// The URL of the protected resource's metadata document, when one is configured.
     pub fn resource_metadata(&self) -> Option<&str> {
-        self.resource_metadata.as_deref()
+        self.settings.resource_metadata.as_deref()
     }
 
     /// The response for `rejection`, from the configured responder; `required_scope` is what
@@ -82,24 +88,25 @@ impl AuthContext {
         required_scope: Option<&str>,
         nonce: Option<&str>,
     ) -> Response<Bytes> {
-        rejection.log();
-        let mut context = ResponseContext::new(&self.realm)
-            .with_resource_metadata(self.resource_metadata.as_deref())
+        rejection.record();
+        let settings = &*self.settings;
+        let mut context = ResponseContext::new(&settings.realm)
+            .with_resource_metadata(settings.resource_metadata.as_deref())
             .with_required_scope(required_scope)
             .with_presented(self.presented)
             .with_dpop_nonce(nonce);
-        if let Some(dpop) = &self.dpop {
+        if let Some(dpop) = &settings.dpop {
             context = context.with_dpop(&dpop.algs, dpop.required);
         }
-        self.responder.respond(rejection, &context)
+        settings.responder.respond(rejection, &context)
     }
 }
 
 impl fmt::Debug for AuthContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthContext")
-            .field("realm", &self.realm)
-            .field("resource_metadata", &self.resource_metadata)
+            .field("realm", &self.settings.realm)
+            .field("resource_metadata", &self.settings.resource_metadata)
             .field("presented", &self.presented)
             .finish_non_exhaustive()
     }
@@ -135,7 +142,7 @@ pub fn reject(
     match extensions.get::<AuthContext>() {
         Some(context) => context.respond(rejection, required_scope),
         None => {
-            rejection.log();
+            rejection.record();
             let context = ResponseContext::new("").with_required_scope(required_scope);
             DefaultResponder.respond(rejection, &context)
         }

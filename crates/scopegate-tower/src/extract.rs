@@ -13,7 +13,8 @@
 //!
 //! Finding the token ([`credentials`]) and checking its characters ([`check_syntax`]) are
 //! separate steps: a token the verifier has cached was checked when it was first seen, so the
-//! layer checks only tokens it has to verify.
+//! layer checks only tokens it has to verify. For the same reason the token is found as bytes:
+//! a cache hit needs no UTF-8 check ([`Credentials::text`] makes it for the rest).
 
 use http::HeaderMap;
 use http::header::{AUTHORIZATION, COOKIE, HeaderName};
@@ -25,11 +26,23 @@ use crate::challenge::Scheme;
 pub(crate) const DPOP: HeaderName = HeaderName::from_static("dpop");
 
 /// The access token of a request and the scheme it came with, not yet checked with
-/// [`check_syntax`].
+/// [`check_syntax`], nor even as UTF-8.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Credentials<'a> {
     pub(crate) scheme: Scheme,
-    pub(crate) token: &'a str,
+    pub(crate) token: &'a [u8],
+}
+
+impl<'a> Credentials<'a> {
+    /// The token as text.
+    ///
+    /// # Errors
+    ///
+    /// `invalid_request` when it is not UTF-8 (non-ASCII UTF-8 is refused by [`check_syntax`]).
+    pub(crate) fn text(&self) -> Result<&'a str, Error> {
+        std::str::from_utf8(self.token)
+            .map_err(|_| invalid("the Authorization header is not visible ASCII"))
+    }
 }
 
 /// The access token of a request, if any. `DPoP <token>` counts only when `dpop` is on;
@@ -49,7 +62,9 @@ pub(crate) fn credentials<'a>(
             Err(invalid("the token was sent both in the Authorization header and in a cookie"))
         }
         (Some(credentials), None) => Ok(Some(credentials)),
-        (None, Some(token)) => Ok(Some(Credentials { scheme: Scheme::Bearer, token })),
+        (None, Some(token)) => {
+            Ok(Some(Credentials { scheme: Scheme::Bearer, token: token.as_bytes() }))
+        }
         (None, None) => Ok(None),
     }
 }
@@ -79,9 +94,45 @@ fn invalid(message: &'static str) -> Error {
     Error::new(ErrorKind::InvalidRequest, message)
 }
 
-/// RFC 9110 `tchar`: the characters of an authentication scheme's name.
+/// RFC 9110 `tchar`, by byte value: the characters of an authentication scheme's name.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation,
+    reason = "const evaluation over 0..256"
+)]
+const TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let c = byte as u8;
+        table[byte] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        byte += 1;
+    }
+    table
+};
+
+/// Whether `byte` is an RFC 9110 `tchar`.
 fn is_tchar(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+    // A `u8` always indexes a 256-entry table.
+    #[allow(clippy::indexing_slicing)]
+    TCHAR[usize::from(byte)]
 }
 
 fn authorization(headers: &HeaderMap, dpop: bool) -> Result<Option<Credentials<'_>>, Error> {
@@ -92,15 +143,15 @@ fn authorization(headers: &HeaderMap, dpop: bool) -> Result<Option<Credentials<'
     if values.next().is_some() {
         return Err(invalid("the request has more than one Authorization header"));
     }
-    // UTF-8 first (fast for ASCII); other non-ASCII is refused by `check_syntax`.
-    let value = std::str::from_utf8(value.as_bytes())
-        .map_err(|_| invalid("the Authorization header is not visible ASCII"))?;
-    let value = value.trim_end_matches([' ', '\t']);
-    let name_end = value.bytes().position(|byte| !is_tchar(byte)).unwrap_or(value.len());
+    let mut value = value.as_bytes();
+    while let [rest @ .., b' ' | b'\t'] = value {
+        value = rest;
+    }
+    let name_end = value.iter().position(|&byte| !is_tchar(byte)).unwrap_or(value.len());
     let (name, rest) = value.split_at(name_end);
-    let scheme = if name.eq_ignore_ascii_case("bearer") {
+    let scheme = if name.eq_ignore_ascii_case(b"bearer") {
         Scheme::Bearer
-    } else if dpop && name.eq_ignore_ascii_case("dpop") {
+    } else if dpop && name.eq_ignore_ascii_case(b"dpop") {
         Scheme::Dpop
     } else {
         // `BearerX ...`, `Basic ...`: another scheme, so no token of ours.
@@ -110,7 +161,7 @@ fn authorization(headers: &HeaderMap, dpop: bool) -> Result<Option<Credentials<'
         Scheme::Bearer => invalid("the Authorization header has the Bearer scheme but no token"),
         Scheme::Dpop => invalid("the Authorization header has the DPoP scheme but no token"),
     };
-    match rest.strip_prefix(' ') {
+    match rest.strip_prefix(b" ") {
         None if rest.is_empty() => Err(no_token()),
         // `Bearer\t...` or `Bearer:...` is broken syntax.
         None => Err(match scheme {
@@ -121,8 +172,10 @@ fn authorization(headers: &HeaderMap, dpop: bool) -> Result<Option<Credentials<'
                 invalid("the Authorization header does not follow `DPoP <token>` (RFC 9449)")
             }
         }),
-        Some(rest) => {
-            let token = rest.trim_start_matches(' ');
+        Some(mut token) => {
+            while let [b' ', rest @ ..] = token {
+                token = rest;
+            }
             if token.is_empty() { Err(no_token()) } else { Ok(Some(Credentials { scheme, token })) }
         }
     }
@@ -205,11 +258,11 @@ mod tests {
     fn token(pairs: &[(&'static str, &[u8])]) -> Result<Option<&'static str>, ErrorKind> {
         let map = Box::leak(Box::new(headers(pairs)));
         let token = credentials(map, Some("access_token"), false).map_err(|e| e.kind())?;
-        if let Some(token) = token {
-            assert_eq!(token.scheme, Scheme::Bearer);
-            check_syntax(token.token, 8192).map_err(|e| e.kind())?;
-        }
-        Ok(token.map(|token| token.token))
+        let Some(token) = token else { return Ok(None) };
+        assert_eq!(token.scheme, Scheme::Bearer);
+        let text = token.text().map_err(|e| e.kind())?;
+        check_syntax(text, 8192).map_err(|e| e.kind())?;
+        Ok(Some(text))
     }
 
     #[test]
@@ -270,7 +323,7 @@ mod tests {
         let map = headers(&[("cookie", b"access_token=abc")]);
         assert_eq!(credentials(&map, None, false).unwrap(), None);
         let token = credentials(&map, Some("access_token"), false).unwrap().unwrap();
-        assert_eq!(token.token, "abc");
+        assert_eq!(token.token, b"abc");
     }
 
     /// Found by the `authorization` fuzz target: `Cookie: access_token=` gave an empty token.
@@ -287,7 +340,7 @@ mod tests {
         let map = headers(&[("authorization", b"dpop  abc.def")]);
         assert_eq!(credentials(&map, None, false).unwrap(), None);
         let found = credentials(&map, None, true).unwrap();
-        assert_eq!(found, Some(Credentials { scheme: Scheme::Dpop, token: "abc.def" }));
+        assert_eq!(found, Some(Credentials { scheme: Scheme::Dpop, token: b"abc.def" }));
         for value in [&b"DPoP"[..], b"DPoP ", b"DPoP\tabc", b"DPoP:abc"] {
             let map = headers(&[("authorization", value)]);
             let error = credentials(&map, None, true).unwrap_err();

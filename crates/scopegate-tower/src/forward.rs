@@ -54,7 +54,7 @@ impl AccessToken {
     /// a request that passed [`BearerAuthLayer`](crate::BearerAuthLayer): then it verified.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
         let found = credentials(headers, None, true).ok()??;
-        Some(Self { scheme: found.scheme, token: Arc::from(found.token) })
+        Some(Self { scheme: found.scheme, token: Arc::from(found.text().ok()?) })
     }
 
     /// The scheme it was presented with.

@@ -28,8 +28,8 @@ pub fn authorization(data: &[u8]) -> Option<String> {
         assert!(dpop.windows(proof.len()).any(|window| window == proof.as_bytes()));
     }
     let Ok(Some(found)) = credentials(&headers, Some("access_token"), true) else { return None };
-    let token = found.token;
-    assert!(!token.is_empty());
+    assert!(!found.token.is_empty());
+    let token = found.text().ok()?;
     check_syntax(token, usize::MAX).ok()?;
     assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b)));
     let haystack =

@@ -6,7 +6,8 @@ use std::fmt;
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{Response, StatusCode};
-use scopegate_core::{Error, ErrorClass, InsufficientAuthentication, InsufficientScope};
+use scopegate_core::telemetry::{self, RejectedClass};
+use scopegate_core::{Error, ErrorClass, ErrorKind, InsufficientAuthentication, InsufficientScope};
 use serde_json::{Value, json};
 
 use crate::challenge::{Challenge, Scheme};
@@ -97,6 +98,27 @@ impl Rejection {
                 Some(ErrorClass::InsufficientUserAuthentication)
             }
             Self::Unavailable(_) => Some(ErrorClass::Unavailable),
+        }
+    }
+
+    /// The `class` and `kind` labels of this rejection's count.
+    fn telemetry_labels(&self) -> (RejectedClass, Option<ErrorKind>) {
+        match self {
+            Self::MissingToken => (RejectedClass::Missing, None),
+            Self::LayerMissing => (RejectedClass::Misconfigured, None),
+            Self::InvalidRequest(error) => (RejectedClass::InvalidRequest, Some(error.kind())),
+            Self::InvalidToken(error) => (RejectedClass::InvalidToken, Some(error.kind())),
+            Self::InvalidDpopProof(error) => (RejectedClass::InvalidDpopProof, Some(error.kind())),
+            Self::UseDpopNonce(error) => (RejectedClass::UseDpopNonce, Some(error.kind())),
+            Self::InsufficientScope(_) => {
+                (RejectedClass::InsufficientScope, Some(ErrorKind::InsufficientScope))
+            }
+            Self::Forbidden(error) => (RejectedClass::InsufficientScope, Some(error.kind())),
+            Self::InsufficientUserAuthentication(_) => (
+                RejectedClass::InsufficientUserAuthentication,
+                Some(ErrorKind::InsufficientUserAuthentication),
+            ),
+            Self::Unavailable(error) => (RejectedClass::Unavailable, Some(error.kind())),
         }
     }
 
@@ -249,9 +271,12 @@ impl Rejection {
         response
     }
 
-    /// One `tracing` event for this rejection: `debug` for client errors, `warn` for `503`,
-    /// `error` for a missing layer. Called when the response is produced.
-    pub(crate) fn log(&self) {
+    /// One `tracing` event for this rejection (`debug` for client errors, `warn` for `503`,
+    /// `error` for a missing layer) and one count in `scopegate_requests_rejected_total` (with
+    /// the `metrics` feature). Called when the response is produced.
+    pub(crate) fn record(&self) {
+        let (class, kind) = self.telemetry_labels();
+        telemetry::request_rejected(class, kind);
         match self {
             Self::LayerMissing => tracing::error!(
                 "a scopegate guard ran without BearerAuthLayer in front of it; add the layer to the router"

@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
-use scopegate_core::{Claims, DpopRequest, Error, ErrorClass, ErrorKind, Verification};
+use scopegate_core::{Claims, DpopRequest, Error, ErrorClass, ErrorKind, Verification, telemetry};
 use tower_service::Service;
 
 use crate::body::ResponseBody;
@@ -73,9 +73,16 @@ where
         };
         let token = match found {
             Some(Credentials { scheme: Scheme::Bearer, token }) => token,
-            Some(Credentials { scheme: Scheme::Dpop, token }) => {
-                let token = token.to_owned();
-                return self.call_dpop(request, token);
+            Some(found @ Credentials { scheme: Scheme::Dpop, .. }) => {
+                return match found.text() {
+                    Ok(token) => {
+                        let token = token.to_owned();
+                        self.call_dpop(request, token)
+                    }
+                    Err(error) => ResponseFuture::rejected(
+                        shared.context.respond(&Rejection::InvalidRequest(error), None),
+                    ),
+                };
             }
             None if shared.optional => {
                 let extensions = request.extensions_mut();
@@ -104,11 +111,19 @@ where
         }
         // The characters of a token matter only when it fails: one that verifies (or was
         // verified before) is base64url and dots, which RFC 6750's `b64token` allows. So the
-        // scan runs only to tell a malformed request (400) from a bad token (401).
+        // scan runs only to tell a malformed request (400) from a bad token (401), and a
+        // cached token's bytes are not even checked as UTF-8: they were, when it verified.
         if let Some(claims) = shared.verifier.cached(token) {
             admit(&mut request, claims, &shared.context);
             return ResponseFuture::authorized(self.inner.call(request));
         }
+        let token = match (Credentials { scheme: Scheme::Bearer, token }).text() {
+            Ok(token) => token,
+            Err(error) => {
+                let response = shared.context.respond(&Rejection::InvalidRequest(error), None);
+                return ResponseFuture::rejected(response);
+            }
+        };
         match shared.verifier.verify_now(token) {
             Verification::Ready(Ok(claims)) => {
                 admit(&mut request, claims, &shared.context);
@@ -207,6 +222,7 @@ fn refuse(token: &str, error: Error, context: &AuthContext, shared: &Shared) -> 
 }
 
 fn admit<B>(request: &mut Request<B>, claims: Claims, context: &AuthContext) {
+    telemetry::request_admitted(context.presented() == Scheme::Dpop);
     let extensions = request.extensions_mut();
     extensions.insert(claims);
     extensions.insert(context.clone());

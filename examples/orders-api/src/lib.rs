@@ -10,6 +10,7 @@
 //! | `POST /orders/{id}/approve` | `orders.approve` and role `operator` |
 //! | `GET /.well-known/oauth-protected-resource` | nothing: the RFC 9728 metadata document |
 //! | `GET /openapi.json` | nothing: the OpenAPI 3.1 document, its security from the extractors |
+//! | `GET /metrics` | nothing; only with `SCOPEGATE_METRICS=1`: Prometheus counters |
 //!
 //! The routes are declared with aide, so the OpenAPI document's security requirements and
 //! the RFC 9728 `scopes_supported` come from the same `RequireScope` extractors that enforce
@@ -19,6 +20,8 @@
 
 pub mod config;
 pub mod dev;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 
 use std::sync::{Arc, Mutex, PoisonError};
 

@@ -26,7 +26,8 @@
 //! `SCOPEGATE_JWKS_URI` skips discovery; `SCOPEGATE_RESOURCE` is the resource identifier its
 //! RFC 9728 metadata document publishes (default: the listening address as
 //! `http://host:port`); `SCOPEGATE_ADDR` changes the address (default `127.0.0.1:3000`);
-//! `RUST_LOG=debug` shows why requests are rejected.
+//! `RUST_LOG=debug` shows why requests are rejected (a `scopegate.verify` span per verification).
+//! `SCOPEGATE_METRICS=1` serves scopegate's counters at `/metrics` in the Prometheus format.
 
 #![forbid(unsafe_code)]
 
@@ -86,8 +87,17 @@ async fn main() -> Result<(), Box<dyn Error>> {
             builder.dpop(dpop).build_static()?
         }
     };
+    let app = app(verifier);
+    #[cfg(feature = "metrics")]
+    let app = if env::var("SCOPEGATE_METRICS").is_ok_and(|v| v == "1") {
+        // scopegate's counters, in the Prometheus text format.
+        println!("curl -s -o /dev/null -w '%{{http_code}}\\n' {base}/metrics   # 200");
+        app.merge(orders_api::metrics::routes(orders_api::metrics::install()?))
+    } else {
+        app
+    };
     println!("listening on {base}");
-    axum::serve(listener, app(verifier))
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

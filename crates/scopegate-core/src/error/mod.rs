@@ -21,6 +21,7 @@ use std::fmt;
 
 mod insufficient_authentication;
 mod insufficient_scope;
+mod name;
 
 pub use insufficient_authentication::InsufficientAuthentication;
 pub use insufficient_scope::InsufficientScope;

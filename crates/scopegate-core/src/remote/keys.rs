@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::error::{Error, ErrorKind};
 use crate::key::store::KeyStore;
 use crate::key::{Epoch, KeySet, MAX_JWKS_BYTES};
+use crate::telemetry;
 
 /// Why a refresh runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,6 +189,7 @@ impl RemoteKeys {
         self.in_flight.store(false, Ordering::Release);
         match outcome {
             Ok((store, ttl)) => {
+                telemetry::key_fetch(&self.issuer, true);
                 log_rotation(&self.issuer, state.store.as_deref(), &store, cause);
                 if state.store.as_ref().is_some_and(|old| old.loses_keys_in(&store)) {
                     self.epoch.fetch_add(1, Ordering::AcqRel);
@@ -202,6 +204,7 @@ impl RemoteKeys {
             }
             Err(error) => {
                 self.counters.failures.fetch_add(1, Ordering::Relaxed);
+                telemetry::key_fetch(&self.issuer, false);
                 state.next_refresh = Instant::now() + self.settings.cooldown;
                 state.last_error = Some(error.to_string());
                 let kept = state.store.as_ref().map_or(0, |store| store.len());

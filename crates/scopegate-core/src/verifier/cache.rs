@@ -13,11 +13,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use quick_cache::Weighter;
 use quick_cache::sync::Cache;
+use quick_cache::{DefaultHashBuilder, Lifecycle, Weighter};
 
 use crate::claims::Claims;
 use crate::key::Epoch;
+use crate::telemetry::{self, CacheEvent};
 
 /// Default number of cached tokens.
 pub const DEFAULT_CACHE_ENTRIES: usize = 50_000;
@@ -37,15 +38,29 @@ struct ByWeight {
     floor: u64,
 }
 
-impl Weighter<Box<str>, Arc<Entry>> for ByWeight {
-    fn weight(&self, _token: &Box<str>, entry: &Arc<Entry>) -> u64 {
+impl Weighter<Box<[u8]>, Arc<Entry>> for ByWeight {
+    fn weight(&self, _token: &Box<[u8]>, entry: &Arc<Entry>) -> u64 {
         entry.weight.max(self.floor)
     }
 }
 
+/// Counts what the cache drops to stay within its bounds.
+#[derive(Clone)]
+struct CountEvictions(Arc<AtomicU64>);
+
+impl Lifecycle<Box<[u8]>, Arc<Entry>> for CountEvictions {
+    type RequestState = ();
+
+    fn on_evict(&self, _state: &mut (), _token: Box<[u8]>, _entry: Arc<Entry>) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        telemetry::token_cache(CacheEvent::Eviction);
+    }
+}
+
 pub(crate) struct TokenCache {
-    entries: Cache<Box<str>, Arc<Entry>, ByWeight>,
+    entries: Cache<Box<[u8]>, Arc<Entry>, ByWeight, DefaultHashBuilder, CountEvictions>,
     inserts: AtomicU64,
+    evictions: Arc<AtomicU64>,
 }
 
 impl TokenCache {
@@ -53,14 +68,24 @@ impl TokenCache {
         let max_entries = max_entries.max(1);
         let bytes = max_bytes.max(1) as u64;
         let floor = (bytes / max_entries as u64).max(1);
+        let evictions = Arc::new(AtomicU64::new(0));
+        let lifecycle = CountEvictions(Arc::clone(&evictions));
+        let weighter = ByWeight { floor };
         Self {
-            entries: Cache::with_weighter(max_entries, bytes, ByWeight { floor }),
+            entries: Cache::with(
+                max_entries,
+                bytes,
+                weighter,
+                DefaultHashBuilder::default(),
+                lifecycle,
+            ),
             inserts: AtomicU64::new(0),
+            evictions,
         }
     }
 
     /// The claims of `token` if it was verified before and is still valid at `now`.
-    pub(crate) fn get(&self, token: &str, now: u64) -> Option<Claims> {
+    pub(crate) fn get(&self, token: &[u8], now: u64) -> Option<Claims> {
         let entry = self.entries.get(token)?;
         if now < entry.valid_until && entry.epoch.as_ref().is_none_or(Epoch::is_current) {
             Some(entry.claims.clone())
@@ -81,8 +106,10 @@ impl TokenCache {
         // 640-byte token (`scopegate-bench`'s `memory`); this estimates 1.5 KB.
         let weight = (token.len() * 2 + 256) as u64;
         self.inserts.fetch_add(1, Ordering::Relaxed);
-        self.entries
-            .insert(Box::from(token), Arc::new(Entry { claims, valid_until, epoch, weight }));
+        self.entries.insert(
+            Box::from(token.as_bytes()),
+            Arc::new(Entry { claims, valid_until, epoch, weight }),
+        );
     }
 
     pub(crate) fn stats(&self) -> TokenCacheStats {
@@ -90,6 +117,7 @@ impl TokenCache {
             entries: self.entries.len(),
             estimated_bytes: self.entries.weight(),
             inserts: self.inserts.load(Ordering::Relaxed),
+            evictions: self.evictions.load(Ordering::Relaxed),
         }
     }
 }
@@ -104,6 +132,8 @@ pub struct TokenCacheStats {
     pub estimated_bytes: u64,
     /// Tokens verified and added since the start: every one was a full verification.
     pub inserts: u64,
+    /// Tokens dropped to stay within the bounds (not counting those that expired).
+    pub evictions: u64,
 }
 
 impl fmt::Debug for TokenCache {

@@ -7,6 +7,7 @@ use crate::claims::Claims;
 use crate::dpop::Dpop;
 use crate::dpop::proof::{self, ProofContext};
 use crate::error::{Error, ErrorKind};
+use crate::telemetry;
 
 /// The request a DPoP proof must be made for: its method and its path as the server received
 /// it (the external URL comes from the [`Dpop`] configuration).
@@ -110,6 +111,7 @@ impl Verifier {
         let last_second = proof.issued_at.saturating_add(dpop.max_age.as_secs());
         let ttl = Duration::from_secs(last_second.saturating_sub(now).saturating_add(1));
         if !dpop.replay.check_and_remember(proof.id, ttl).await? {
+            telemetry::dpop_replay_refused();
             return Err(Error::new(ErrorKind::DpopProofReplayed, "the DPoP proof was used before"));
         }
         Ok(DpopVerified { claims, next_nonce })

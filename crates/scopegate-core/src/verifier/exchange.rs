@@ -15,6 +15,7 @@ use crate::crypto::sha256;
 use crate::error::{Error, ErrorKind};
 use crate::remote::exchange::{ExchangeRequest, ExchangedToken, Exchanger};
 use crate::remote::tasks::Tasks;
+use crate::telemetry::{self, ExchangeEvent};
 
 type Key = [u8; 32];
 /// What waiters of one exchange learn: the token, or the kind and message of the failure.
@@ -115,6 +116,7 @@ impl ExchangeState {
             let outcome = match tokio::time::timeout(timeout, permits.acquire_owned()).await {
                 Ok(Ok(_permit)) => {
                     counters.calls.fetch_add(1, Ordering::Relaxed);
+                    telemetry::token_exchange(ExchangeEvent::Call);
                     exchanger.exchange(&token, &request).await
                 }
                 _ => Err(Error::new(
@@ -143,6 +145,7 @@ impl ExchangeState {
                 }
                 Err(error) => {
                     counters.failures.fetch_add(1, Ordering::Relaxed);
+                    telemetry::token_exchange(ExchangeEvent::Error);
                     tracing::warn!(reason = %error, "token exchange failed");
                     Err((error.kind(), Arc::from(error.message())))
                 }
@@ -215,6 +218,7 @@ impl Verifier {
         let key = key(token, request);
         if let Some(cached) = state.cached(&key, now) {
             state.counters.hits.fetch_add(1, Ordering::Relaxed);
+            telemetry::token_exchange(ExchangeEvent::CacheHit);
             return Ok(cached);
         }
         let subject_expires = claims.expires_at().map_or(u64::MAX, |exp| exp.as_secs());

@@ -19,6 +19,7 @@ use crate::remote::introspection::{
     Answer, Introspection, Introspector, SharedAnswerCache, read_answer,
 };
 use crate::remote::tasks::Tasks;
+use crate::telemetry::{self, IntrospectionEvent};
 
 type TokenHash = [u8; 32];
 /// What waiters of one call learn: the answer, or why there is none.
@@ -108,6 +109,7 @@ impl IntrospectionState {
             _ => return None,
         };
         self.counters.hits.fetch_add(1, Ordering::Relaxed);
+        telemetry::introspection(IntrospectionEvent::CacheHit);
         Some(hit)
     }
 
@@ -160,12 +162,14 @@ impl IntrospectionState {
                 && let Some(answer) = shared_answer(shared.as_ref(), hash, timeout).await
             {
                 counters.shared_hits.fetch_add(1, Ordering::Relaxed);
+                telemetry::introspection(IntrospectionEvent::SharedHit);
                 let _ = sender.send(Some(Ok(Arc::new(answer))));
                 return;
             }
             let outcome = match tokio::time::timeout(timeout, permits.acquire_owned()).await {
                 Ok(Ok(_permit)) => {
                     counters.calls.fetch_add(1, Ordering::Relaxed);
+                    telemetry::introspection(IntrospectionEvent::Call);
                     introspector.introspect(&token).await
                 }
                 _ => Err(Error::new(
@@ -177,11 +181,13 @@ impl IntrospectionState {
                 Ok(answer) => {
                     if matches!(answer, Answer::Inactive) {
                         counters.inactive.fetch_add(1, Ordering::Relaxed);
+                        telemetry::introspection(IntrospectionEvent::Inactive);
                     }
                     Ok(Arc::new(answer))
                 }
                 Err(error) => {
                     counters.failures.fetch_add(1, Ordering::Relaxed);
+                    telemetry::introspection(IntrospectionEvent::Error);
                     tracing::warn!(issuer = %introspector.issuer(), reason = %error, "token introspection failed");
                     Err(Arc::from(error.to_string()))
                 }

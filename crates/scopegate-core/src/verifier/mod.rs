@@ -74,6 +74,7 @@ use crate::clock::Clock;
 use crate::error::Error;
 use crate::error::ErrorKind;
 use crate::resource::ProtectedResource;
+use crate::telemetry::{self, CacheEvent};
 use cache::TokenCache;
 use issuer::IssuerEntry;
 #[cfg(feature = "remote")]
@@ -220,11 +221,14 @@ impl Verifier {
 
     /// The claims of `token` if it was verified before and is still valid, from the token
     /// cache; `None` otherwise (or with the cache off). Never verifies anything.
-    pub fn cached(&self, token: &str) -> Option<Claims> {
+    ///
+    /// `token` may be a `&str` or the raw bytes of a header: a cached token was valid UTF-8
+    /// when it verified, so a hit needs no check and a miss proves nothing about the bytes.
+    pub fn cached(&self, token: impl AsRef<[u8]>) -> Option<Claims> {
         let cache = self.inner.cache.as_ref()?;
-        cache
-            .get(token, self.inner.clock.now_secs())
-            .filter(|claims| claims.confirmation().is_none())
+        let claims = cache.get(token.as_ref(), self.inner.clock.now_secs())?;
+        telemetry::token_cache(CacheEvent::Hit);
+        claims.confirmation().is_none().then_some(claims)
     }
 
     /// The claims of `token` from the cache, or verified now (and then cached).
@@ -235,9 +239,11 @@ impl Verifier {
             return pipeline::verify(&inner.issuers, &inner.rules, token, now, may_fetch)
                 .map(|verified| verified.claims);
         };
-        if let Some(claims) = cache.get(token, now.as_secs()) {
+        if let Some(claims) = cache.get(token.as_bytes(), now.as_secs()) {
+            telemetry::token_cache(CacheEvent::Hit);
             return Ok(claims);
         }
+        telemetry::token_cache(CacheEvent::Miss);
         let Verified { claims, valid_until, epoch } =
             pipeline::verify(&inner.issuers, &inner.rules, token, now, may_fetch)?;
         cache.insert(token, claims.clone(), valid_until, epoch);

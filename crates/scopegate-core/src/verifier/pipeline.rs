@@ -42,12 +42,52 @@ pub(crate) struct Verified {
 
 /// Verifies `token` at `now`. With `may_fetch`, a missing key set or an unknown `kid` halts
 /// with [`Halt::Fetch`] when a refetch is allowed; without, it is an error.
+///
+/// Runs in a `scopegate.verify` span (debug level) with the issuer (once it is known to be one
+/// of ours: never a name from an untrusted token), the outcome and the error kind; never the
+/// token or a claim value. A refusal also logs a debug event inside the span.
 pub(crate) fn verify(
     issuers: &HashMap<Arc<str>, IssuerEntry>,
     rules: &Rules,
     token: &str,
     now: NumericDate,
     may_fetch: bool,
+) -> Result<Verified, Halt> {
+    let span = tracing::debug_span!(
+        "scopegate.verify",
+        issuer = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+        error_kind = tracing::field::Empty,
+    );
+    if span.is_disabled() {
+        return verify_token(issuers, rules, token, now, may_fetch, &span);
+    }
+    let _entered = span.enter();
+    let result = verify_token(issuers, rules, token, now, may_fetch, &span);
+    match &result {
+        Ok(_) => {
+            span.record("outcome", "verified");
+        }
+        Err(Halt::Error(error)) => {
+            span.record("outcome", "refused");
+            span.record("error_kind", error.kind().name());
+            tracing::debug!(reason = %error, "token refused");
+        }
+        #[cfg(feature = "remote")]
+        Err(Halt::Fetch(..)) => {
+            span.record("outcome", "keys_needed");
+        }
+    }
+    result
+}
+
+fn verify_token(
+    issuers: &HashMap<Arc<str>, IssuerEntry>,
+    rules: &Rules,
+    token: &str,
+    now: NumericDate,
+    may_fetch: bool,
+    span: &tracing::Span,
 ) -> Result<Verified, Halt> {
     if token.len() > rules.max_token_bytes {
         return Err(Error::new(
@@ -71,6 +111,7 @@ pub(crate) fn verify(
             Error::new(ErrorKind::UntrustedIssuer, "the token's issuer is not trusted").into()
         );
     };
+    span.record("issuer", &*issuer.issuer);
     if !issuer.algorithms.contains(header.algorithm) {
         let message = "the token's `alg` is not allowed for its issuer";
         return Err(Error::new(ErrorKind::DisallowedAlgorithm, message).into());

@@ -1,0 +1,210 @@
+//! The newer request paths, interleaved (see the `interleave` module): an introspection cache
+//! hit, a DPoP request with its proof's signature reported apart, the step-up and claim-rule
+//! extractors, and what configuring DPoP and introspection costs a plain Bearer request that
+//! uses neither. Every request is made before its batch's clock starts (a DPoP proof is a
+//! signature), so the rows compare with each other, not with the `interleaved` table.
+//!
+//! ```text
+//! cargo run --release -p scopegate-bench --bin paths [rounds, default 40]
+//! ```
+
+#![forbid(unsafe_code)]
+#![allow(clippy::expect_used)]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::header;
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use scopegate::dpop::{Dpop, DpopMode, InMemoryReplayStore};
+use scopegate::remote::Introspection;
+use scopegate::{
+    Algorithm, BearerAuthLayer, ClaimRule, ClaimRuleDef, MaxAuthAge, RequireAcr, RequireClaim,
+    Verified, Verifier, acr,
+};
+use scopegate_bench::interleave::{self, Contender};
+use scopegate_bench::{no_auth, request};
+use scopegate_testkit::{
+    INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, IssuerServer, TestKey,
+};
+
+const ORIGIN: &str = "https://api.example.com";
+
+/// The claim rule of the step-up row: the token's tenant is `acme`.
+struct AcmeTenant;
+
+impl ClaimRuleDef for AcmeTenant {
+    fn rule() -> ClaimRule {
+        ClaimRule::claim("tenant").expect("a valid path").equals("acme").named("acme-tenant")
+    }
+}
+
+async fn step_up(
+    _: RequireAcr<acr!("mfa")>,
+    _: MaxAuthAge<3600>,
+    _: RequireClaim<AcmeTenant>,
+    Verified(claims): Verified,
+) -> &'static str {
+    if claims.subject().is_some() { "ok" } else { "no subject" }
+}
+
+async fn claims_only(Verified(claims): Verified) -> &'static str {
+    if claims.subject().is_some() { "ok" } else { "no subject" }
+}
+
+fn routes(verifier: &Verifier) -> Router {
+    Router::new()
+        .route("/orders", get(claims_only))
+        .route("/step-up", get(step_up))
+        .layer(BearerAuthLayer::new(verifier.clone()))
+}
+
+fn get_with(path: &str, authorization: &str, proof: Option<String>) -> Request {
+    let mut builder = Request::builder().uri(path).header(header::AUTHORIZATION, authorization);
+    if let Some(proof) = proof {
+        builder = builder.header("dpop", proof);
+    }
+    builder.body(Body::empty()).expect("request")
+}
+
+fn main() {
+    let rounds: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(40);
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let server = runtime.block_on(IssuerServer::start());
+    let issuer = server.issuer();
+    let client = TestKey::ec_p256();
+    let builder = || Verifier::builder().issuer(issuer.issuer()).audience(issuer.audience());
+    let plain = runtime.block_on(builder().build()).expect("verifier");
+    let dpop = Dpop::new(DpopMode::Allowed, ORIGIN)
+        .expect("origin")
+        .algorithms([Algorithm::ES256])
+        .replay_store(InMemoryReplayStore::new(4_000_000));
+    let configured = runtime
+        .block_on(
+            builder()
+                .introspection(
+                    Introspection::new(INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET)
+                        .cache_for(Duration::from_secs(3600)),
+                )
+                .dpop(dpop)
+                .build(),
+        )
+        .expect("verifier");
+    let lifetime = Duration::from_secs(24 * 3600);
+    let token = || issuer.token().subject("42").scopes(["orders.read"]).expires_in(lifetime);
+    let bearer = format!("Bearer {}", token().sign());
+    let opaque = format!("Bearer {}", server.opaque_token(token()));
+    let bound = token().bound_to(&client).sign();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs();
+    let stepped_up = format!(
+        "Bearer {}",
+        token().claim("acr", "mfa").claim("auth_time", now).claim("tenant", "acme").sign()
+    );
+    let dpop_authorization = format!("DPoP {bound}");
+    let proof =
+        || client.dpop_proof("GET", &format!("{ORIGIN}/orders")).access_token(&bound).sign();
+
+    // The floor under the DPoP row: one proof's ES256 signature checked alone.
+    let sample = proof();
+    let (input, signature) = sample.rsplit_once('.').expect("compact JWS");
+    let signature = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
+    let jwk = client.dpop_jwk();
+    let coordinate = |name: &str| {
+        URL_SAFE_NO_PAD
+            .decode(jwk.get(name).and_then(|v| v.as_str()).expect("coordinate"))
+            .expect("base64url")
+    };
+    let point = [vec![4u8], coordinate("x"), coordinate("y")].concat();
+    let proof_key = UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point);
+
+    let (plain_routes, configured_routes) = (routes(&plain), routes(&configured));
+    let mut contenders: Vec<Contender<'_>> = vec![
+        ("a_no_auth", interleave::prepared(&runtime, no_auth(), || request(&bearer))),
+        (
+            "b_bearer_cached",
+            interleave::prepared(&runtime, plain_routes.clone(), || {
+                get_with("/orders", &bearer, None)
+            }),
+        ),
+        (
+            "c_bearer_cached_dpop_introspection_on",
+            interleave::prepared(&runtime, configured_routes.clone(), || {
+                get_with("/orders", &bearer, None)
+            }),
+        ),
+        (
+            "d_introspection_cache_hit",
+            interleave::prepared(&runtime, configured_routes.clone(), || {
+                get_with("/orders", &opaque, None)
+            }),
+        ),
+        (
+            "e_dpop_cached_token",
+            interleave::prepared(&runtime, configured_routes, || {
+                get_with("/orders", &dpop_authorization, Some(proof()))
+            }),
+        ),
+        (
+            "f_dpop_proof_signature_only",
+            interleave::bare(|| proof_key.verify(input.as_bytes(), &signature).is_ok()),
+        ),
+        (
+            "g_step_up_and_claim_rule",
+            interleave::prepared(&runtime, plain_routes.clone(), || {
+                get_with("/step-up", &stepped_up, None)
+            }),
+        ),
+        (
+            "h_claims_only_same_token",
+            interleave::prepared(&runtime, plain_routes, || get_with("/orders", &stepped_up, None)),
+        ),
+    ];
+    let medians = interleave::run(&mut contenders, rounds);
+    assert_eq!(server.introspections(), 1, "every measured opaque request came from the cache");
+    let m = |id: &str| {
+        medians.iter().find(|(name, _)| *name == id).map(|(_, ns)| *ns).expect("measured")
+    };
+    println!("paths: {rounds} rounds of ~2 ms batches per contender, requests made beforehand\n");
+    println!("| median | time |");
+    println!("|---|---|");
+    for (id, ns) in &medians {
+        println!("| {id} | {ns:.0} ns |");
+    }
+    println!();
+    println!("| derived | value |");
+    println!("|---|---|");
+    let rows = [
+        ("cache-hit overhead (b - a)", m("b_bearer_cached") - m("a_no_auth")),
+        (
+            "DPoP and introspection configured, on a Bearer request that uses neither (c - b, target <= 100 ns)",
+            m("c_bearer_cached_dpop_introspection_on") - m("b_bearer_cached"),
+        ),
+        (
+            "introspection cache hit over a JWT cache hit (d - c)",
+            m("d_introspection_cache_hit") - m("c_bearer_cached_dpop_introspection_on"),
+        ),
+        (
+            "DPoP request over Bearer (e - c)",
+            m("e_dpop_cached_token") - m("c_bearer_cached_dpop_introspection_on"),
+        ),
+        (
+            "DPoP, non-crypto part (e - c - f)",
+            m("e_dpop_cached_token")
+                - m("c_bearer_cached_dpop_introspection_on")
+                - m("f_dpop_proof_signature_only"),
+        ),
+        (
+            "RequireAcr + MaxAuthAge + RequireClaim (g - h)",
+            m("g_step_up_and_claim_rule") - m("h_claims_only_same_token"),
+        ),
+    ];
+    for (label, ns) in rows {
+        println!("| {label} | {ns:.0} ns |");
+    }
+}

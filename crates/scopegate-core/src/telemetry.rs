@@ -1,0 +1,202 @@
+//! What operators count: the names and labels of scopegate's metrics, recorded through the
+//! [`metrics`](https://docs.rs/metrics) facade when the `metrics` feature is on.
+//!
+//! With the feature off every function here is an empty `#[inline]` function: the request path
+//! pays nothing. With it on, the counters go to whatever recorder the application installed
+//! (Prometheus, StatsD, OpenTelemetry); with no recorder installed they cost an atomic load.
+//!
+//! The counters of the request path have static names and label values: counting allocates
+//! nothing and looks up no key by string (a rejection, rarer, builds its key).
+//!
+//! Labels are bounded: a class or error-kind name from a fixed list, an outcome from a fixed
+//! list, and for key fetches the issuer, which is one of the verifier's configured issuers.
+//! Never a token, a subject, a `jti` or a claim value.
+//!
+//! | metric | labels |
+//! |---|---|
+//! | `scopegate_requests_admitted_total` | `scheme` (`Bearer`, `DPoP`) |
+//! | `scopegate_requests_rejected_total` | `class` (`missing`, `invalid_request`, `invalid_token`, `invalid_dpop_proof`, `use_dpop_nonce`, `insufficient_scope`, `insufficient_user_authentication`, `unavailable`, `misconfigured`), `kind` ([`ErrorKind::name`], or `none`) |
+//! | `scopegate_token_cache_total` | `event` (`hit`, `miss`, `eviction`) |
+//! | `scopegate_key_fetches_total` | `issuer`, `outcome` (`ok`, `error`) |
+//! | `scopegate_introspections_total` | `outcome` (`cache_hit`, `call`, `shared_hit`, `inactive`, `error`) |
+//! | `scopegate_dpop_replays_refused_total` | |
+//! | `scopegate_token_exchanges_total` | `outcome` (`cache_hit`, `call`, `error`) |
+//!
+//! ```
+//! use scopegate_core::{ErrorKind, telemetry};
+//!
+//! // What the tower layer records when it answers `401 invalid_token` for an expired token:
+//! telemetry::request_rejected(telemetry::RejectedClass::InvalidToken, Some(ErrorKind::Expired));
+//! assert_eq!(ErrorKind::Expired.name(), "expired");
+//! assert_eq!(telemetry::RejectedClass::InvalidToken.name(), "invalid_token");
+//! ```
+
+use crate::error::ErrorKind;
+
+/// Why a request was refused, as the `class` label says it: one per kind of answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RejectedClass {
+    /// No credentials: `401` without an error code.
+    Missing,
+    /// `400 invalid_request`.
+    InvalidRequest,
+    /// `401 invalid_token`.
+    InvalidToken,
+    /// `401 invalid_dpop_proof`.
+    InvalidDpopProof,
+    /// `401 use_dpop_nonce`.
+    UseDpopNonce,
+    /// `403 insufficient_scope` (scopes, roles, claims).
+    InsufficientScope,
+    /// `401 insufficient_user_authentication` (step-up).
+    InsufficientUserAuthentication,
+    /// `503`: keys, introspection or replay store out of reach.
+    Unavailable,
+    /// `500`: the server's authentication is misconfigured.
+    Misconfigured,
+}
+
+impl RejectedClass {
+    /// The label value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidToken => "invalid_token",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::InsufficientUserAuthentication => "insufficient_user_authentication",
+            Self::Unavailable => "unavailable",
+            Self::Misconfigured => "misconfigured",
+        }
+    }
+}
+
+/// A verified-token cache event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CacheEvent {
+    Hit,
+    Miss,
+    Eviction,
+}
+
+/// An introspection event.
+#[cfg(feature = "remote")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IntrospectionEvent {
+    CacheHit,
+    Call,
+    SharedHit,
+    Inactive,
+    Error,
+}
+
+/// A token-exchange event.
+#[cfg(feature = "remote")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ExchangeEvent {
+    CacheHit,
+    Call,
+    Error,
+}
+
+/// Counts a request whose token the layer verified (a route's guard may still refuse it,
+/// which counts in `scopegate_requests_rejected_total` too); `dpop` for the DPoP scheme.
+#[inline]
+pub fn request_admitted(dpop: bool) {
+    #[cfg(feature = "metrics")]
+    if dpop {
+        metrics::counter!("scopegate_requests_admitted_total", "scheme" => "DPoP").increment(1);
+    } else {
+        metrics::counter!("scopegate_requests_admitted_total", "scheme" => "Bearer").increment(1);
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = dpop;
+}
+
+/// Counts a request refused, by class and (when there is one) error kind.
+#[inline]
+pub fn request_rejected(class: RejectedClass, kind: Option<ErrorKind>) {
+    #[cfg(feature = "metrics")]
+    {
+        let kind = kind.map_or("none", ErrorKind::name);
+        metrics::counter!("scopegate_requests_rejected_total", "class" => class.name(), "kind" => kind)
+            .increment(1);
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = (class, kind);
+}
+
+#[inline]
+pub(crate) fn token_cache(event: CacheEvent) {
+    #[cfg(feature = "metrics")]
+    {
+        let counter = match event {
+            CacheEvent::Hit => metrics::counter!("scopegate_token_cache_total", "event" => "hit"),
+            CacheEvent::Miss => metrics::counter!("scopegate_token_cache_total", "event" => "miss"),
+            CacheEvent::Eviction => {
+                metrics::counter!("scopegate_token_cache_total", "event" => "eviction")
+            }
+        };
+        counter.increment(1);
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = event;
+}
+
+#[cfg(feature = "remote")]
+#[inline]
+pub(crate) fn key_fetch(issuer: &str, ok: bool) {
+    #[cfg(feature = "metrics")]
+    {
+        let outcome = if ok { "ok" } else { "error" };
+        metrics::counter!("scopegate_key_fetches_total", "issuer" => issuer.to_owned(), "outcome" => outcome)
+            .increment(1);
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = (issuer, ok);
+}
+
+#[cfg(feature = "remote")]
+#[inline]
+pub(crate) fn introspection(event: IntrospectionEvent) {
+    #[cfg(feature = "metrics")]
+    {
+        const NAME: &str = "scopegate_introspections_total";
+        let counter = match event {
+            IntrospectionEvent::CacheHit => metrics::counter!(NAME, "outcome" => "cache_hit"),
+            IntrospectionEvent::Call => metrics::counter!(NAME, "outcome" => "call"),
+            IntrospectionEvent::SharedHit => metrics::counter!(NAME, "outcome" => "shared_hit"),
+            IntrospectionEvent::Inactive => metrics::counter!(NAME, "outcome" => "inactive"),
+            IntrospectionEvent::Error => metrics::counter!(NAME, "outcome" => "error"),
+        };
+        counter.increment(1);
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = event;
+}
+
+#[inline]
+pub(crate) fn dpop_replay_refused() {
+    #[cfg(feature = "metrics")]
+    metrics::counter!("scopegate_dpop_replays_refused_total").increment(1);
+}
+
+#[cfg(feature = "remote")]
+#[inline]
+pub(crate) fn token_exchange(event: ExchangeEvent) {
+    #[cfg(feature = "metrics")]
+    {
+        const NAME: &str = "scopegate_token_exchanges_total";
+        let counter = match event {
+            ExchangeEvent::CacheHit => metrics::counter!(NAME, "outcome" => "cache_hit"),
+            ExchangeEvent::Call => metrics::counter!(NAME, "outcome" => "call"),
+            ExchangeEvent::Error => metrics::counter!(NAME, "outcome" => "error"),
+        };
+        counter.increment(1);
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = event;
+}
