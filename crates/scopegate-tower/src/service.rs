@@ -71,8 +71,8 @@ where
                 return ResponseFuture::rejected(response);
             }
         };
-        let token = match found {
-            Some(Credentials { scheme: Scheme::Bearer, token }) => token,
+        let bearer = match found {
+            Some(found @ Credentials { scheme: Scheme::Bearer, .. }) => found,
             Some(found @ Credentials { scheme: Scheme::Dpop, .. }) => {
                 return match found.text() {
                     Ok(token) => {
@@ -113,11 +113,11 @@ where
         // verified before) is base64url and dots, which RFC 6750's `b64token` allows. So the
         // scan runs only to tell a malformed request (400) from a bad token (401), and a
         // cached token's bytes are not even checked as UTF-8: they were, when it verified.
-        if let Some(claims) = shared.verifier.cached(token) {
+        if let Some(claims) = shared.verifier.cached(bearer.token) {
             admit(&mut request, claims, &shared.context);
             return ResponseFuture::authorized(self.inner.call(request));
         }
-        let token = match (Credentials { scheme: Scheme::Bearer, token }).text() {
+        let token = match bearer.text() {
             Ok(token) => token,
             Err(error) => {
                 let response = shared.context.respond(&Rejection::InvalidRequest(error), None);

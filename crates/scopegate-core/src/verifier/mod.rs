@@ -227,8 +227,12 @@ impl Verifier {
     pub fn cached(&self, token: impl AsRef<[u8]>) -> Option<Claims> {
         let cache = self.inner.cache.as_ref()?;
         let claims = cache.get(token.as_ref(), self.inner.clock.now_secs())?;
+        // A bound token is not a bearer token: no hit here (verifying it refuses it).
+        if claims.confirmation().is_some() {
+            return None;
+        }
         telemetry::token_cache(CacheEvent::Hit);
-        claims.confirmation().is_none().then_some(claims)
+        Some(claims)
     }
 
     /// The claims of `token` from the cache, or verified now (and then cached).
