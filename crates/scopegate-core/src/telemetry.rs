@@ -23,54 +23,25 @@
 //! | `scopegate_token_exchanges_total` | `outcome` (`cache_hit`, `call`, `error`) |
 //!
 //! ```
-//! use scopegate_core::{ErrorKind, telemetry};
+//! use scopegate_core::{ErrorClass, ErrorKind, telemetry};
 //!
 //! // What the tower layer records when it answers `401 invalid_token` for an expired token:
-//! telemetry::request_rejected(telemetry::RejectedClass::InvalidToken, Some(ErrorKind::Expired));
+//! telemetry::request_rejected(Some(ErrorClass::InvalidToken), Some(ErrorKind::Expired));
 //! assert_eq!(ErrorKind::Expired.name(), "expired");
-//! assert_eq!(telemetry::RejectedClass::InvalidToken.name(), "invalid_token");
+//! assert_eq!(telemetry::rejected_class_name(Some(ErrorClass::InvalidToken)), "invalid_token");
+//! assert_eq!(telemetry::rejected_class_name(None), "missing");
 //! ```
 
-use crate::error::ErrorKind;
+use crate::error::{ErrorClass, ErrorKind};
 
-/// Why a request was refused, as the `class` label says it: one per kind of answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RejectedClass {
-    /// No credentials: `401` without an error code.
-    Missing,
-    /// `400 invalid_request`.
-    InvalidRequest,
-    /// `401 invalid_token`.
-    InvalidToken,
-    /// `401 invalid_dpop_proof`.
-    InvalidDpopProof,
-    /// `401 use_dpop_nonce`.
-    UseDpopNonce,
-    /// `403 insufficient_scope` (scopes, roles, claims).
-    InsufficientScope,
-    /// `401 insufficient_user_authentication` (step-up).
-    InsufficientUserAuthentication,
-    /// `503`: keys, introspection or replay store out of reach.
-    Unavailable,
-    /// `500`: the server's authentication is misconfigured.
-    Misconfigured,
-}
-
-impl RejectedClass {
-    /// The label value.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Missing => "missing",
-            Self::InvalidRequest => "invalid_request",
-            Self::InvalidToken => "invalid_token",
-            Self::InvalidDpopProof => "invalid_dpop_proof",
-            Self::UseDpopNonce => "use_dpop_nonce",
-            Self::InsufficientScope => "insufficient_scope",
-            Self::InsufficientUserAuthentication => "insufficient_user_authentication",
-            Self::Unavailable => "unavailable",
-            Self::Misconfigured => "misconfigured",
-        }
+/// The `class` label of a rejection: its error code (RFC 6750, RFC 9449, RFC 9470; the one
+/// table in [`ErrorClass::error_code`]), `missing` for no credentials (`None`), `unavailable`
+/// for `503` and `misconfigured` for `500`.
+pub fn rejected_class_name(class: Option<ErrorClass>) -> &'static str {
+    match class {
+        None => "missing",
+        Some(ErrorClass::Unavailable) => "unavailable",
+        Some(class) => class.error_code().unwrap_or("misconfigured"),
     }
 }
 
@@ -118,11 +89,11 @@ pub fn request_admitted(dpop: bool) {
 
 /// Counts a request refused, by class and (when there is one) error kind.
 #[inline]
-pub fn request_rejected(class: RejectedClass, kind: Option<ErrorKind>) {
+pub fn request_rejected(class: Option<ErrorClass>, kind: Option<ErrorKind>) {
     #[cfg(feature = "metrics")]
     {
         let kind = kind.map_or("none", ErrorKind::name);
-        metrics::counter!("scopegate_requests_rejected_total", "class" => class.name(), "kind" => kind)
+        metrics::counter!("scopegate_requests_rejected_total", "class" => rejected_class_name(class), "kind" => kind)
             .increment(1);
     }
     #[cfg(not(feature = "metrics"))]

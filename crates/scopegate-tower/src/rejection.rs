@@ -6,8 +6,9 @@ use std::fmt;
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{Response, StatusCode};
-use scopegate_core::telemetry::{self, RejectedClass};
-use scopegate_core::{Error, ErrorClass, ErrorKind, InsufficientAuthentication, InsufficientScope};
+use scopegate_core::{
+    Error, ErrorClass, ErrorKind, InsufficientAuthentication, InsufficientScope, telemetry,
+};
 use serde_json::{Value, json};
 
 use crate::challenge::{Challenge, Scheme};
@@ -101,24 +102,20 @@ impl Rejection {
         }
     }
 
-    /// The `class` and `kind` labels of this rejection's count.
-    fn telemetry_labels(&self) -> (RejectedClass, Option<ErrorKind>) {
+    /// The error kind of this rejection, for its count; none without credentials or a layer.
+    fn kind(&self) -> Option<ErrorKind> {
         match self {
-            Self::MissingToken => (RejectedClass::Missing, None),
-            Self::LayerMissing => (RejectedClass::Misconfigured, None),
-            Self::InvalidRequest(error) => (RejectedClass::InvalidRequest, Some(error.kind())),
-            Self::InvalidToken(error) => (RejectedClass::InvalidToken, Some(error.kind())),
-            Self::InvalidDpopProof(error) => (RejectedClass::InvalidDpopProof, Some(error.kind())),
-            Self::UseDpopNonce(error) => (RejectedClass::UseDpopNonce, Some(error.kind())),
-            Self::InsufficientScope(_) => {
-                (RejectedClass::InsufficientScope, Some(ErrorKind::InsufficientScope))
+            Self::MissingToken | Self::LayerMissing => None,
+            Self::InsufficientScope(_) => Some(ErrorKind::InsufficientScope),
+            Self::InsufficientUserAuthentication(_) => {
+                Some(ErrorKind::InsufficientUserAuthentication)
             }
-            Self::Forbidden(error) => (RejectedClass::InsufficientScope, Some(error.kind())),
-            Self::InsufficientUserAuthentication(_) => (
-                RejectedClass::InsufficientUserAuthentication,
-                Some(ErrorKind::InsufficientUserAuthentication),
-            ),
-            Self::Unavailable(error) => (RejectedClass::Unavailable, Some(error.kind())),
+            Self::InvalidRequest(error)
+            | Self::InvalidToken(error)
+            | Self::InvalidDpopProof(error)
+            | Self::UseDpopNonce(error)
+            | Self::Forbidden(error)
+            | Self::Unavailable(error) => Some(error.kind()),
         }
     }
 
@@ -275,8 +272,11 @@ impl Rejection {
     /// `error` for a missing layer) and one count in `scopegate_requests_rejected_total` (with
     /// the `metrics` feature). Called when the response is produced.
     pub(crate) fn record(&self) {
-        let (class, kind) = self.telemetry_labels();
-        telemetry::request_rejected(class, kind);
+        let class = match self {
+            Self::LayerMissing => Some(ErrorClass::Configuration),
+            other => other.class(),
+        };
+        telemetry::request_rejected(class, self.kind());
         match self {
             Self::LayerMissing => tracing::error!(
                 "a scopegate guard ran without BearerAuthLayer in front of it; add the layer to the router"
