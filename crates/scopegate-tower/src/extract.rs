@@ -94,39 +94,29 @@ fn invalid(message: &'static str) -> Error {
     Error::new(ErrorKind::InvalidRequest, message)
 }
 
-/// RFC 9110 `tchar`, by byte value: the characters of an authentication scheme's name.
+/// A lookup table by byte value: ASCII letters and digits, and the bytes of `extra`.
 #[allow(
     clippy::indexing_slicing,
     clippy::cast_possible_truncation,
     reason = "const evaluation over 0..256"
 )]
-const TCHAR: [bool; 256] = {
+const fn alphanumeric_or(extra: &[u8]) -> [bool; 256] {
     let mut table = [false; 256];
     let mut byte = 0;
     while byte < 256 {
-        let c = byte as u8;
-        table[byte] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'!' | b'#'
-                    | b'$'
-                    | b'%'
-                    | b'&'
-                    | b'\''
-                    | b'*'
-                    | b'+'
-                    | b'-'
-                    | b'.'
-                    | b'^'
-                    | b'_'
-                    | b'`'
-                    | b'|'
-                    | b'~'
-            );
+        table[byte] = (byte as u8).is_ascii_alphanumeric();
         byte += 1;
     }
+    let mut index = 0;
+    while index < extra.len() {
+        table[extra[index] as usize] = true;
+        index += 1;
+    }
     table
-};
+}
+
+/// RFC 9110 `tchar`, by byte value: the characters of an authentication scheme's name.
+const TCHAR: [bool; 256] = alphanumeric_or(b"!#$%&'*+-.^_`|~");
 
 /// Whether `byte` is an RFC 9110 `tchar`.
 fn is_tchar(byte: u8) -> bool {
@@ -208,22 +198,7 @@ fn cookie_token<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str
 }
 
 /// `b64token` characters, by byte value: `ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/"`.
-#[allow(
-    clippy::indexing_slicing,
-    clippy::cast_possible_truncation,
-    reason = "const evaluation over 0..256"
-)]
-const B64TOKEN: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut byte = 0;
-    while byte < 256 {
-        let c = byte as u8;
-        table[byte] =
-            c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
-        byte += 1;
-    }
-    table
-};
+const B64TOKEN: [bool; 256] = alphanumeric_or(b"-._~+/");
 
 /// Checks that `token` is a `b64token`. Tokens longer than `max_bytes` pass unchecked: the
 /// verifier refuses them for their size without anything scanning them.
