@@ -22,9 +22,7 @@ pub fn router<'a>(
     router: Router,
     mut request: impl FnMut() -> Request + 'a,
 ) -> Batch<'a> {
-    let router = served(router);
-    let status = runtime.block_on(router.clone().oneshot(request())).expect("response").status();
-    assert_eq!(status, 200, "a contender refused its request");
+    let router = served_and_checked(runtime, router, request());
     Box::new(move |n| {
         let start = Instant::now();
         runtime.block_on(async {
@@ -41,6 +39,18 @@ pub fn router<'a>(
 /// `Router<()>` re-applies the layers on each request, a cost no server pays.
 pub fn served(router: Router) -> Router {
     router.with_state(())
+}
+
+/// `router` [`served`], after checking that it answers `request` with `200`.
+fn served_and_checked(
+    runtime: &tokio::runtime::Runtime,
+    router: Router,
+    request: Request,
+) -> Router {
+    let router = served(router);
+    let status = runtime.block_on(router.clone().oneshot(request)).expect("response").status();
+    assert_eq!(status, 200, "a contender refused its request");
+    router
 }
 
 /// A contender that runs `work` with no router around it.
@@ -95,9 +105,7 @@ pub fn prepared<'a>(
     router: Router,
     mut request: impl FnMut() -> Request + 'a,
 ) -> Batch<'a> {
-    let router = served(router);
-    let status = runtime.block_on(router.clone().oneshot(request())).expect("response").status();
-    assert_eq!(status, 200, "a contender refused its request");
+    let router = served_and_checked(runtime, router, request());
     Box::new(move |n| {
         let requests: Vec<Request> = (0..n).map(|_| request()).collect();
         let start = Instant::now();

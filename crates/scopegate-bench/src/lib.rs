@@ -235,3 +235,20 @@ pub fn request(authorization: &str) -> Request {
         .body(Body::empty())
         .expect("request")
 }
+
+/// The floor under a DPoP request: `proof`'s ES256 signature checked alone, with `client`'s
+/// public key parsed on each check, as a proof's `jwk` is.
+pub fn proof_signature_check(client: &TestKey, proof: &str) -> impl Fn() -> bool + use<> {
+    let (input, signature) = proof.rsplit_once('.').expect("compact JWS");
+    let (input, signature) =
+        (input.to_owned(), URL_SAFE_NO_PAD.decode(signature).expect("base64url"));
+    let jwk = client.dpop_jwk();
+    let coordinate = |name: &str| {
+        URL_SAFE_NO_PAD
+            .decode(jwk.get(name).and_then(|v| v.as_str()).expect("coordinate"))
+            .expect("base64url")
+    };
+    let point = [vec![4u8], coordinate("x"), coordinate("y")].concat();
+    let key = signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point);
+    move || key.verify(input.as_bytes(), &signature).is_ok()
+}

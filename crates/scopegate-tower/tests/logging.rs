@@ -27,16 +27,28 @@ impl Write for Captured {
     }
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn rejections_are_logged_without_the_token() {
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+/// A debug-level subscriber for this thread, closed spans included, writing to the buffer.
+fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::DEBUG)
         .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn rejections_are_logged_without_the_token() {
+    let (captured, _guard) = capture();
 
     let issuer = TestIssuer::new();
     let service =
@@ -44,7 +56,7 @@ async fn rejections_are_logged_without_the_token() {
     let token = issuer.token().expired().sign();
     send(service, bearer(&token)).await;
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let events: Vec<&str> = log.lines().filter(|line| line.contains("request rejected")).collect();
     assert_eq!(events.len(), 1, "{log}");
     assert!(events[0].contains("DEBUG"), "{log}");
@@ -58,15 +70,7 @@ async fn rejections_are_logged_without_the_token() {
 /// that prints closed spans shows them; never the token nor a claim value.
 #[tokio::test(flavor = "current_thread")]
 async fn each_verification_has_a_span_with_its_outcome() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture();
 
     let issuer = TestIssuer::new();
     let service =
@@ -78,7 +82,7 @@ async fn each_verification_has_a_span_with_its_outcome() {
     // A cache hit verifies nothing: no third span.
     send(service, bearer(&fresh)).await;
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let closed: Vec<&str> = log.lines().filter(|line| line.contains(" close ")).collect();
     assert_eq!(closed.len(), 2, "{log}");
     let iss = issuer.issuer();

@@ -13,14 +13,11 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::header;
 use axum::routing::get;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scopegate::dpop::{Dpop, DpopMode, InMemoryReplayStore};
 use scopegate::remote::Introspection;
 use scopegate::{
@@ -28,7 +25,7 @@ use scopegate::{
     Verified, Verifier, acr,
 };
 use scopegate_bench::interleave::{self, Contender};
-use scopegate_bench::{no_auth, request};
+use scopegate_bench::{no_auth, proof_signature_check, request};
 use scopegate_testkit::{
     INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, IssuerServer, TestKey,
 };
@@ -111,17 +108,7 @@ fn main() {
         || client.dpop_proof("GET", &format!("{ORIGIN}/orders")).access_token(&bound).sign();
 
     // The floor under the DPoP row: one proof's ES256 signature checked alone.
-    let sample = proof();
-    let (input, signature) = sample.rsplit_once('.').expect("compact JWS");
-    let signature = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
-    let jwk = client.dpop_jwk();
-    let coordinate = |name: &str| {
-        URL_SAFE_NO_PAD
-            .decode(jwk.get(name).and_then(|v| v.as_str()).expect("coordinate"))
-            .expect("base64url")
-    };
-    let point = [vec![4u8], coordinate("x"), coordinate("y")].concat();
-    let proof_key = UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point);
+    let proof_signature = proof_signature_check(&client, &proof());
 
     let (plain_routes, configured_routes) = (routes(&plain), routes(&configured));
     let mut contenders: Vec<Contender<'_>> = vec![
@@ -150,10 +137,7 @@ fn main() {
                 get_with("/orders", &dpop_authorization, Some(proof()))
             }),
         ),
-        (
-            "f_dpop_proof_signature_only",
-            interleave::bare(|| proof_key.verify(input.as_bytes(), &signature).is_ok()),
-        ),
+        ("f_dpop_proof_signature_only", interleave::bare(&proof_signature)),
         (
             "g_step_up_and_claim_rule",
             interleave::prepared(&runtime, plain_routes.clone(), || {
