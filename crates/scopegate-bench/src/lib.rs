@@ -148,6 +148,11 @@ impl Fixture {
         builder.build_static().expect("verifier")
     }
 
+    /// A scopegate verifier for this fixture whose token cache is keyed by `key`.
+    pub fn verifier_keyed_by(&self, key: scopegate::TokenCacheKey) -> Verifier {
+        self.issuer.verifier_builder().token_cache_key(key).build_static().expect("verifier")
+    }
+
     /// The `Authorization` header value.
     pub fn authorization(&self) -> String {
         format!("Bearer {}", self.token)

@@ -69,6 +69,6 @@ pub use resource::{ProtectedResource, ResourceId};
 pub use role::{ClaimPath, RoleRequirement, RoleSet};
 pub use scope::{Scope, ScopePolicy, ScopeRequirement, ScopeSet, is_scope_char, is_valid_scope};
 pub use verifier::{
-    DpopRequest, DpopVerified, PendingVerification, TokenCacheStats, TrustedIssuer, Verification,
-    Verifier, VerifierBuilder,
+    DpopRequest, DpopVerified, PendingVerification, TokenCacheKey, TokenCacheStats, TrustedIssuer,
+    Verification, Verifier, VerifierBuilder,
 };

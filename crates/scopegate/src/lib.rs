@@ -59,7 +59,9 @@
 
 #![forbid(unsafe_code)]
 
-pub use scopegate_core::verifier::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, TokenCacheStats};
+pub use scopegate_core::verifier::{
+    DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, TokenCacheKey, TokenCacheStats,
+};
 pub use scopegate_core::{
     Algorithm, Audience, AuthenticationRequirement, ClaimMapping, ClaimPath, ClaimRule, Claims,
     Clock, ConstStr, CustomClaims, DpopRequest, DpopVerified, Error, ErrorClass, ErrorKind,

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use scopegate_core::{ErrorKind, Verifier};
+use scopegate_core::{ErrorKind, TokenCacheKey, Verifier};
 use scopegate_testkit::{IssuerServer, ManualClock, TestIssuer, TestKey};
 use scopegate_tests::verify;
 
@@ -136,6 +136,51 @@ fn the_cache_is_bounded() {
     );
     let bytes = by_bytes.token_cache_stats().unwrap();
     assert!(bytes.estimated_bytes <= 20 * 1024 && bytes.entries < 20, "{bytes:?}");
+}
+
+#[test]
+fn keyed_by_sha256_the_cache_serves_the_same_token_only() {
+    let issuer = TestIssuer::new();
+    // Limits whose per-entry floor (bytes / entries = 104) is below either entry's estimate.
+    let limits = |builder: scopegate_core::VerifierBuilder| {
+        builder.token_cache_limits(10_000, 1024 * 1024).build_static().unwrap()
+    };
+    let by_digest = limits(issuer.verifier_builder().token_cache_key(TokenCacheKey::Sha256));
+    let by_token = limits(issuer.verifier_builder());
+    let token = issuer.token().subject("7").sign();
+    for _ in 0..3 {
+        assert_eq!(verify(&by_digest, &token).unwrap().subject(), Some("7"));
+        assert_eq!(verify(&by_token, &token).unwrap().subject(), Some("7"));
+    }
+    assert_eq!(by_digest.cached(&token).unwrap().subject(), Some("7"));
+    // One character of the signature changed: no hit, and the signature check refuses it.
+    let middle = token.len() - 10;
+    let changed = if token.as_bytes()[middle] == b'A' { "B" } else { "A" };
+    let mut tampered = token.clone();
+    tampered.replace_range(middle..=middle, changed);
+    assert!(by_digest.cached(&tampered).is_none());
+    assert_eq!(verify(&by_digest, &tampered).unwrap_err().kind(), ErrorKind::InvalidSignature);
+    let digest = by_digest.token_cache_stats().unwrap();
+    assert_eq!((digest.entries, digest.inserts), (1, 1));
+    // The entry holds 32 bytes of digest instead of the token.
+    let whole = by_token.token_cache_stats().unwrap();
+    assert_eq!(whole.estimated_bytes - digest.estimated_bytes, token.len() as u64 - 32);
+}
+
+#[test]
+fn keyed_by_sha256_the_cache_is_bounded_alike() {
+    let issuer = TestIssuer::new();
+    let verifier = issuer
+        .verifier_builder()
+        .token_cache_key(TokenCacheKey::Sha256)
+        .token_cache_limits(8, 64 * 1024 * 1024)
+        .build_static()
+        .unwrap();
+    for index in 0..50 {
+        assert!(verify(&verifier, &issuer.token().subject(&index.to_string()).sign()).is_ok());
+    }
+    let stats = verifier.token_cache_stats().unwrap();
+    assert!(stats.entries <= 8 && stats.inserts == 50 && stats.evictions > 0, "{stats:?}");
 }
 
 #[test]

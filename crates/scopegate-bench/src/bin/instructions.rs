@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Paths (HS256, so that the signature costs least): `no_auth`, `cache_hit`,
-//! `cache_hit_extractors`, `uncached`. Each runs `count` requests after 100 warm-up requests, and
+//! `cache_hit_sha256` (the cache keyed by SHA-256), `cache_hit_extractors`, `uncached`. Each runs `count` requests after 100 warm-up requests, and
 //! only those are counted (`measured`); the set-up (key generation, random) is not.
 
 #![forbid(unsafe_code)]
@@ -25,12 +25,18 @@ fn main() {
     let router = match path.as_str() {
         "no_auth" => no_auth(),
         "cache_hit" => scopegate_bench::scopegate(fixture.verifier(true)),
+        "cache_hit_sha256" => {
+            scopegate_bench::scopegate(fixture.verifier_keyed_by(scopegate::TokenCacheKey::Sha256))
+        }
         "cache_hit_extractors" => {
             scopegate_bench::scopegate_with_extractors(fixture.verifier(true))
         }
         "uncached" => scopegate_bench::scopegate(fixture.verifier(false)),
         other => {
-            eprintln!("unknown path {other}: no_auth, cache_hit, cache_hit_extractors, uncached");
+            eprintln!(
+                "unknown path {other}: no_auth, cache_hit, cache_hit_sha256, \
+                 cache_hit_extractors, uncached"
+            );
             std::process::exit(2);
         }
     };

@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 
+use scopegate::TokenCacheKey;
 use scopegate_bench::interleave::{self, Contender};
 use scopegate_bench::{aliri, fixtures, jsonwebtoken_middleware, no_auth, request};
 
@@ -36,6 +37,10 @@ fn main() {
                 router(scopegate_bench::scopegate_with_extractors(fixture.verifier(true))),
             ),
         ];
+        contenders.push((
+            "8_scopegate_cached_sha256",
+            router(scopegate_bench::scopegate(fixture.verifier_keyed_by(TokenCacheKey::Sha256))),
+        ));
         if let Some(peer) = aliri(&fixture) {
             contenders.push(("7_aliri_tower", router(peer)));
         }

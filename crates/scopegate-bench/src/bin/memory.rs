@@ -1,5 +1,6 @@
 //! Bytes per cached token: the resident memory the verified-token cache adds for 10,000
-//! distinct tokens, against its own estimate.
+//! distinct tokens, against its own estimate, for each [`TokenCacheKey`]. Each runs in a
+//! process of its own (the binary runs itself), so that one does not reuse the other's memory.
 //!
 //! ```text
 //! cargo run --release -p scopegate-bench --bin memory
@@ -10,6 +11,7 @@
 use std::error::Error;
 
 use orders_api::dev::DevIssuer;
+use scopegate::TokenCacheKey;
 
 /// Resident set size in bytes, from `/proc/self/statm`.
 fn resident_bytes() -> Result<u64, Box<dyn Error>> {
@@ -19,11 +21,28 @@ fn resident_bytes() -> Result<u64, Box<dyn Error>> {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
+    match std::env::args().nth(1).as_deref() {
+        Some("token") => measure(TokenCacheKey::Token),
+        Some("sha256") => measure(TokenCacheKey::Sha256),
+        _ => {
+            for key in ["token", "sha256"] {
+                let status =
+                    std::process::Command::new(std::env::current_exe()?).arg(key).status()?;
+                if !status.success() {
+                    return Err(format!("measuring {key} failed: {status}").into());
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn measure(key: TokenCacheKey) -> Result<(), Box<dyn Error>> {
     const TOKENS: usize = 10_000;
     let issuer = DevIssuer::new();
     let tokens: Vec<String> =
         (0..TOKENS).map(|index| issuer.reader_token(&format!("user-{index}"))).collect();
-    let verifier = issuer.verifier();
+    let verifier = issuer.verifier_builder().token_cache_key(key).build_static()?;
     // Warm everything but the cache: one token verified twice.
     let first = tokens.first().ok_or("no tokens")?;
     for _ in 0..2 {
@@ -37,7 +56,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let stats = verifier.token_cache_stats().ok_or("cache on")?;
     let average_token = tokens.iter().map(String::len).sum::<usize>() / TOKENS;
     println!(
-        "tokens: {TOKENS}, average token length: {average_token} bytes, cached entries: {}",
+        "cache keyed by {key:?}: tokens: {TOKENS}, average token length: {average_token} bytes, cached entries: {}",
         stats.entries
     );
     println!(

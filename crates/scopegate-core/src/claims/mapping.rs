@@ -262,24 +262,26 @@ impl VerifiedPayload {
         self,
         expires_at: Option<NumericDate>,
         audience: Audience,
-        policy: ScopePolicy,
+        policy: Arc<ScopePolicy>,
     ) -> Claims {
+        // Boxed strings: 8 bytes less each than `String`, in every cached entry.
+        let boxed = |text: Option<String>| text.map(String::into_boxed_str);
         Claims {
             inner: Arc::new(ClaimsInner {
                 issuer: self.issuer,
-                subject: self.subject,
+                subject: boxed(self.subject),
                 audience,
                 expires_at,
                 not_before: self.not_before,
                 issued_at: self.issued_at,
-                jwt_id: self.jwt_id,
-                client_id: self.client_id,
-                authorized_party: self.authorized_party,
+                jwt_id: boxed(self.jwt_id),
+                client_id: boxed(self.client_id),
+                authorized_party: boxed(self.authorized_party),
                 scopes: self.scopes,
                 roles: self.roles,
                 roles_malformed: self.roles_malformed,
                 confirmation: self.confirmation,
-                authentication_context: self.authentication_context,
+                authentication_context: boxed(self.authentication_context),
                 authenticated_at: self.authenticated_at,
                 policy,
                 custom: self.custom,

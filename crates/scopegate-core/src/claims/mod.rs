@@ -68,24 +68,24 @@ pub struct Claims<T = CustomClaims> {
 
 struct ClaimsInner<T> {
     issuer: Arc<str>,
-    subject: Option<String>,
+    subject: Option<Box<str>>,
     audience: Audience,
     expires_at: Option<NumericDate>,
     not_before: Option<NumericDate>,
     issued_at: Option<NumericDate>,
-    jwt_id: Option<String>,
-    client_id: Option<String>,
-    authorized_party: Option<String>,
+    jwt_id: Option<Box<str>>,
+    client_id: Option<Box<str>>,
+    authorized_party: Option<Box<str>>,
     scopes: ScopeSet,
     roles: RoleSet,
     /// A configured role path held something other than strings: role checks fail.
     roles_malformed: bool,
     confirmation: Option<Confirmation>,
     /// `acr`, when it is a string.
-    authentication_context: Option<String>,
+    authentication_context: Option<Box<str>>,
     /// `auth_time`, when it is a NumericDate.
     authenticated_at: Option<NumericDate>,
-    policy: ScopePolicy,
+    policy: Arc<ScopePolicy>,
     custom: T,
 }
 

@@ -1,6 +1,7 @@
 //! One trusted issuer as the verifier holds it: audiences, algorithms, scope naming, claim
 //! layout, and where its keys are.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -11,13 +12,17 @@ use crate::key::store::KeyStore;
 use crate::remote::tasks::RemoteSource;
 use crate::scope::ScopePolicy;
 
+/// The trusted issuers by name. Hashed with foldhash (seeded per process), which costs about
+/// a third of std's SipHash for an issuer URL: every verification looks its issuer up.
+pub(crate) type Issuers = HashMap<Arc<str>, IssuerEntry, quick_cache::DefaultHashBuilder>;
+
 pub(crate) struct IssuerEntry {
     pub(crate) issuer: Arc<str>,
     pub(crate) audiences: Box<[Box<str>]>,
     pub(crate) algorithms: AlgorithmSet,
     pub(crate) keys: KeySource,
     /// How this issuer's scope names match required scopes.
-    pub(crate) policy: ScopePolicy,
+    pub(crate) policy: Arc<ScopePolicy>,
     /// Where this issuer puts scopes and roles.
     pub(crate) mapping: ClaimMapping,
     /// AWS Cognito: the app clients whose access tokens are accepted, instead of `aud`.

@@ -55,7 +55,7 @@ mod trusted;
 mod verification;
 
 pub use builder::{MAX_TOKEN_BYTES_LIMIT, VerifierBuilder};
-pub use cache::{DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES, TokenCacheStats};
+pub use cache::{DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES, TokenCacheKey, TokenCacheStats};
 pub use dpop::{DpopRequest, DpopVerified};
 #[cfg(feature = "remote")]
 pub use exchange::ExchangeStats;
@@ -65,7 +65,6 @@ pub use rules::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY};
 pub use trusted::TrustedIssuer;
 pub use verification::{PendingVerification, Verification};
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -76,7 +75,7 @@ use crate::error::ErrorKind;
 use crate::resource::ProtectedResource;
 use crate::telemetry::{self, CacheEvent};
 use cache::TokenCache;
-use issuer::IssuerEntry;
+use issuer::Issuers;
 #[cfg(feature = "remote")]
 use issuer::KeySource;
 use pipeline::{Halt, Verified};
@@ -89,7 +88,7 @@ pub struct Verifier {
 }
 
 struct VerifierInner {
-    issuers: HashMap<Arc<str>, IssuerEntry>,
+    issuers: Issuers,
     rules: Rules,
     cache: Option<TokenCache>,
     clock: Arc<dyn Clock>,

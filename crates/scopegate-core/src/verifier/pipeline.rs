@@ -1,9 +1,8 @@
 //! The verification steps, in order. See the [module docs](super) for the rules.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::issuer::{IssuerEntry, KeySource};
+use super::issuer::{Issuers, KeySource};
 use super::rules::{Rules, Source};
 use crate::claims::{Claims, NumericDate, UnverifiedPayload, VerifiedPayload};
 use crate::error::{Error, ErrorKind};
@@ -47,7 +46,7 @@ pub(crate) struct Verified {
 /// of ours: never a name from an untrusted token), the outcome and the error kind; never the
 /// token or a claim value. A refusal also logs a debug event inside the span.
 pub(crate) fn verify(
-    issuers: &HashMap<Arc<str>, IssuerEntry>,
+    issuers: &Issuers,
     rules: &Rules,
     token: &str,
     now: NumericDate,
@@ -82,7 +81,7 @@ pub(crate) fn verify(
 }
 
 fn verify_token(
-    issuers: &HashMap<Arc<str>, IssuerEntry>,
+    issuers: &Issuers,
     rules: &Rules,
     token: &str,
     now: NumericDate,

@@ -1,5 +1,6 @@
 //! The claim checks every token must pass once its signature holds.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -115,7 +116,7 @@ impl Rules {
                 ));
             }
         }
-        Ok(payload.into_claims(expires_at, audience, issuer.policy.clone()))
+        Ok(payload.into_claims(expires_at, audience, Arc::clone(&issuer.policy)))
     }
 }
 

@@ -251,7 +251,7 @@ impl TrustedIssuer {
             audiences: audiences.iter().map(|a| a.as_str().into()).collect(),
             algorithms,
             keys,
-            policy: self.policy.clone().unwrap_or_else(|| defaults.policy.clone()),
+            policy: Arc::new(self.policy.clone().unwrap_or_else(|| defaults.policy.clone())),
             mapping: self.mapping.clone().unwrap_or_else(|| defaults.mapping.clone()),
             cognito_clients: self
                 .cognito_clients
