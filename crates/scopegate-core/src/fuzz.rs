@@ -36,8 +36,12 @@ pub fn header(data: &[u8]) {
     }
 }
 
-/// The claims parser, with the default mapping and a permissive one.
+/// The claims parser, with the default mapping and a permissive one; and its flat-payload
+/// fast path, which must read what it reads exactly as the full parser does.
 pub fn claims(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        assert!(crate::claims::flat_payload::agrees_with_full_parser(text));
+    }
     let permissive =
         ClaimMapping::new().scope_claims(["scope", "scp"]).accept_scope_arrays(true).role_paths(
             ["roles", "role", "realm_access.roles", "cognito:groups"]

@@ -6,7 +6,8 @@
 //!     target/release/instructions cache_hit 2000
 //! ```
 //!
-//! Paths (HS256, so that the signature costs least): `no_auth`, `cache_hit`,
+//! A third argument picks the fixture's algorithm (default HS256, whose signature costs
+//! least). Paths: `no_auth`, `cache_hit`,
 //! `cache_hit_sha256` (the cache keyed by SHA-256), `cache_hit_extractors`, `uncached`. Each runs `count` requests after 100 warm-up requests, and
 //! only those are counted (`measured`); the set-up (key generation, random) is not.
 
@@ -21,7 +22,11 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().unwrap_or_else(|| "cache_hit".to_owned());
     let count: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
-    let fixture = fixtures().into_iter().find(|f| f.name == "HS256").expect("HS256 fixture");
+    let algorithm = args.next().unwrap_or_else(|| "HS256".to_owned());
+    let fixture = fixtures()
+        .into_iter()
+        .find(|f| f.name == algorithm)
+        .expect("a fixture: RS256, ES256, EdDSA or HS256");
     let router = match path.as_str() {
         "no_auth" => no_auth(),
         "cache_hit" => scopegate_bench::scopegate(fixture.verifier(true)),

@@ -29,6 +29,7 @@
 mod audience;
 mod authentication;
 mod confirmation;
+pub(crate) mod flat_payload;
 mod mapping;
 mod numeric_date;
 mod payload;

@@ -83,7 +83,7 @@ impl Nonces {
         if nonce.len() > 64 {
             return None;
         }
-        let sealed = URL_SAFE_NO_PAD.decode(nonce).ok()?;
+        let sealed = crate::jose::base64url::decode(nonce.as_bytes()).ok()?;
         let (stamp, sealed_tag) = sealed.split_at_checked(8)?;
         let issued: [u8; 8] = stamp.try_into().ok()?;
         if sealed_tag.len() != TAG_BYTES {

@@ -1,11 +1,10 @@
 //! The compact JWS serialization: splitting, base64url decoding, and the protected header.
 
+pub(crate) mod base64url;
 mod header;
+pub(crate) mod header_memo;
 
 pub(crate) use header::{Header, TypeRule};
-
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::Error;
 
@@ -54,7 +53,7 @@ impl<'a> CompactToken<'a> {
 
 /// Decodes one segment: unpadded base64url with canonical trailing bits, as RFC 7515 requires.
 pub(crate) fn decode_segment(segment: &str, what: &'static str) -> Result<Vec<u8>, Error> {
-    URL_SAFE_NO_PAD.decode(segment).map_err(|_| malformed(what))
+    base64url::decode(segment.as_bytes()).map_err(|_| malformed(what))
 }
 
 /// Decodes one segment into `stack` when it fits, else into `heap`: the common case costs no
@@ -65,10 +64,8 @@ pub(crate) fn decode_into<'b, const N: usize>(
     stack: &'b mut [u8; N],
     heap: &'b mut Vec<u8>,
 ) -> Result<&'b [u8], Error> {
-    if base64::decoded_len_estimate(segment.len()) <= N {
-        let written = URL_SAFE_NO_PAD.decode_slice(segment, stack).map_err(|_| malformed(what))?;
-        // `decode_slice` writes at most `N` bytes into `stack`: the split cannot panic.
-        return Ok(stack.split_at(written).0);
+    if segment.len() / 4 * 3 + 2 <= N {
+        return base64url::decode_to(segment.as_bytes(), stack).map_err(|_| malformed(what));
     }
     *heap = decode_segment(segment, what)?;
     Ok(heap)

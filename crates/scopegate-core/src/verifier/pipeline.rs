@@ -1,12 +1,13 @@
 //! The verification steps, in order. See the [module docs](super) for the rules.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::issuer::{Issuers, KeySource};
 use super::rules::{Rules, Source};
 use crate::claims::{Claims, NumericDate, UnverifiedPayload, VerifiedPayload};
 use crate::error::{Error, ErrorKind};
-use crate::jose::{self, CompactToken, Header};
+use crate::jose::{self, CompactToken, Header, TypeRule, header_memo};
 use crate::key::Epoch;
 use crate::key::store::KeyStore;
 #[cfg(feature = "remote")]
@@ -96,11 +97,13 @@ fn verify_token(
         .into());
     }
     let parts = CompactToken::split(token)?;
+    let type_rule = rules.type_rule();
+    let recalled = header_memo::recall(parts.header, type_rule);
+    let header = match &recalled {
+        Some(header) => Rc::clone(header),
+        None => Rc::new(parse_header(parts.header, type_rule)?),
+    };
     // Segments decode on the stack when they fit (most do), on the heap otherwise.
-    let (mut header_stack, mut header_heap) = ([0u8; 256], Vec::new());
-    let header_bytes =
-        jose::decode_into(parts.header, "header", &mut header_stack, &mut header_heap)?;
-    let header = Header::parse(header_bytes, rules.type_rule())?;
     let (mut payload_stack, mut payload_heap) = ([0u8; 1024], Vec::new());
     let payload_bytes =
         jose::decode_into(parts.payload, "payload", &mut payload_stack, &mut payload_heap)?;
@@ -131,9 +134,19 @@ fn verify_token(
     };
     #[cfg(not(feature = "remote"))]
     let _ = may_fetch;
+    if recalled.is_none() {
+        header_memo::remember(parts.header, type_rule, &header);
+    }
     let payload = VerifiedPayload::new(payload, Arc::clone(&issuer.issuer), &issuer.mapping)?;
     let claims = rules.check(payload, issuer, now.as_secs(), Source::Jwt)?;
     Ok(Verified { valid_until: rules.valid_until(&claims), claims, epoch })
+}
+
+/// Decodes and parses a header segment. Segments decode on the stack when they fit (most do),
+/// on the heap otherwise.
+fn parse_header(segment: &str, rule: TypeRule) -> Result<Header, Error> {
+    let (mut stack, mut heap) = ([0u8; 256], Vec::new());
+    Header::parse(jose::decode_into(segment, "header", &mut stack, &mut heap)?, rule)
 }
 
 /// Whether `token` has the shape of a JWS: three segments, the first decoding to a JSON object.
