@@ -50,6 +50,23 @@ fn verified_claims_carry_exact_values() {
 }
 
 #[test]
+fn claims_debug_shows_no_claim_value() {
+    let issuer = TestIssuer::new();
+    let token = issuer
+        .token()
+        .subject("alice@example.com")
+        .client_id("portal-spa")
+        .scopes(["openid", "orders.read"])
+        .claim("tenant", "acme")
+        .sign();
+    let claims = verify(&issuer.verifier(), &token).unwrap();
+    assert_eq!(
+        format!("{claims:?}"),
+        r#"Claims { iss: "https://id.scopegate.test", sub: Some("[redacted]"), client_id: Some("[redacted]"), scopes: 2, roles: 0, sender_constrained: false, .. }"#
+    );
+}
+
+#[test]
 fn issuer_must_match_exactly() {
     let issuer = TestIssuer::new();
     let verifier = issuer.verifier();

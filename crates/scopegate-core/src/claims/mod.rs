@@ -297,19 +297,20 @@ fn missing_field(message: &str) -> Option<String> {
     rest.get(..end).map(str::to_owned)
 }
 
-/// Shows the registered claims, scopes and roles; custom claims are left out (they may hold
-/// personal data, and `T` need not be `Debug`).
+/// Shows the issuer (one of the verifier's own, as configured) and what the token carries,
+/// never a claim's value: subjects, client ids, audiences, scopes and custom claims can be
+/// personal or revealing, and a `{claims:?}` in a log line must not copy them.
 impl<T> fmt::Debug for Claims<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.inner;
+        let redacted = |value: Option<&str>| value.map(|_| "[redacted]");
         f.debug_struct("Claims")
             .field("iss", &inner.issuer)
-            .field("sub", &inner.subject)
-            .field("aud", &inner.audience)
-            .field("exp", &inner.expires_at.map(NumericDate::as_secs))
-            .field("client_id", &inner.client_id)
-            .field("scopes", &inner.scopes)
-            .field("roles", &inner.roles)
+            .field("sub", &redacted(inner.subject.as_deref()))
+            .field("client_id", &redacted(inner.client_id.as_deref()))
+            .field("scopes", &inner.scopes.len())
+            .field("roles", &inner.roles.len())
+            .field("sender_constrained", &inner.confirmation.is_some())
             .finish_non_exhaustive()
     }
 }
