@@ -87,7 +87,7 @@ impl AuthenticationRequirement {
 impl<T> Claims<T> {
     /// `acr`: the authentication context class the login satisfied, when it is a string.
     pub fn authentication_context(&self) -> Option<&str> {
-        self.inner.authentication_context.as_deref()
+        self.inner.strings.get(super::strings::StringClaim::AuthenticationContext)
     }
 
     /// `auth_time`: when the user logged in, when it is a NumericDate.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::payload::UnverifiedPayload;
-use super::{Audience, Claims, ClaimsInner, Confirmation, CustomClaims, NumericDate};
+use super::{Audience, ClaimStrings, Claims, ClaimsInner, Confirmation, CustomClaims, NumericDate};
 use crate::error::Error;
 use crate::json::Loose;
 use crate::role::{ClaimPath, RoleSet};
@@ -185,12 +185,9 @@ pub(crate) struct VerifiedPayload {
     pub(crate) expires_at: Option<NumericDate>,
     pub(crate) not_before: Option<NumericDate>,
     pub(crate) issued_at: Option<NumericDate>,
-    pub(crate) subject: Option<String>,
-    pub(crate) jwt_id: Option<String>,
-    pub(crate) client_id: Option<String>,
-    pub(crate) authorized_party: Option<String>,
+    /// `sub`, `jti`, `client_id`, `azp` and `acr`.
+    pub(crate) strings: ClaimStrings,
     pub(crate) confirmation: Option<Confirmation>,
-    pub(crate) authentication_context: Option<String>,
     pub(crate) authenticated_at: Option<NumericDate>,
     pub(crate) scopes: ScopeSet,
     pub(crate) roles: RoleSet,
@@ -231,20 +228,19 @@ impl VerifiedPayload {
             expires_at: date(payload.expires_at, "exp")?,
             not_before: date(payload.not_before, "nbf")?,
             issued_at: date(payload.issued_at, "iat")?,
-            subject: string_claim(payload.subject, "sub")?,
-            jwt_id: string_claim(payload.jwt_id, "jti")?,
-            client_id: string_claim(payload.client_id, "client_id")?,
-            authorized_party: string_claim(payload.authorized_party, "azp")?,
+            strings: ClaimStrings::new([
+                string_claim(payload.subject.as_ref(), "sub")?,
+                string_claim(payload.jwt_id.as_ref(), "jti")?,
+                string_claim(payload.client_id.as_ref(), "client_id")?,
+                string_claim(payload.authorized_party.as_ref(), "azp")?,
+                // Read leniently: a step-up requirement fails when it is absent or mistyped,
+                // a route without one does not care.
+                payload.custom.get("acr").and_then(Value::as_str),
+            ]),
             confirmation: if payload.confirmation {
                 Some(Confirmation::from_claim(payload.custom.get("cnf"))?)
             } else {
                 None
-            },
-            // Read leniently: a step-up requirement fails when they are absent or mistyped,
-            // a route without one does not care.
-            authentication_context: match payload.custom.get("acr") {
-                Some(Value::String(acr)) => Some(acr.clone()),
-                _ => None,
             },
             authenticated_at: payload
                 .custom
@@ -264,24 +260,18 @@ impl VerifiedPayload {
         audience: Audience,
         policy: Arc<ScopePolicy>,
     ) -> Claims {
-        // Boxed strings: 8 bytes less each than `String`, in every cached entry.
-        let boxed = |text: Option<String>| text.map(String::into_boxed_str);
         Claims {
             inner: Arc::new(ClaimsInner {
                 issuer: self.issuer,
-                subject: boxed(self.subject),
+                strings: self.strings,
                 audience,
                 expires_at,
                 not_before: self.not_before,
                 issued_at: self.issued_at,
-                jwt_id: boxed(self.jwt_id),
-                client_id: boxed(self.client_id),
-                authorized_party: boxed(self.authorized_party),
                 scopes: self.scopes,
                 roles: self.roles,
                 roles_malformed: self.roles_malformed,
                 confirmation: self.confirmation,
-                authentication_context: boxed(self.authentication_context),
                 authenticated_at: self.authenticated_at,
                 policy,
                 custom: self.custom,
@@ -290,10 +280,10 @@ impl VerifiedPayload {
     }
 }
 
-fn string_claim(value: Option<Loose<'_>>, name: &str) -> Result<Option<String>, Error> {
+fn string_claim<'v>(value: Option<&'v Loose<'_>>, name: &str) -> Result<Option<&'v str>, Error> {
     match value {
         None => Ok(None),
-        Some(Loose::Str(value)) => Ok(Some(value.into_owned())),
+        Some(Loose::Str(value)) => Ok(Some(value)),
         Some(Loose::Value(_)) => Err(Error::invalid_claim(name, "a string")),
     }
 }

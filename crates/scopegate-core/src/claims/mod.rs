@@ -34,6 +34,7 @@ mod mapping;
 mod numeric_date;
 mod payload;
 mod rule;
+mod strings;
 
 pub use audience::Audience;
 pub use authentication::AuthenticationRequirement;
@@ -44,6 +45,7 @@ pub use rule::{ClaimRule, ClaimSelector};
 
 pub(crate) use mapping::VerifiedPayload;
 pub(crate) use payload::UnverifiedPayload;
+pub(crate) use strings::{ClaimStrings, StringClaim};
 
 use std::fmt;
 use std::sync::Arc;
@@ -69,21 +71,17 @@ pub struct Claims<T = CustomClaims> {
 
 struct ClaimsInner<T> {
     issuer: Arc<str>,
-    subject: Option<Box<str>>,
+    /// `sub`, `jti`, `client_id`, `azp` and `acr` (when a string).
+    strings: ClaimStrings,
     audience: Audience,
     expires_at: Option<NumericDate>,
     not_before: Option<NumericDate>,
     issued_at: Option<NumericDate>,
-    jwt_id: Option<Box<str>>,
-    client_id: Option<Box<str>>,
-    authorized_party: Option<Box<str>>,
     scopes: ScopeSet,
     roles: RoleSet,
     /// A configured role path held something other than strings: role checks fail.
     roles_malformed: bool,
     confirmation: Option<Confirmation>,
-    /// `acr`, when it is a string.
-    authentication_context: Option<Box<str>>,
     /// `auth_time`, when it is a NumericDate.
     authenticated_at: Option<NumericDate>,
     policy: Arc<ScopePolicy>,
@@ -104,7 +102,7 @@ impl<T> Claims<T> {
 
     /// `sub`: the subject (user or client) the token is about.
     pub fn subject(&self) -> Option<&str> {
-        self.inner.subject.as_deref()
+        self.inner.strings.get(StringClaim::Subject)
     }
 
     /// `aud`: the audiences the token was issued for; one of them is ours.
@@ -130,17 +128,17 @@ impl<T> Claims<T> {
 
     /// `jti`: the token's unique identifier.
     pub fn jwt_id(&self) -> Option<&str> {
-        self.inner.jwt_id.as_deref()
+        self.inner.strings.get(StringClaim::JwtId)
     }
 
     /// `client_id`: the OAuth client the token was issued to (RFC 9068).
     pub fn client_id(&self) -> Option<&str> {
-        self.inner.client_id.as_deref()
+        self.inner.strings.get(StringClaim::ClientId)
     }
 
     /// `azp`: the authorized party (OpenID Connect).
     pub fn authorized_party(&self) -> Option<&str> {
-        self.inner.authorized_party.as_deref()
+        self.inner.strings.get(StringClaim::AuthorizedParty)
     }
 
     /// The scopes the token grants, as written (no policy applied).
@@ -246,19 +244,15 @@ impl Claims<CustomClaims> {
         Ok(Claims {
             inner: Arc::new(ClaimsInner {
                 issuer: inner.issuer.clone(),
-                subject: inner.subject.clone(),
+                strings: inner.strings.clone(),
                 audience: inner.audience.clone(),
                 expires_at: inner.expires_at,
                 not_before: inner.not_before,
                 issued_at: inner.issued_at,
-                jwt_id: inner.jwt_id.clone(),
-                client_id: inner.client_id.clone(),
-                authorized_party: inner.authorized_party.clone(),
                 scopes: inner.scopes.clone(),
                 roles: inner.roles.clone(),
                 roles_malformed: inner.roles_malformed,
                 confirmation: inner.confirmation.clone(),
-                authentication_context: inner.authentication_context.clone(),
                 authenticated_at: inner.authenticated_at,
                 policy: inner.policy.clone(),
                 custom,
@@ -306,8 +300,8 @@ impl<T> fmt::Debug for Claims<T> {
         let redacted = |value: Option<&str>| value.map(|_| "[redacted]");
         f.debug_struct("Claims")
             .field("iss", &inner.issuer)
-            .field("sub", &redacted(inner.subject.as_deref()))
-            .field("client_id", &redacted(inner.client_id.as_deref()))
+            .field("sub", &redacted(inner.strings.get(StringClaim::Subject)))
+            .field("client_id", &redacted(inner.strings.get(StringClaim::ClientId)))
             .field("scopes", &inner.scopes.len())
             .field("roles", &inner.roles.len())
             .field("sender_constrained", &inner.confirmation.is_some())

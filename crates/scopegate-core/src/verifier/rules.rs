@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::issuer::IssuerEntry;
-use crate::claims::{Audience, Claims, VerifiedPayload};
+use crate::claims::{Audience, Claims, StringClaim, VerifiedPayload};
 use crate::error::{Error, ErrorKind};
 use crate::jose::TypeRule;
 
@@ -70,10 +70,10 @@ impl Rules {
     ) -> Result<Claims, Error> {
         if self.rfc9068 && source == Source::Jwt {
             let required = [
-                ("sub", payload.subject.is_some()),
-                ("client_id", payload.client_id.is_some()),
+                ("sub", payload.strings.get(StringClaim::Subject).is_some()),
+                ("client_id", payload.strings.get(StringClaim::ClientId).is_some()),
                 ("iat", payload.issued_at.is_some()),
-                ("jti", payload.jwt_id.is_some()),
+                ("jti", payload.strings.get(StringClaim::JwtId).is_some()),
             ];
             if let Some((name, _)) = required.iter().find(|(_, present)| !present) {
                 return Err(Error::missing_claim(name));
@@ -128,7 +128,7 @@ fn check_cognito(payload: &VerifiedPayload, clients: &[Box<str>]) -> Result<(), 
             "the token is not an access token (`token_use`)",
         ));
     }
-    match payload.client_id.as_deref() {
+    match payload.strings.get(StringClaim::ClientId) {
         None => Err(Error::missing_claim("client_id")),
         Some(client) if clients.iter().any(|allowed| &**allowed == client) => Ok(()),
         Some(_) => Err(Error::new(
