@@ -294,7 +294,12 @@ mod tests {
             Just("iss"),
             Just("aud"),
             Just("exp"),
+            Just("nbf"),
+            Just("iat"),
             Just("sub"),
+            Just("jti"),
+            Just("client_id"),
+            Just("azp"),
             Just("scope"),
             Just("cnf"),
             Just("tenant"),
@@ -302,6 +307,7 @@ mod tests {
         ];
         let value = prop_oneof![
             "\"[ -~]{0,12}\"",
+            "\"[a\u{7f}\u{e9}\u{1f}\t\u{2603}]{0,12}\"",
             "[0-9]{1,21}",
             "-?[0-9]{1,3}(\\.[0-9])?(e[0-9])?",
             Just("true".to_owned()),
@@ -309,7 +315,7 @@ mod tests {
             Just("{\"jkt\":\"k\"}".to_owned()),
             Just("\"abc\"".to_owned()),
         ];
-        (name, "[ \t\n]{0,2}", value)
+        (name, "[ \t\n\r]{0,2}", value)
             .prop_map(|(name, space, value)| format!("\"{name}\":{space}{value}"))
     }
 

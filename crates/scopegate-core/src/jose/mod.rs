@@ -64,11 +64,16 @@ pub(crate) fn decode_into<'b, const N: usize>(
     stack: &'b mut [u8; N],
     heap: &'b mut Vec<u8>,
 ) -> Result<&'b [u8], Error> {
-    if segment.len() / 4 * 3 + 2 <= N {
-        return base64url::decode_to(segment.as_bytes(), stack).map_err(|_| malformed(what));
+    match base64url::decoded_len(segment.len()) {
+        None => Err(malformed(what)),
+        Some(length) if length <= N => {
+            base64url::decode_to(segment.as_bytes(), stack).map_err(|_| malformed(what))
+        }
+        Some(_) => {
+            *heap = decode_segment(segment, what)?;
+            Ok(heap)
+        }
     }
-    *heap = decode_segment(segment, what)?;
-    Ok(heap)
 }
 
 fn malformed(what: &'static str) -> Error {

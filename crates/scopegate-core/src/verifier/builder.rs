@@ -192,6 +192,9 @@ impl VerifierBuilder {
     /// What the verified-token cache keys its entries by. [`TokenCacheKey::Sha256`] halves
     /// the memory of an entry and keeps no usable token in memory, for 0.2-0.3 µs more per
     /// cache hit on a 640-byte token; the default, [`TokenCacheKey::Token`], is the fastest.
+    /// The [limits](Self::token_cache_limits) stay what they are: at the defaults the count
+    /// (50,000) binds either way, so a full cache keyed by SHA-256 takes about half the
+    /// memory; to hold more tokens in the same memory, raise the count.
     pub fn token_cache_key(mut self, key: TokenCacheKey) -> Self {
         self.cache_key = key;
         self

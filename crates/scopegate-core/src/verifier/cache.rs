@@ -10,12 +10,11 @@
 //! [`VerifierBuilder::disable_token_cache`](crate::VerifierBuilder::disable_token_cache).
 
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use quick_cache::sync::Cache;
-use quick_cache::{DefaultHashBuilder, Equivalent, Lifecycle, Weighter};
+use quick_cache::{DefaultHashBuilder, Lifecycle, Weighter};
 
 use crate::claims::Claims;
 use crate::crypto::sha256;
@@ -41,44 +40,6 @@ pub enum TokenCacheKey {
     /// no usable token and a 640-byte token's entry is about half the size, for one SHA-256 of
     /// the token per lookup (measured: 0.2-0.3 µs for 640 bytes, with SHA CPU extensions).
     Sha256,
-}
-
-/// How many bytes at the end of a token pick its bucket.
-const HASHED_TAIL: usize = 32;
-
-/// A cached token, compared whole but hashed by its length and last [`HASHED_TAIL`] bytes:
-/// its signature, which is unforgeable and as random as a hash for the tokens in the cache
-/// (each verified). Hashing 32 bytes instead of 640 saved 75 instructions a lookup. A
-/// token that shares a tail with a cached one lands in its bucket and fails the whole-token
-/// comparison, as any lookup that misses does.
-#[derive(PartialEq, Eq)]
-struct WholeToken(Box<[u8]>);
-
-/// A token looked up, borrowed.
-struct TokenLookup<'a>(&'a [u8]);
-
-fn hash_tail<H: Hasher>(token: &[u8], state: &mut H) {
-    let tail = token.get(token.len().saturating_sub(HASHED_TAIL)..).unwrap_or(token);
-    state.write_usize(token.len());
-    state.write(tail);
-}
-
-impl Hash for WholeToken {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_tail(&self.0, state);
-    }
-}
-
-impl Hash for TokenLookup<'_> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_tail(self.0, state);
-    }
-}
-
-impl Equivalent<WholeToken> for TokenLookup<'_> {
-    fn equivalent(&self, key: &WholeToken) -> bool {
-        *self.0 == *key.0
-    }
 }
 
 struct Entry {
@@ -117,7 +78,7 @@ type Entries<K> = Cache<K, Arc<Entry>, ByWeight, DefaultHashBuilder, CountEvicti
 
 /// The entries, by the key chosen.
 enum Keyed {
-    Token(Entries<WholeToken>),
+    Token(Entries<Box<[u8]>>),
     Sha256(Entries<[u8; 32]>),
 }
 
@@ -150,7 +111,7 @@ impl TokenCache {
     /// The claims of `token` if it was verified before and is still valid at `now`.
     pub(crate) fn get(&self, token: &[u8], now: u64) -> Option<Claims> {
         let entry = match &self.entries {
-            Keyed::Token(entries) => entries.get(&TokenLookup(token))?,
+            Keyed::Token(entries) => entries.get(token)?,
             Keyed::Sha256(entries) => entries.get(&sha256(token))?,
         };
         if now < entry.valid_until && entry.epoch.as_ref().is_none_or(Epoch::is_current) {
@@ -177,7 +138,7 @@ impl TokenCache {
             Keyed::Token(entries) => {
                 let weight = claims_weight + token.len() as u64;
                 let entry = Arc::new(Entry { claims, valid_until, epoch, weight });
-                entries.insert(WholeToken(Box::from(token.as_bytes())), entry);
+                entries.insert(Box::from(token.as_bytes()), entry);
             }
             Keyed::Sha256(entries) => {
                 let weight = claims_weight + 32;
