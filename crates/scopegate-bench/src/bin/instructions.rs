@@ -6,10 +6,10 @@
 //!     target/release/instructions cache_hit 2000
 //! ```
 //!
-//! A third argument picks the fixture's algorithm (default HS256, whose signature costs
-//! least). Paths: `no_auth`, `cache_hit`,
-//! `cache_hit_sha256` (the cache keyed by SHA-256), `cache_hit_extractors`, `uncached`. Each runs `count` requests after 100 warm-up requests, and
-//! only those are counted (`measured`); the set-up (key generation, random) is not.
+//! Paths: `no_auth`, `cache_hit`, `cache_hit_sha256` (the cache keyed by SHA-256),
+//! `cache_hit_extractors`, `uncached`. A third argument picks the fixture's algorithm (default
+//! HS256, whose signature costs least). Each runs `count` requests after 100 warm-up requests,
+//! and only those are counted (`measured`); the set-up (key generation, random) is not.
 
 #![forbid(unsafe_code)]
 #![allow(clippy::expect_used)]
