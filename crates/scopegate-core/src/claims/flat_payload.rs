@@ -38,31 +38,7 @@ pub(crate) fn read<'t>(
             scan.expect(b':')?;
             scan.whitespace();
             let value = scan.value()?;
-            let slot = match name {
-                "iss" => &mut *issuer,
-                "aud" => &mut payload.audience,
-                "exp" => &mut payload.expires_at,
-                "nbf" => &mut payload.not_before,
-                "iat" => &mut payload.issued_at,
-                "sub" => &mut payload.subject,
-                "jti" => &mut payload.jwt_id,
-                "client_id" => &mut payload.client_id,
-                "azp" => &mut payload.authorized_party,
-                "scope" => &mut payload.scope,
-                _ => {
-                    payload.confirmation |= name == "cnf";
-                    let value = value.into_value();
-                    if payload.custom.insert(name.to_owned(), value).is_some() {
-                        return None;
-                    }
-                    scan.whitespace();
-                    if scan.list_goes_on()? {
-                        continue;
-                    }
-                    break;
-                }
-            };
-            if slot.replace(value).is_some() {
+            if !payload.place(issuer, Cow::Borrowed(name), value) {
                 return None;
             }
             scan.whitespace();

@@ -51,6 +51,37 @@ impl<'de> UnverifiedPayload<'de> {
         Ok(payload)
     }
 
+    /// Files one member: a registered claim into its slot (`iss` into `issuer`, apart and
+    /// unjudged), any other into the custom claims. `false` when the name was there already.
+    /// One table of names for the serde path, the flat-payload path and introspection answers.
+    /// Inlined: called out of line, it cost the flat path about 300 instructions a payload.
+    #[must_use]
+    #[inline]
+    pub(crate) fn place(
+        &mut self,
+        issuer: &mut Option<Loose<'de>>,
+        name: Cow<'_, str>,
+        value: Loose<'de>,
+    ) -> bool {
+        let slot = match &*name {
+            "iss" => issuer,
+            "aud" => &mut self.audience,
+            "exp" => &mut self.expires_at,
+            "nbf" => &mut self.not_before,
+            "iat" => &mut self.issued_at,
+            "sub" => &mut self.subject,
+            "jti" => &mut self.jwt_id,
+            "client_id" => &mut self.client_id,
+            "azp" => &mut self.authorized_party,
+            "scope" => &mut self.scope,
+            _ => {
+                self.confirmation |= name == "cnf";
+                return self.custom.insert(name.into_owned(), value.into_value()).is_none();
+            }
+        };
+        slot.replace(value).is_none()
+    }
+
     /// Reads any payload through serde into `payload` (fresh), with `iss` apart and unjudged.
     pub(crate) fn read_full(
         text: &'de str,
@@ -82,25 +113,8 @@ impl UnverifiedPayload<'static> {
         let mut payload = UnverifiedPayload::default();
         let mut found_issuer = None;
         for (name, value) in object {
-            let value = Loose::from_value(value);
-            let slot = match name.as_str() {
-                "iss" => &mut found_issuer,
-                "aud" => &mut payload.audience,
-                "exp" => &mut payload.expires_at,
-                "nbf" => &mut payload.not_before,
-                "iat" => &mut payload.issued_at,
-                "sub" => &mut payload.subject,
-                "jti" => &mut payload.jwt_id,
-                "client_id" => &mut payload.client_id,
-                "azp" => &mut payload.authorized_party,
-                "scope" => &mut payload.scope,
-                _ => {
-                    payload.confirmation |= name == "cnf";
-                    payload.custom.insert(name, value.into_value());
-                    continue;
-                }
-            };
-            *slot = Some(value);
+            // A map's names are distinct: nothing can be there already.
+            let _ = payload.place(&mut found_issuer, Cow::Owned(name), Loose::from_value(value));
         }
         payload.issuer = match found_issuer {
             None => Cow::Owned(issuer.to_owned()),
@@ -136,26 +150,7 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, 'de> {
         let Self { payload, issuer } = self;
         while let Some(name) = map.next_key::<MemberName<'de>>()? {
             let value = map.next_value_seed(LooseSeed)?;
-            let slot = match &*name.0 {
-                "iss" => &mut *issuer,
-                "aud" => &mut payload.audience,
-                "exp" => &mut payload.expires_at,
-                "nbf" => &mut payload.not_before,
-                "iat" => &mut payload.issued_at,
-                "sub" => &mut payload.subject,
-                "jti" => &mut payload.jwt_id,
-                "client_id" => &mut payload.client_id,
-                "azp" => &mut payload.authorized_party,
-                "scope" => &mut payload.scope,
-                _ => {
-                    payload.confirmation |= name.0 == "cnf";
-                    if payload.custom.insert(name.0.into_owned(), value.into_value()).is_some() {
-                        return Err(json::duplicate());
-                    }
-                    continue;
-                }
-            };
-            if slot.replace(value).is_some() {
+            if !payload.place(issuer, name.0, value) {
                 return Err(json::duplicate());
             }
         }
