@@ -31,9 +31,13 @@ impl<St: Send + Sync> FromRequestParts<St> for CallerToken {
         parts: &mut Parts,
         _state: &St,
     ) -> impl Future<Output = Result<Self, AuthRejection>> + Send {
-        // Only a token the layer verified: an anonymous request has none to forward.
+        // Only the token the layer verified, from where it found it: an anonymous request has
+        // none to forward.
         let outcome = verified_claims(&parts.extensions)
-            .and_then(|_| AccessToken::from_headers(&parts.headers).ok_or(Rejection::MissingToken))
+            .and_then(|_| {
+                AccessToken::from_request(&parts.extensions, &parts.headers)
+                    .ok_or(Rejection::MissingToken)
+            })
             .map(Self)
             .map_err(|rejection| AuthRejection::new(&parts.extensions, rejection));
         ready(outcome)

@@ -42,6 +42,7 @@ mod metadata;
 pub mod openapi;
 #[cfg(any(feature = "aide", feature = "utoipa"))]
 mod openapi_json;
+mod original_uri;
 mod rejection;
 mod require;
 mod step_up;
@@ -52,6 +53,7 @@ mod verified;
 pub use caller_token::CallerToken;
 pub use claim_rule::{ClaimRuleDef, RequireClaim};
 pub use metadata::metadata_routes;
+pub use original_uri::original_uri;
 pub use rejection::AuthRejection;
 pub use require::{PrefixScope, RequireAnyRole, RequireAnyScope, RequireRole, RequireScope};
 pub use scopegate_core::{Claims, ConstStr, ScopeList, acr, role, scope};

@@ -104,14 +104,19 @@ pub fn introspection(data: &[u8]) {
 }
 
 /// The DPoP proof checks (RFC 9449 section 4.3) on a whole proof, against RFC 9449's example
-/// request (figure 13): whatever passes names the request, has its key's thumbprint and an
-/// `iat` inside the window.
+/// request (figure 13), ES256 only: whatever passes names the request, has its key's
+/// thumbprint and an `iat` inside the window, and a proof whose signature passes is one whose
+/// signature the oracle checked itself, with another implementation (so skipping or breaking
+/// the check would be caught).
 pub fn dpop_proof(data: &[u8]) {
-    use crate::dpop::proof::{ProofContext, verify};
+    use crate::algorithm::Algorithm;
+    use crate::dpop::proof::{ProofContext, check};
     use crate::dpop::{Dpop, DpopMode};
     let Ok(text) = std::str::from_utf8(data) else { return };
     #[allow(clippy::expect_used, reason = "a constant, valid URL")]
-    let dpop = Dpop::new(DpopMode::Allowed, "https://resource.example.org").expect("valid URL");
+    let dpop = Dpop::new(DpopMode::Allowed, "https://resource.example.org")
+        .expect("valid URL")
+        .algorithms([Algorithm::ES256]);
     let now = 1_562_262_618;
     let context = ProofContext {
         method: "GET",
@@ -119,10 +124,49 @@ pub fn dpop_proof(data: &[u8]) {
         access_token: "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU",
         now,
     };
-    if let Ok(proof) = verify(text, &dpop, &context) {
-        assert_eq!(proof.jkt.len(), 43);
-        assert!(proof.issued_at <= now + 5 && now <= proof.issued_at + 60);
-        assert!(text.len() <= dpop.max_proof_bytes);
+    let Ok(proof) = check(text, &dpop, &context) else { return };
+    assert_eq!(proof.jkt().len(), 43);
+    assert!(proof.issued_at <= now + 5 && now <= proof.issued_at + 60);
+    assert!(text.len() <= dpop.max_proof_bytes);
+    let signed = proof.verify_signature().is_ok();
+    assert_eq!(signed, es256_signature_holds(text), "the signature check disagrees");
+}
+
+/// The oracle's own ES256 check of a compact JWS, with the key of its header's `jwk`: parsed
+/// with `serde_json` and checked with the backend crate directly, none of scopegate's code.
+fn es256_signature_holds(proof: &str) -> bool {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let Some((input, signature)) = proof.rsplit_once('.') else { return false };
+    let Some((header, _)) = input.split_once('.') else { return false };
+    let Ok(header) = URL_SAFE_NO_PAD.decode(header) else { return false };
+    let Ok(header) = serde_json::from_slice::<serde_json::Value>(&header) else { return false };
+    let coordinate = |name: &str| {
+        header["jwk"][name].as_str().and_then(|text| URL_SAFE_NO_PAD.decode(text).ok())
+    };
+    let (Some(x), Some(y), Ok(signature)) =
+        (coordinate("x"), coordinate("y"), URL_SAFE_NO_PAD.decode(signature))
+    else {
+        return false;
+    };
+    let point = [&[4u8][..], &x, &y].concat();
+    #[cfg(feature = "aws-lc-rs")]
+    {
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
+            .verify(input.as_bytes(), &signature)
+            .is_ok()
+    }
+    #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
+    {
+        use p256::ecdsa::signature::Verifier;
+        let (Ok(key), Ok(signature)) = (
+            p256::ecdsa::VerifyingKey::from_sec1_bytes(&point),
+            p256::ecdsa::Signature::from_slice(&signature),
+        ) else {
+            return false;
+        };
+        key.verify(input.as_bytes(), &signature).is_ok()
     }
 }
 
@@ -151,7 +195,7 @@ mod seeds {
     /// The seed is RFC 9449's example proof, and it passes every check.
     #[test]
     fn the_rfc_9449_proof_seed_verifies() {
-        use crate::dpop::proof::{ProofContext, verify};
+        use crate::dpop::proof::{ProofContext, check};
         use crate::dpop::{Dpop, DpopMode};
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds");
         let proof = std::fs::read_to_string(dir.join("dpop_proof/rfc9449-figure-13")).unwrap();
@@ -162,13 +206,18 @@ mod seeds {
             access_token: "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU",
             now: 1_562_262_618,
         };
-        let verified = verify(proof.trim(), &dpop, &context).unwrap();
-        assert_eq!(verified.jkt, "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
-        assert_eq!(verified.issued_at, 1_562_262_618);
-        assert_eq!(verified.nonce, None);
+        let checked = check(proof.trim(), &dpop, &context).unwrap();
+        assert_eq!(checked.jkt(), "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
+        assert_eq!(checked.issued_at, 1_562_262_618);
+        assert_eq!(checked.nonce, None);
+        checked.verify_signature().unwrap();
+        assert!(super::es256_signature_holds(proof.trim()));
         let other_token = ProofContext { access_token: "other", ..context };
-        let error = verify(proof.trim(), &dpop, &other_token).unwrap_err();
+        let error = check(proof.trim(), &dpop, &other_token).err().unwrap();
         assert_eq!(error.kind(), crate::ErrorKind::DpopProofTokenHash);
+        // The oracle is not a tautology: a changed signature fails both checks.
+        let tampered = format!("{}A", proof.trim().trim_end_matches(|c: char| c != '.'));
+        assert!(!super::es256_signature_holds(&tampered));
     }
 
     #[test]

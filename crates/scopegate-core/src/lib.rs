@@ -36,6 +36,8 @@ pub mod clock;
 mod crypto;
 pub mod dpop;
 pub mod error;
+#[cfg(feature = "remote")]
+mod flight;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzz;
@@ -48,6 +50,7 @@ pub mod remote;
 pub mod resource;
 pub mod role;
 pub mod scope;
+pub mod seal;
 mod sorted_strs;
 pub mod telemetry;
 pub mod verifier;
@@ -68,6 +71,7 @@ pub use literal::{ConstStr, ScopeList};
 pub use resource::{ProtectedResource, ResourceId};
 pub use role::{ClaimPath, RoleRequirement, RoleSet};
 pub use scope::{Scope, ScopePolicy, ScopeRequirement, ScopeSet, is_scope_char, is_valid_scope};
+pub use seal::SealingKey;
 pub use verifier::{
     DpopRequest, DpopVerified, PendingVerification, TokenCacheKey, TokenCacheStats, TrustedIssuer,
     Verification, Verifier, VerifierBuilder,

@@ -18,8 +18,9 @@
 //! | `scopegate_requests_rejected_total` | `class` (`missing`, `invalid_request`, `invalid_token`, `invalid_dpop_proof`, `use_dpop_nonce`, `insufficient_scope`, `insufficient_user_authentication`, `unavailable`, `misconfigured`), `kind` ([`ErrorKind::name`], or `none`) |
 //! | `scopegate_token_cache_total` | `event` (`hit`, `miss`, `eviction`) |
 //! | `scopegate_key_fetches_total` | `issuer`, `outcome` (`ok`, `error`) |
-//! | `scopegate_introspections_total` | `outcome` (`cache_hit`, `call`, `shared_hit`, `inactive`, `error`) |
+//! | `scopegate_introspections_total` | `outcome` (`cache_hit`, `call`, `shared_hit`, `inactive`, `error`, `saturated`) |
 //! | `scopegate_dpop_replays_refused_total` | |
+//! | `scopegate_dpop_replay_store_forgotten_total` | |
 //! | `scopegate_token_exchanges_total` | `outcome` (`cache_hit`, `call`, `error`) |
 //!
 //! ```
@@ -62,6 +63,7 @@ pub(crate) enum IntrospectionEvent {
     SharedHit,
     Inactive,
     Error,
+    Saturated,
 }
 
 /// A token-exchange event.
@@ -142,6 +144,7 @@ pub(crate) fn introspection(event: IntrospectionEvent) {
             IntrospectionEvent::SharedHit => metrics::counter!(NAME, "outcome" => "shared_hit"),
             IntrospectionEvent::Inactive => metrics::counter!(NAME, "outcome" => "inactive"),
             IntrospectionEvent::Error => metrics::counter!(NAME, "outcome" => "error"),
+            IntrospectionEvent::Saturated => metrics::counter!(NAME, "outcome" => "saturated"),
         };
         counter.increment(1);
     }
@@ -153,6 +156,16 @@ pub(crate) fn introspection(event: IntrospectionEvent) {
 pub(crate) fn dpop_replay_refused() {
     #[cfg(feature = "metrics")]
     metrics::counter!("scopegate_dpop_replays_refused_total").increment(1);
+}
+
+/// Unexpired proofs an in-memory replay store forgot because a shard was full (it then
+/// refuses older proofs by time).
+#[inline]
+pub(crate) fn dpop_replays_forgotten(count: u64) {
+    #[cfg(feature = "metrics")]
+    metrics::counter!("scopegate_dpop_replay_store_forgotten_total").increment(count);
+    #[cfg(not(feature = "metrics"))]
+    let _ = count;
 }
 
 #[cfg(feature = "remote")]

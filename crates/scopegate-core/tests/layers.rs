@@ -12,8 +12,8 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["error", "clock", "json", "sorted_strs", "literal"],
     &["algorithm", "scope", "role", "telemetry"],
-    &["crypto", "jose", "claims", "resource"],
-    &["key"],
+    &["crypto", "jose", "claims", "resource", "flight"],
+    &["key", "seal"],
     &["dpop"],
     &["remote"],
     &["verifier"],

@@ -7,6 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use scopegate_core::remote::{MAX_INTROSPECTION_BYTES, SharedAnswerCache, SharedCacheFuture};
+use scopegate_core::seal::SEAL_BYTES;
+
+/// The largest value read or written: an answer and its seal.
+const MAX_VALUE_BYTES: usize = MAX_INTROSPECTION_BYTES + SEAL_BYTES;
 
 use crate::connection::Redis;
 
@@ -22,6 +26,8 @@ pub struct AnswerCacheStats {
     pub writes: u64,
     /// Commands Redis did not answer, and values too large to use: each a miss or a dropped
     /// write, never an error for the request (the authorization server is asked instead).
+    /// Values whose seal does not open are counted by the verifier
+    /// ([`IntrospectionStats::shared_rejected`](scopegate_core::verifier::IntrospectionStats)).
     pub failures: u64,
 }
 
@@ -33,21 +39,25 @@ struct Counters {
     failures: AtomicU64,
 }
 
-/// Introspection answers in Redis under `<namespace>:introspection:<SHA-256 of the token>`,
-/// each expiring as the in-process cache's entry does; values at most
-/// [`MAX_INTROSPECTION_BYTES`]. Give it to
-/// [`Introspection::shared_cache`](scopegate_core::remote::Introspection::shared_cache). When
-/// Redis fails, lookups are misses and the authorization server is asked (the in-process cache
-/// and single-flight still protect it). Cheap to clone; clones share counters.
+/// Introspection answers in Redis under `<namespace>:introspection:<hex key>`, the key a
+/// SHA-256 of the token, the issuer, the introspection endpoint and the client id; each value
+/// sealed by the verifier (an HMAC tag it checks on the way back) and expiring as the
+/// in-process cache's entry does; values at most [`MAX_INTROSPECTION_BYTES`] plus the seal.
+/// Give it to
+/// [`Introspection::shared_cache`](scopegate_core::remote::Introspection::shared_cache) with
+/// the sealing secret the replicas share. When Redis fails, lookups are misses and the
+/// authorization server is asked (the in-process cache and single-flight still protect it).
+/// Cheap to clone; clones share counters.
 ///
 /// ```no_run
+/// use scopegate_core::SealingKey;
 /// use scopegate_core::remote::Introspection;
 /// use scopegate_redis::{Redis, RedisAnswerCache, RedisOptions};
 ///
-/// # async fn run() -> Result<(), scopegate_core::Error> {
-/// let redis = Redis::connect("redis://127.0.0.1:6379", RedisOptions::new()).await?;
+/// # async fn run(shared_secret: Vec<u8>) -> Result<(), scopegate_core::Error> {
+/// let redis = Redis::connect("redis://127.0.0.1:6379", RedisOptions::new("orders-api")).await?;
 /// let introspection = Introspection::new("orders-api", "secret")
-///     .shared_cache(RedisAnswerCache::new(redis));
+///     .shared_cache(RedisAnswerCache::new(redis), SealingKey::new(shared_secret)?);
 /// # let _ = introspection;
 /// # Ok(())
 /// # }
@@ -83,7 +93,7 @@ impl RedisAnswerCache {
         let mut command = redis::cmd("GET");
         command.arg(self.redis.key("introspection", &key));
         match self.redis.run::<Option<Vec<u8>>>(&command).await {
-            Ok(Some(answer)) if answer.len() <= MAX_INTROSPECTION_BYTES => {
+            Ok(Some(answer)) if answer.len() <= MAX_VALUE_BYTES => {
                 self.count(&self.counters.hits);
                 Some(answer)
             }
@@ -108,7 +118,7 @@ impl RedisAnswerCache {
 
     async fn store(&self, key: [u8; 32], answer: Vec<u8>, ttl: Duration) {
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
-        if answer.len() > MAX_INTROSPECTION_BYTES || millis == 0 {
+        if answer.len() > MAX_VALUE_BYTES || millis == 0 {
             return;
         }
         let mut command = redis::cmd("SET");

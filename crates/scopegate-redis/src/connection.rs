@@ -2,13 +2,15 @@
 //! the time any command may take.
 
 use std::fmt::{self, Write as _};
+use std::net::IpAddr;
 use std::time::Duration;
 
+use redis::ConnectionAddr;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use scopegate_core::{Error, ErrorKind};
 
-/// The namespace of key names unless [`RedisOptions::namespace`] says otherwise.
-pub const DEFAULT_NAMESPACE: &str = "scopegate";
+/// The longest namespace accepted, in bytes.
+pub const MAX_NAMESPACE_BYTES: usize = 64;
 /// How long one command may take before it counts as a failure.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_millis(50);
 /// How long connecting (or reconnecting) may take.
@@ -21,29 +23,33 @@ pub struct RedisOptions {
     namespace: String,
     command_timeout: Duration,
     connect_timeout: Duration,
-}
-
-impl Default for RedisOptions {
-    fn default() -> Self {
-        Self {
-            namespace: DEFAULT_NAMESPACE.to_owned(),
-            command_timeout: DEFAULT_COMMAND_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-        }
-    }
+    plaintext_allowed: bool,
 }
 
 impl RedisOptions {
-    /// The defaults: namespace `scopegate`, 50 ms per command, 500 ms to connect.
-    pub fn new() -> Self {
-        Self::default()
+    /// The options of one API's replicas: `namespace` prefixes every key name
+    /// (`<namespace>:dpop:<hash>`), so that several APIs (or environments) can share one
+    /// Redis. Use one namespace per API, the same on all its replicas, and never another API's
+    /// (introspection answers are also bound to the issuer and client id of the API that asked,
+    /// so two APIs never read each other's, whatever the namespace). ASCII letters, digits and
+    /// `-`, `_`, `.`; at most 64 bytes.
+    ///
+    /// Defaults: 50 ms per command, 500 ms to connect, `redis://` only to loopback.
+    pub fn new(namespace: impl Into<String>) -> Self {
+        Self {
+            namespace: namespace.into(),
+            command_timeout: DEFAULT_COMMAND_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            plaintext_allowed: false,
+        }
     }
 
-    /// The prefix of every key name (`<namespace>:dpop:<hash>`), so that several APIs (or
-    /// environments) can share one Redis. Use one namespace per API: replicas of one API share
-    /// it, other APIs do not.
-    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
-        self.namespace = namespace.into();
+    /// Allows `redis://` (plaintext) to a host that is not loopback, and `rediss://` without
+    /// certificate checks (`#insecure`). Off by default: on any other network, use `rediss://`
+    /// (TLS through rustls, feature `tls`), or anyone on the path reads the hashes and can
+    /// answer for Redis (see the crate docs for what that allows).
+    pub fn allow_insecure_transport(mut self, allow: bool) -> Self {
+        self.plaintext_allowed = allow;
         self
     }
 
@@ -77,13 +83,22 @@ impl Redis {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfiguration`] for a URL that does not parse, and
-    /// [`ErrorKind::ReplayStoreUnavailable`] when Redis cannot be reached now. Neither message
+    /// [`ErrorKind::InvalidConfiguration`] for a URL that does not parse, an invalid namespace,
+    /// or plaintext to a host that is not loopback without
+    /// [`allow_insecure_transport`](RedisOptions::allow_insecure_transport);
+    /// [`ErrorKind::ReplayStoreUnavailable`] when Redis cannot be reached now. No message
     /// carries the URL, which may hold a password.
     pub async fn connect(url: &str, options: RedisOptions) -> Result<Self, Error> {
-        let client = redis::Client::open(url).map_err(|_| {
-            Error::new(ErrorKind::InvalidConfiguration, "the Redis URL does not parse")
-        })?;
+        let config = |message: &'static str| Error::new(ErrorKind::InvalidConfiguration, message);
+        check_namespace(&options.namespace)?;
+        let client =
+            redis::Client::open(url).map_err(|_| config("the Redis URL does not parse"))?;
+        if !options.plaintext_allowed && !is_protected(client.get_connection_info().addr()) {
+            return Err(config(
+                "plaintext Redis (`redis://`, or `rediss://` without certificate checks) is only \
+                 allowed to loopback; use `rediss://`, or RedisOptions::allow_insecure_transport",
+            ));
+        }
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.connect_timeout))
             .set_response_timeout(Some(options.command_timeout))
@@ -129,11 +144,90 @@ impl Redis {
     }
 }
 
+/// Whether a connection to `addr` is safe from the network: TLS with certificate checks, a
+/// loopback host, or a Unix socket.
+fn is_protected(addr: &ConnectionAddr) -> bool {
+    match addr {
+        ConnectionAddr::TcpTls { host, insecure, .. } => !insecure || is_loopback(host),
+        ConnectionAddr::Tcp(host, _) => is_loopback(host),
+        ConnectionAddr::Unix(_) => true,
+        // Kinds of address added later: refused until known.
+        _ => false,
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn check_namespace(namespace: &str) -> Result<(), Error> {
+    let allowed = |byte: u8| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.');
+    if namespace.is_empty()
+        || namespace.len() > MAX_NAMESPACE_BYTES
+        || !namespace.bytes().all(allowed)
+    {
+        return Err(Error::new(
+            ErrorKind::InvalidConfiguration,
+            "the Redis namespace must be 1 to 64 ASCII letters, digits, `-`, `_` or `.`",
+        ));
+    }
+    Ok(())
+}
+
 impl fmt::Debug for Redis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Redis")
             .field("namespace", &self.namespace)
             .field("command_timeout", &self.command_timeout)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(url: &str, options: RedisOptions) -> Option<String> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        match runtime.block_on(Redis::connect(url, options)) {
+            Err(error) if error.kind() == ErrorKind::InvalidConfiguration => {
+                Some(error.message().to_owned())
+            }
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn plaintext_to_another_host_is_refused_unless_allowed_by_name() {
+        for url in [
+            "redis://10.0.0.5:6379",
+            "redis://:password@redis.internal:6379/0",
+            "redis://[2001:db8::1]:6379",
+            #[cfg(feature = "tls")]
+            "rediss://redis.internal:6380/#insecure",
+        ] {
+            let message = refusal(url, RedisOptions::new("orders")).expect(url);
+            assert!(message.contains("only allowed to loopback"), "{message}");
+            assert!(!message.contains("password") && !message.contains("internal"), "{message}");
+        }
+        // Allowed by name: the URL passes the check (and then fails to connect, quickly).
+        let options = RedisOptions::new("orders")
+            .allow_insecure_transport(true)
+            .connect_timeout(Duration::from_millis(50));
+        assert_eq!(refusal("redis://192.0.2.1:6379", options), None);
+        for loopback in ["redis://127.0.0.1:1", "redis://localhost:1", "redis://[::1]:1"] {
+            let options = RedisOptions::new("orders").connect_timeout(Duration::from_millis(50));
+            assert_eq!(refusal(loopback, options), None, "{loopback}");
+        }
+    }
+
+    #[test]
+    fn a_namespace_is_required_and_plain() {
+        for bad in ["", "a b", "orders:dpop", &"n".repeat(65), "ordérs"] {
+            let message = refusal("redis://127.0.0.1:1", RedisOptions::new(bad)).expect(bad);
+            assert!(message.contains("namespace"), "{message}");
+        }
     }
 }

@@ -16,24 +16,27 @@
 //! by one verifies on all.
 //!
 //! Key names are `<namespace>:dpop:<hex SHA-256>` and `<namespace>:introspection:<hex
-//! SHA-256>`: no token, `jti` or thumbprint appears in clear. Commands time out after 50 ms
-//! by default ([`RedisOptions`]); the connection reconnects on its own.
+//! SHA-256>`: no token, `jti` or thumbprint appears in clear. The namespace is required
+//! (one per API). Commands time out after 50 ms by default ([`RedisOptions`]); the connection
+//! reconnects on its own.
 //!
 //! ```no_run
 //! use scopegate_core::dpop::{Dpop, DpopMode, Nonces};
 //! use scopegate_core::remote::Introspection;
-//! use scopegate_core::Verifier;
+//! use scopegate_core::{SealingKey, Verifier};
 //! use scopegate_redis::{Redis, RedisAnswerCache, RedisOptions, RedisReplayStore};
 //!
-//! # async fn run(nonce_secret: Vec<u8>) -> Result<(), scopegate_core::Error> {
-//! let redis = Redis::connect("redis://127.0.0.1:6379", RedisOptions::new().namespace("orders-api")).await?;
+//! # async fn run(shared_secret: Vec<u8>) -> Result<(), scopegate_core::Error> {
+//! // The same secret on every replica (from your secret store): it seals nonces and answers.
+//! let redis = Redis::connect("rediss://redis.internal:6380", RedisOptions::new("orders-api")).await?;
 //! let dpop = Dpop::new(DpopMode::Allowed, "https://api.example.com")?
 //!     .replay_store(RedisReplayStore::new(redis.clone()))
-//!     .nonces(Nonces::new(nonce_secret)?); // the same secret on every replica
+//!     .nonces(Nonces::new(shared_secret.clone())?);
+//! let answers = RedisAnswerCache::new(redis);
 //! let verifier = Verifier::builder()
 //!     .issuer("https://id.example.com")
 //!     .audience("orders-api")
-//!     .introspection(Introspection::new("orders-api", "secret").shared_cache(RedisAnswerCache::new(redis)))
+//!     .introspection(Introspection::new("orders-api", "secret").shared_cache(answers, SealingKey::new(shared_secret)?))
 //!     .dpop(dpop)
 //!     .build()
 //!     .await?;
@@ -41,6 +44,38 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Transport
+//!
+//! `rediss://` (feature `tls`: rustls with the webpki roots, never OpenSSL) is the way to reach
+//! Redis over any network. Plaintext `redis://` is accepted only to loopback (and Unix
+//! sockets); anything else is refused at [`Redis::connect`] unless
+//! [`RedisOptions::allow_insecure_transport`] says so by name, as
+//! `allow_insecure_http` does for identity providers.
+//!
+//! # Threat model: what Redis is trusted with
+//!
+//! Nothing read from Redis is believed because it is there:
+//!
+//! - **Introspection answers** are sealed by the verifier (HMAC-SHA-256 under the
+//!   [`SealingKey`](scopegate_core::SealingKey) the replicas share, over the key, the time the
+//!   answer is good until, and the answer) and keyed by the token together with the issuer,
+//!   the introspection endpoint and the client id. Someone who can write to Redis cannot make
+//!   a token active, add a scope, move one token's answer to another, bring an answer back
+//!   after its time, or serve one API's answers to another: such values fail their seal, are
+//!   treated as absent (counted in `IntrospectionStats::shared_rejected`, logged at most once
+//!   a minute) and the authorization server is asked instead. They *can* delete answers (more
+//!   calls to the authorization server) and fill Redis.
+//! - **DPoP replay** rests on Redis answering `SET NX` truthfully. Someone who controls Redis
+//!   (or, with plaintext, the network path to it) can answer "new" to every proof, which turns
+//!   replay protection across replicas off (each proof is still checked for its signature,
+//!   token, method, URI and time), or answer "seen" to every proof (a denial of service).
+//!   Protect Redis as you protect the authorization server: TLS, credentials (ACLs that let
+//!   this API's user touch only its namespace), no access from other tenants.
+//! - **DPoP nonces** are not stored: they are sealed with the nonce secret, and any replica
+//!   verifies any replica's nonce.
+//!
+//! Key names carry hashes only; values carry no token. The secrets never reach Redis.
 
 #![forbid(unsafe_code)]
 
@@ -50,6 +85,6 @@ mod replay;
 
 pub use answers::{AnswerCacheStats, RedisAnswerCache};
 pub use connection::{
-    DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_NAMESPACE, Redis, RedisOptions,
+    DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, MAX_NAMESPACE_BYTES, Redis, RedisOptions,
 };
 pub use replay::{RedisReplayStore, ReplayFailurePolicy, ReplayStats};

@@ -46,16 +46,21 @@ struct Counters {
 }
 
 /// A DPoP replay store in Redis: one `SET <namespace>:dpop:<hash> 1 NX PX <ttl>` per proof,
-/// atomic across replicas, expiring when the proof could no longer be accepted anyway. Key
-/// names carry the SHA-256 of the key thumbprint and `jti`, never either in clear. Cheap to
-/// clone; clones share counters.
+/// atomic across replicas, expiring when no replica could accept the proof anymore (the
+/// verifier's [`replay_ttl`](scopegate_core::dpop::Dpop::replay_ttl): the proof's maximum
+/// age, future skew and the replicas' clock skew, the same on every replica). Key names carry
+/// the SHA-256 of the key thumbprint and `jti`, never either in clear. Cheap to clone; clones
+/// share counters.
+///
+/// Redis must not evict these keys early: give it `maxmemory-policy noeviction` (or enough
+/// memory); an evicted key is a proof that can be replayed.
 ///
 /// ```no_run
 /// use scopegate_core::dpop::{Dpop, DpopMode};
 /// use scopegate_redis::{Redis, RedisOptions, RedisReplayStore};
 ///
 /// # async fn run() -> Result<(), scopegate_core::Error> {
-/// let redis = Redis::connect("redis://127.0.0.1:6379", RedisOptions::new()).await?;
+/// let redis = Redis::connect("redis://127.0.0.1:6379", RedisOptions::new("orders-api")).await?;
 /// let replay = RedisReplayStore::new(redis);
 /// let dpop = Dpop::new(DpopMode::Allowed, "https://api.example.com")?.replay_store(replay.clone());
 /// // ... later, for a dashboard:
@@ -101,7 +106,7 @@ impl RedisReplayStore {
         }
     }
 
-    async fn check(&self, proof: ProofId, ttl: Duration) -> Result<bool, Error> {
+    async fn check(&self, proof: ProofId, issued_at: u64, ttl: Duration) -> Result<bool, Error> {
         let key = self.redis.key("dpop", proof.as_bytes());
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut command = redis::cmd("SET");
@@ -125,7 +130,7 @@ impl RedisReplayStore {
                     )),
                     ReplayFailurePolicy::DegradeToLocal => {
                         self.counters.degraded.fetch_add(1, Ordering::Relaxed);
-                        self.local.check_and_remember(proof, ttl).await
+                        self.local.check_and_remember(proof, issued_at, ttl).await
                     }
                 }
             }
@@ -134,8 +139,13 @@ impl RedisReplayStore {
 }
 
 impl ReplayStore for RedisReplayStore {
-    fn check_and_remember(&self, proof: ProofId, ttl: Duration) -> ReplayFuture<'_> {
-        Box::pin(self.check(proof, ttl))
+    fn check_and_remember(
+        &self,
+        proof: ProofId,
+        issued_at: u64,
+        ttl: Duration,
+    ) -> ReplayFuture<'_> {
+        Box::pin(self.check(proof, issued_at, ttl))
     }
 }
 

@@ -8,17 +8,24 @@ use http::{Extensions, Response};
 use scopegate_core::{Claims, Clock};
 
 use crate::challenge::Scheme;
+use crate::extract::TokenSource;
 use crate::rejection::Rejection;
 use crate::responder::{DefaultResponder, Responder, ResponseContext};
 
 /// Inserted into every request that passes [`BearerAuthLayer`](crate::BearerAuthLayer): how
 /// guards and extractors downstream answer, so that one [`Responder`] shapes every rejection
 /// and every challenge names the same realm and metadata URL. Cheap to clone.
+///
+/// It is also the layer's record of what it verified: the scheme ([`presented`](Self::presented))
+/// and the place ([`source`](Self::source)) of the token, which
+/// [`AccessToken::from_request`](crate::AccessToken::from_request) reads the token back from,
+/// so that nothing downstream ever takes a token the layer did not verify.
 #[derive(Clone)]
 pub struct AuthContext {
     /// One reference count for the whole configuration: cloned into every admitted request.
     settings: Arc<ContextSettings>,
     presented: Scheme,
+    source: TokenSource,
 }
 
 struct ContextSettings {
@@ -27,6 +34,7 @@ struct ContextSettings {
     responder: Arc<dyn Responder>,
     dpop: Option<DpopOffer>,
     clock: Arc<dyn Clock>,
+    cookie: Option<Arc<str>>,
 }
 
 /// DPoP as the challenges offer it.
@@ -43,9 +51,14 @@ impl AuthContext {
         responder: Arc<dyn Responder>,
         dpop: Option<DpopOffer>,
         clock: Arc<dyn Clock>,
+        cookie: Option<Arc<str>>,
     ) -> Self {
-        let settings = ContextSettings { realm, resource_metadata, responder, dpop, clock };
-        Self { settings: Arc::new(settings), presented: Scheme::Bearer }
+        let settings = ContextSettings { realm, resource_metadata, responder, dpop, clock, cookie };
+        Self {
+            settings: Arc::new(settings),
+            presented: Scheme::Bearer,
+            source: TokenSource::AuthorizationHeader,
+        }
     }
 
     /// Now, in seconds since the epoch, by the verifier's clock: what step-up rules
@@ -54,14 +67,24 @@ impl AuthContext {
         self.settings.clock.now_secs()
     }
 
-    /// This context for a request that presented its token with `scheme`.
-    pub(crate) fn presented_with(&self, scheme: Scheme) -> Self {
-        Self { settings: Arc::clone(&self.settings), presented: scheme }
+    /// This context for a request that presented its token with `scheme`, from `source`.
+    pub(crate) fn presented_with(&self, scheme: Scheme, source: TokenSource) -> Self {
+        Self { settings: Arc::clone(&self.settings), presented: scheme, source }
     }
 
     /// The scheme the request presented its token with.
     pub fn presented(&self) -> Scheme {
         self.presented
+    }
+
+    /// Where the request's token was found.
+    pub fn source(&self) -> TokenSource {
+        self.source
+    }
+
+    /// The name of the token cookie, when the layer reads one.
+    pub(crate) fn cookie_name(&self) -> Option<&str> {
+        self.settings.cookie.as_deref()
     }
 
     /// The realm of the `WWW-Authenticate` challenge.
@@ -108,6 +131,7 @@ impl fmt::Debug for AuthContext {
             .field("realm", &self.settings.realm)
             .field("resource_metadata", &self.settings.resource_metadata)
             .field("presented", &self.presented)
+            .field("source", &self.source)
             .finish_non_exhaustive()
     }
 }

@@ -25,11 +25,23 @@ use crate::challenge::Scheme;
 /// The `DPoP` request header (RFC 9449 section 4.1).
 pub(crate) const DPOP: HeaderName = HeaderName::from_static("dpop");
 
-/// The access token of a request and the scheme it came with, not yet checked with
+/// Where a request's access token was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenSource {
+    /// The `Authorization` header (`Bearer` or `DPoP`).
+    AuthorizationHeader,
+    /// The cookie configured with
+    /// [`BearerAuthLayer::token_cookie`](crate::BearerAuthLayer::token_cookie).
+    Cookie,
+}
+
+/// The access token of a request, the scheme and the place it came with, not yet checked with
 /// [`check_syntax`], nor even as UTF-8.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Credentials<'a> {
     pub(crate) scheme: Scheme,
+    pub(crate) source: TokenSource,
     pub(crate) token: &'a [u8],
 }
 
@@ -62,11 +74,35 @@ pub(crate) fn credentials<'a>(
             Err(invalid("the token was sent both in the Authorization header and in a cookie"))
         }
         (Some(credentials), None) => Ok(Some(credentials)),
-        (None, Some(token)) => {
-            Ok(Some(Credentials { scheme: Scheme::Bearer, token: token.as_bytes() }))
-        }
+        (None, Some(token)) => Ok(Some(Credentials {
+            scheme: Scheme::Bearer,
+            source: TokenSource::Cookie,
+            token: token.as_bytes(),
+        })),
         (None, None) => Ok(None),
     }
+}
+
+/// The token the layer verified, read again from the one place it recorded (`source`), with
+/// the scheme it recorded: the same parser, the same place, so never another token of the
+/// request. `None` if it is no longer there.
+pub(crate) fn recorded_token<'a>(
+    headers: &'a HeaderMap,
+    source: TokenSource,
+    scheme: Scheme,
+    cookie_name: Option<&str>,
+) -> Option<&'a str> {
+    let token = match source {
+        TokenSource::AuthorizationHeader => {
+            let found = authorization(headers, scheme == Scheme::Dpop).ok()??;
+            if found.scheme != scheme {
+                return None;
+            }
+            found.text().ok()?
+        }
+        TokenSource::Cookie => cookie_token(headers, cookie_name?).ok()??,
+    };
+    Some(token)
 }
 
 /// The value of the one `DPoP` header (RFC 9449 section 4.1), if any.
@@ -166,7 +202,11 @@ fn authorization(headers: &HeaderMap, dpop: bool) -> Result<Option<Credentials<'
             while let [b' ', rest @ ..] = token {
                 token = rest;
             }
-            if token.is_empty() { Err(no_token()) } else { Ok(Some(Credentials { scheme, token })) }
+            if token.is_empty() {
+                Err(no_token())
+            } else {
+                Ok(Some(Credentials { scheme, source: TokenSource::AuthorizationHeader, token }))
+            }
         }
     }
 }
@@ -197,24 +237,14 @@ fn cookie_token<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str
     Ok(found)
 }
 
-/// `b64token` characters, by byte value: `ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/"`.
-const B64TOKEN: [bool; 256] = alphanumeric_or(b"-._~+/");
-
-/// Checks that `token` is a `b64token`. Tokens longer than `max_bytes` pass unchecked: the
-/// verifier refuses them for their size without anything scanning them.
+/// Checks that `token` is a `b64token` ([`scopegate_core::verifier::check_token_syntax`]).
+/// Tokens longer than `max_bytes` pass unchecked: the verifier refuses them for their size
+/// without anything scanning them.
 pub(crate) fn check_syntax(token: &str, max_bytes: usize) -> Result<(), Error> {
     if token.len() > max_bytes {
         return Ok(());
     }
-    let body = token.trim_end_matches('=');
-    // A `u8` always indexes a 256-entry table.
-    #[allow(clippy::indexing_slicing)]
-    let valid = !body.is_empty() && body.bytes().all(|byte| B64TOKEN[usize::from(byte)]);
-    if valid {
-        Ok(())
-    } else {
-        Err(invalid("the access token has characters RFC 6750 does not allow"))
-    }
+    scopegate_core::verifier::check_token_syntax(token)
 }
 
 #[cfg(test)]
@@ -315,7 +345,12 @@ mod tests {
         let map = headers(&[("authorization", b"dpop  abc.def")]);
         assert_eq!(credentials(&map, None, false).unwrap(), None);
         let found = credentials(&map, None, true).unwrap();
-        assert_eq!(found, Some(Credentials { scheme: Scheme::Dpop, token: b"abc.def" }));
+        let expected = Credentials {
+            scheme: Scheme::Dpop,
+            source: TokenSource::AuthorizationHeader,
+            token: b"abc.def",
+        };
+        assert_eq!(found, Some(expected));
         for value in [&b"DPoP"[..], b"DPoP ", b"DPoP\tabc", b"DPoP:abc"] {
             let map = headers(&[("authorization", value)]);
             let error = credentials(&map, None, true).unwrap_err();
@@ -347,10 +382,21 @@ mod tests {
     }
 
     #[test]
-    fn the_table_is_the_abnf() {
-        for byte in 0..=255u8 {
-            let expected = byte.is_ascii_alphanumeric() || b"-._~+/".contains(&byte);
-            assert_eq!(B64TOKEN[usize::from(byte)], expected, "{byte:#x}");
-        }
+    fn the_recorded_token_is_read_from_the_recorded_place_only() {
+        let map = headers(&[
+            ("authorization", b"DPoP header.token"),
+            ("cookie", b"access_token=cookie.token"),
+        ]);
+        // DPoP off: the layer took the cookie; so does the re-read, never the DPoP header.
+        let found = credentials(&map, Some("access_token"), false).unwrap().unwrap();
+        assert_eq!((found.source, found.token), (TokenSource::Cookie, &b"cookie.token"[..]));
+        let again = recorded_token(&map, found.source, found.scheme, Some("access_token"));
+        assert_eq!(again, Some("cookie.token"));
+        // A header token read back with another scheme than recorded is no token.
+        let bearer = headers(&[("authorization", b"Bearer a.b")]);
+        let source = TokenSource::AuthorizationHeader;
+        assert_eq!(recorded_token(&bearer, source, Scheme::Bearer, None), Some("a.b"));
+        assert_eq!(recorded_token(&bearer, source, Scheme::Dpop, None), None);
+        assert_eq!(recorded_token(&bearer, TokenSource::Cookie, Scheme::Bearer, None), None);
     }
 }

@@ -14,9 +14,14 @@
 //!         Ok::<_, std::convert::Infallible>(request.headers().contains_key("authorization"))
 //!     },
 //! ));
-//! let mut incoming = http::HeaderMap::new();
-//! incoming.insert("authorization", "Bearer eyJhbGciOi.x.y".parse()?);
-//! let token = AccessToken::from_headers(&incoming).expect("a bearer token");
+//! # let issuer = scopegate_testkit::TestIssuer::new();
+//! # let token = issuer.token().sign();
+//! // In a handler behind `BearerAuthLayer`: the token the layer verified, from its record.
+//! # let layer = scopegate_tower::BearerAuthLayer::new(issuer.verifier());
+//! # let incoming = Request::get("/").header("authorization", format!("Bearer {token}")).body(())?;
+//! # let incoming = tower::ServiceExt::oneshot(layer.layer(service_fn(|r: Request<()>| async move { Ok::<_, std::convert::Infallible>(r) })), incoming).await?;
+//! # let incoming = incoming.into_body();
+//! let token = AccessToken::from_request(incoming.extensions(), incoming.headers()).expect("verified");
 //!
 //! let mut allowed = Request::get("http://orders.internal:8080/orders").body(())?;
 //! allowed.extensions_mut().insert(token.clone());
@@ -33,16 +38,17 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::header::AUTHORIZATION;
-use http::{HeaderMap, HeaderValue, Request, Uri};
-use scopegate_core::Error;
+use http::{Extensions, HeaderMap, HeaderValue, Request, Uri};
+use scopegate_core::{Claims, Error};
 use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::challenge::Scheme;
-use crate::extract::credentials;
+use crate::context::AuthContext;
+use crate::extract::recorded_token;
 
-/// The access token a request presented (`Authorization: Bearer` or `DPoP`), to forward
-/// downstream. `Debug` never shows it; it is never logged.
+/// The access token a request presented and [`BearerAuthLayer`](crate::BearerAuthLayer)
+/// verified, to forward downstream. `Debug` never shows it; it is never logged.
 #[derive(Clone)]
 pub struct AccessToken {
     scheme: Scheme,
@@ -50,11 +56,16 @@ pub struct AccessToken {
 }
 
 impl AccessToken {
-    /// The token of `headers`' `Authorization` header (Bearer or DPoP), if any. Read it from
-    /// a request that passed [`BearerAuthLayer`](crate::BearerAuthLayer): then it verified.
-    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let found = credentials(headers, None, true).ok()??;
-        Some(Self { scheme: found.scheme, token: Arc::from(found.text().ok()?) })
+    /// The token the layer verified for this request: read from the place and with the scheme
+    /// the layer recorded ([`AuthContext::source`], [`AuthContext::presented`]), never from
+    /// another header or cookie of the request. `None` when the layer did not verify a token
+    /// (it did not run, or the request was anonymous).
+    pub fn from_request(extensions: &Extensions, headers: &HeaderMap) -> Option<Self> {
+        extensions.get::<Claims>()?;
+        let context = extensions.get::<AuthContext>()?;
+        let (scheme, source) = (context.presented(), context.source());
+        let token = recorded_token(headers, source, scheme, context.cookie_name())?;
+        Some(Self { scheme, token: Arc::from(token) })
     }
 
     /// The scheme it was presented with.

@@ -8,6 +8,7 @@ use scopegate_core::dpop::DpopMode;
 use tower_layer::Layer;
 
 use crate::context::{AuthContext, DpopOffer};
+use crate::csrf::CookieCsrf;
 use crate::responder::{DefaultResponder, Responder};
 use crate::service::BearerAuth;
 
@@ -35,10 +36,16 @@ pub struct BearerAuthLayer {
     shared: Arc<Shared>,
 }
 
+/// Where the layer finds the URI a request was sent to, for DPoP's `htu`: a function from the
+/// request's extensions (for a router that rewrites the URI, such as axum's `nest`).
+pub type OriginalUri = fn(&http::Extensions) -> Option<&http::Uri>;
+
 #[derive(Clone)]
 pub(crate) struct Shared {
     pub(crate) verifier: Verifier,
-    pub(crate) cookie: Option<Box<str>>,
+    pub(crate) cookie: Option<Arc<str>>,
+    pub(crate) csrf: CookieCsrf,
+    pub(crate) original_uri: Option<OriginalUri>,
     pub(crate) optional: bool,
     pub(crate) realm: Arc<str>,
     pub(crate) resource_metadata: Option<Arc<str>>,
@@ -76,11 +83,14 @@ impl BearerAuthLayer {
             Arc::clone(&responder),
             dpop.clone(),
             verifier.clock(),
+            None,
         );
         Self {
             shared: Arc::new(Shared {
                 verifier,
                 cookie: None,
+                csrf: CookieCsrf::default(),
+                original_uri: None,
                 optional: false,
                 realm,
                 resource_metadata,
@@ -100,6 +110,7 @@ impl BearerAuthLayer {
             Arc::clone(&shared.responder),
             shared.dpop.clone(),
             shared.verifier.clock(),
+            shared.cookie.clone(),
         );
         Self { shared: Arc::new(shared) }
     }
@@ -124,9 +135,28 @@ impl BearerAuthLayer {
 
     /// Also reads the token from the cookie `name`. A request that sends a token both in the
     /// `Authorization` header and in the cookie gets `400 invalid_request`. Off by default.
+    ///
+    /// A cookie is sent by the browser with requests other sites make, so state-changing
+    /// requests authenticated by it must come from your own origin: see [`CookieCsrf`], on by
+    /// default ([`cookie_csrf`](Self::cookie_csrf) to change it).
     pub fn token_cookie(self, name: impl Into<String>) -> Self {
-        let name: Box<str> = name.into().into_boxed_str();
+        let name: Arc<str> = Arc::from(name.into());
         self.with(|shared| shared.cookie = Some(name))
+    }
+
+    /// How requests authenticated by the token cookie are protected from cross-site request
+    /// forgery. Defaults to [`CookieCsrf::same_origin`].
+    pub fn cookie_csrf(self, csrf: CookieCsrf) -> Self {
+        self.with(|shared| shared.csrf = csrf)
+    }
+
+    /// Where to find the URI the client sent the request to, when a router in front of the
+    /// layer rewrote it: a DPoP proof's `htu` names that URI. Under axum's `Router::nest`, the
+    /// inner router sees the path without its prefix; pass `scopegate_axum::original_uri`
+    /// (axum's `OriginalUri`). Without it (the default), the request's own URI is used, which
+    /// is right whenever the layer is on the outermost router.
+    pub fn original_uri(self, find: OriginalUri) -> Self {
+        self.with(|shared| shared.original_uri = Some(find))
     }
 
     /// Shapes every rejection, here and in guards and extractors downstream: a [`Responder`],

@@ -12,7 +12,7 @@ use tower_service::Service;
 use crate::body::ResponseBody;
 use crate::challenge::Scheme;
 use crate::context::{Anonymous, AuthContext};
-use crate::extract::{Credentials, DPOP, check_syntax, credentials, dpop_proof};
+use crate::extract::{Credentials, DPOP, TokenSource, check_syntax, credentials, dpop_proof};
 use crate::future::ResponseFuture;
 use crate::layer::Shared;
 use crate::rejection::Rejection;
@@ -71,6 +71,12 @@ where
                 return ResponseFuture::rejected(response);
             }
         };
+        if let Some(Credentials { source: TokenSource::Cookie, .. }) = found
+            && let Err(error) = shared.csrf.check(request.method(), request.headers())
+        {
+            let response = shared.context.respond(&Rejection::InvalidRequest(error), None);
+            return ResponseFuture::rejected(response);
+        }
         let bearer = match found {
             Some(found @ Credentials { scheme: Scheme::Bearer, .. }) => found,
             Some(found @ Credentials { scheme: Scheme::Dpop, .. }) => {
@@ -113,8 +119,13 @@ where
         // verified before) is base64url and dots, which RFC 6750's `b64token` allows. So the
         // scan runs only to tell a malformed request (400) from a bad token (401), and a
         // cached token's bytes are not even checked as UTF-8: they were, when it verified.
+        // The layer's record of what it verified: the scheme and the place of the token.
+        let context = match bearer.source {
+            TokenSource::AuthorizationHeader => shared.context.clone(),
+            source => shared.context.presented_with(Scheme::Bearer, source),
+        };
         if let Some(claims) = shared.verifier.cached(bearer.token) {
-            admit(&mut request, claims, &shared.context);
+            admit(&mut request, claims, context);
             return ResponseFuture::authorized(self.inner.call(request));
         }
         let token = match bearer.text() {
@@ -126,24 +137,21 @@ where
         };
         match shared.verifier.verify_now(token) {
             Verification::Ready(Ok(claims)) => {
-                admit(&mut request, claims, &shared.context);
+                admit(&mut request, claims, context);
                 ResponseFuture::authorized(self.inner.call(request))
             }
             Verification::Ready(Err(error)) => {
-                ResponseFuture::rejected(refuse(token, error, &shared.context, shared))
+                ResponseFuture::rejected(refuse(token, error, &context, shared))
             }
             Verification::Pending(pending) => {
-                let shared = Arc::clone(shared);
                 let mut inner = self.take_ready_inner();
                 ResponseFuture::deferred(Box::pin(async move {
                     match pending.await {
                         Ok(claims) => {
-                            admit(&mut request, claims, &shared.context);
+                            admit(&mut request, claims, context);
                             Ok((inner.call(request), None))
                         }
-                        Err(error) => {
-                            Err(shared.context.respond(&Rejection::from_error(error), None))
-                        }
+                        Err(error) => Err(context.respond(&Rejection::from_error(error), None)),
                     }
                 }))
             }
@@ -171,7 +179,7 @@ impl<S: Clone> BearerAuth<S> {
         ReqB: Send + 'static,
     {
         let shared = Arc::clone(&self.shared);
-        let context = shared.context.presented_with(Scheme::Dpop);
+        let context = shared.context.presented_with(Scheme::Dpop, TokenSource::AuthorizationHeader);
         let proof = match dpop_proof(request.headers()) {
             Ok(Some(proof)) => proof.to_owned(),
             Ok(None) => {
@@ -188,7 +196,10 @@ impl<S: Clone> BearerAuth<S> {
             }
         };
         let method = request.method().clone();
-        let path = request.uri().path().to_owned();
+        // The URI the client sent the request to (and made its proof for), before any router
+        // in front of the layer rewrote it.
+        let uri = shared.original_uri.and_then(|find| find(request.extensions()));
+        let path = uri.unwrap_or(request.uri()).path().to_owned();
         let mut inner = self.take_ready_inner();
         ResponseFuture::deferred(Box::pin(async move {
             let target = DpopRequest::new(method.as_str(), &path);
@@ -196,7 +207,7 @@ impl<S: Clone> BearerAuth<S> {
                 Ok(verified) => {
                     let nonce =
                         verified.next_nonce.and_then(|nonce| HeaderValue::try_from(nonce).ok());
-                    admit(&mut request, verified.claims, &context);
+                    admit(&mut request, verified.claims, context);
                     Ok((inner.call(request), nonce))
                 }
                 Err(error) if error.class() == ErrorClass::UseDpopNonce => {
@@ -221,11 +232,11 @@ fn refuse(token: &str, error: Error, context: &AuthContext, shared: &Shared) -> 
     context.respond(&rejection, None)
 }
 
-fn admit<B>(request: &mut Request<B>, claims: Claims, context: &AuthContext) {
+fn admit<B>(request: &mut Request<B>, claims: Claims, context: AuthContext) {
     telemetry::request_admitted(context.presented() == Scheme::Dpop);
     let extensions = request.extensions_mut();
     extensions.insert(claims);
-    extensions.insert(context.clone());
+    extensions.insert(context);
 }
 
 impl<S: fmt::Debug> fmt::Debug for BearerAuth<S> {

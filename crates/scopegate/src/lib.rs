@@ -67,15 +67,15 @@ pub use scopegate_core::{
     Clock, ConstStr, CustomClaims, DpopRequest, DpopVerified, Error, ErrorClass, ErrorKind,
     InsufficientAuthentication, InsufficientScope, KeySet, NumericDate, PendingVerification,
     ProtectedResource, ResourceId, RoleRequirement, RoleSet, Scope, ScopeList, ScopePolicy,
-    ScopeRequirement, ScopeSet, SystemClock, TrustedIssuer, Verification, VerificationKey,
-    Verifier, VerifierBuilder, acr, role, scope,
+    ScopeRequirement, ScopeSet, SealingKey, SystemClock, TrustedIssuer, Verification,
+    VerificationKey, Verifier, VerifierBuilder, acr, role, scope,
 };
 pub use scopegate_tower::{
     AccessRule, AccessToken, Anonymous, AuthContext, BearerAuth, BearerAuthLayer, Challenge,
-    ClaimRuleLayer, DEFAULT_REALM, DPOP_NONCE, DefaultResponder, ForwardTokenLayer, Guard,
-    GuardLayer, MAX_DESCRIPTION_BYTES, PathParams, ProtectedResourceMetadata, Rejection,
+    ClaimRuleLayer, CookieCsrf, DEFAULT_REALM, DPOP_NONCE, DefaultResponder, ForwardTokenLayer,
+    Guard, GuardLayer, MAX_DESCRIPTION_BYTES, PathParams, ProtectedResourceMetadata, Rejection,
     RequestHead, RequireAuthenticationLayer, RequireRoleLayer, RequireScopeLayer, Responder,
-    ResponseBody, ResponseContext, ResponseFuture, Scheme,
+    ResponseBody, ResponseContext, ResponseFuture, Scheme, TokenSource,
 };
 
 /// DPoP (RFC 9449): modes, proof checks, replay stores, nonces.
@@ -89,6 +89,7 @@ pub use scopegate_core::remote;
 pub use scopegate_axum::{
     AuthRejection, CallerToken, ClaimRuleDef, MaxAuthAge, PrefixScope, RequireAcr, RequireAnyRole,
     RequireAnyScope, RequireClaim, RequireRole, RequireScope, Verified, metadata_routes,
+    original_uri,
 };
 
 /// OpenAPI security requirements from the extractors, with aide (feature `aide`).

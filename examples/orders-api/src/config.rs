@@ -4,7 +4,7 @@
 use scopegate::dpop::{Dpop, DpopMode};
 use scopegate::redis::{Redis, RedisAnswerCache, RedisOptions, RedisReplayStore};
 use scopegate::remote::Introspection;
-use scopegate::{Error, ErrorKind, ProtectedResource, Verifier, VerifierBuilder};
+use scopegate::{Error, ErrorKind, ProtectedResource, SealingKey, Verifier, VerifierBuilder};
 
 /// The state shared with the other replicas, when `SCOPEGATE_REDIS_URL` is set.
 #[derive(Clone, Debug)]
@@ -13,21 +13,33 @@ pub struct SharedState {
     pub replay: RedisReplayStore,
     /// Introspection answers any replica got.
     pub answers: RedisAnswerCache,
+    /// The secret every replica seals shared answers with (`SCOPEGATE_SHARED_SECRET`).
+    pub sealing: SealingKey,
 }
 
-/// Connects to `SCOPEGATE_REDIS_URL` (namespace `orders-api`), if it is set.
+/// Connects to `SCOPEGATE_REDIS_URL` (namespace `orders-api`), if it is set; answers stored
+/// there are sealed with `SCOPEGATE_SHARED_SECRET` (at least 32 bytes, the same on every
+/// replica).
 ///
 /// # Errors
 ///
-/// When the URL does not parse or Redis cannot be reached at start.
+/// When the URL does not parse, is plaintext to a host that is not loopback, Redis cannot be
+/// reached at start, or the secret is missing or short.
 pub async fn shared_state(
     variable: impl Fn(&str) -> Option<String>,
 ) -> Result<Option<SharedState>, Error> {
     let Some(url) = variable("SCOPEGATE_REDIS_URL") else { return Ok(None) };
-    let redis = Redis::connect(&url, RedisOptions::new().namespace("orders-api")).await?;
+    let secret = variable("SCOPEGATE_SHARED_SECRET").ok_or_else(|| {
+        let message = "SCOPEGATE_REDIS_URL needs SCOPEGATE_SHARED_SECRET (32 bytes or more, the \
+                       same on every replica): answers shared on Redis are sealed with it";
+        Error::new(ErrorKind::InvalidConfiguration, message)
+    })?;
+    let sealing = SealingKey::new(secret.into_bytes())?;
+    let redis = Redis::connect(&url, RedisOptions::new("orders-api")).await?;
     Ok(Some(SharedState {
         replay: RedisReplayStore::new(redis.clone()),
         answers: RedisAnswerCache::new(redis),
+        sealing,
     }))
 }
 
@@ -44,6 +56,7 @@ pub async fn shared_state(
 /// | `SCOPEGATE_DPOP` | `off` (default), `allowed` or `required`: DPoP-bound tokens (RFC 9449) |
 /// | `SCOPEGATE_PUBLIC_URL` | the URL clients reach this API at, which DPoP proofs name (default: the resource identifier) |
 /// | `SCOPEGATE_REDIS_URL` | share DPoP replay checks and introspection answers with the other replicas |
+/// | `SCOPEGATE_SHARED_SECRET` | with `SCOPEGATE_REDIS_URL`: the secret (32+ bytes, the same on every replica) that seals shared answers |
 pub fn real_issuer(
     variable: impl Fn(&str) -> Option<String>,
     resource: ProtectedResource,
@@ -64,7 +77,8 @@ pub fn real_issuer(
     ) {
         let mut introspection = Introspection::new(id, secret);
         if let Some(shared) = shared {
-            introspection = introspection.shared_cache(shared.answers.clone());
+            introspection =
+                introspection.shared_cache(shared.answers.clone(), shared.sealing.clone());
         }
         builder = builder.introspection(introspection);
     }

@@ -20,8 +20,9 @@
 //! made for `SCOPEGATE_PUBLIC_URL` (default: the resource identifier); the development issuer
 //! allows DPoP and prints a bound token with a proof.
 //!
-//! `SCOPEGATE_REDIS_URL` (`redis://host:port`) shares DPoP replay checks and introspection
-//! answers with the other replicas of the API (`scopegate-redis`).
+//! `SCOPEGATE_REDIS_URL` (`rediss://host:port`, or `redis://` on loopback) with
+//! `SCOPEGATE_SHARED_SECRET` (32+ bytes, the same on every replica) shares DPoP replay checks
+//! and introspection answers (sealed) with the other replicas of the API (`scopegate-redis`).
 //!
 //! `SCOPEGATE_JWKS_URI` skips discovery; `SCOPEGATE_RESOURCE` is the resource identifier its
 //! RFC 9728 metadata document publishes (default: the listening address as

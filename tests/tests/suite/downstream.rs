@@ -5,12 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderMap, Request, StatusCode};
+use http::{Request, StatusCode};
+use scopegate::dpop::{Dpop, DpopMode};
 use scopegate::remote::{ExchangeRequest, TokenExchange};
-use scopegate::{AccessToken, Clock, ErrorKind, ForwardTokenLayer, Rejection, Verifier};
+use scopegate::{
+    AccessToken, BearerAuthLayer, Clock, ErrorKind, ForwardTokenLayer, Rejection, Scheme, Verifier,
+};
 use scopegate_testkit::{
     EndpointBehaviour, INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, IssuerServer,
-    ManualClock,
+    ManualClock, TestIssuer, TestKey,
 };
 use serde_json::Value;
 use tower::{Layer, ServiceExt, service_fn};
@@ -22,17 +25,63 @@ fn echo_client() -> impl tower::Service<Request<()>, Response = Option<String>, 
     })
 }
 
-fn caller(authorization: &str) -> AccessToken {
-    let mut headers = HeaderMap::new();
-    headers.insert("authorization", authorization.parse().unwrap());
-    AccessToken::from_headers(&headers).unwrap()
+/// What a handler behind `layer` gets as the caller's token for `request`, as the layer
+/// recorded it.
+async fn verified_caller(layer: BearerAuthLayer, request: Request<()>) -> Option<AccessToken> {
+    let handler = service_fn(|request: Request<()>| async move {
+        let mut response = http::Response::new(String::new());
+        if let Some(token) = AccessToken::from_request(request.extensions(), request.headers()) {
+            response.extensions_mut().insert(token);
+        }
+        Ok::<_, std::convert::Infallible>(response)
+    });
+    let response = layer.layer(handler).oneshot(request).await.unwrap();
+    response.extensions().get::<AccessToken>().cloned()
+}
+
+/// A verified caller's token (`dpop`: DPoP-bound, presented with its proof), and the token.
+async fn caller(dpop: bool) -> (AccessToken, String) {
+    let issuer = TestIssuer::new();
+    let dpop_on = Dpop::new(DpopMode::Allowed, "https://api.example.com").unwrap();
+    let layer = BearerAuthLayer::new(issuer.verifier_builder().dpop(dpop_on).build_static().unwrap());
+    let client = TestKey::ec_p256();
+    let request = if dpop {
+        let token = issuer.token().bound_to(&client).sign();
+        let proof = client.dpop_proof("GET", "https://api.example.com/").access_token(&token).sign();
+        let request = Request::get("/").header("authorization", format!("DPoP {token}"));
+        (request.header("dpop", proof).body(()).unwrap(), token)
+    } else {
+        let token = issuer.token().sign();
+        (Request::get("/").header("authorization", format!("Bearer {token}")).body(()).unwrap(), token)
+    };
+    (verified_caller(layer, request.0).await.expect("verified"), request.1)
+}
+
+/// The layer read the token from the cookie (DPoP off, so the `DPoP` header is another
+/// scheme); the token to forward is the cookie's, never the unverified header's.
+#[tokio::test]
+async fn regression_the_forwarded_token_is_the_one_the_layer_verified() {
+    let issuer = TestIssuer::new();
+    let token = issuer.token().sign();
+    let layer = BearerAuthLayer::new(issuer.verifier()).token_cookie("access_token");
+    let request = Request::get("/orders")
+        .header("authorization", "DPoP never.verified.token")
+        .header("cookie", format!("access_token={token}"))
+        .body(())
+        .unwrap();
+    let forwarded = verified_caller(layer.clone(), request).await.expect("a verified token");
+    assert_eq!((forwarded.secret(), forwarded.scheme()), (token.as_str(), Scheme::Bearer));
+    assert_eq!(forwarded.bearer_header().unwrap(), format!("Bearer {token}").as_str());
+    // An anonymous request (optional layer) has no token to forward, whatever its headers say.
+    let anonymous = Request::get("/").header("authorization", "Basic eDp5").body(()).unwrap();
+    assert!(verified_caller(layer.optional(), anonymous).await.is_none());
 }
 
 #[tokio::test]
 async fn forwarding_only_to_allowed_origins() {
     let layer = ForwardTokenLayer::new(["http://127.0.0.1:8081", "https://orders.internal"]).unwrap();
     let client = layer.layer(echo_client());
-    let token = caller("Bearer abc.def.ghi");
+    let (token, signed) = caller(false).await;
     assert_eq!(format!("{token:?}"), r#"AccessToken { scheme: Bearer, token: "[redacted]" }"#);
     let send = |uri: &str, token: Option<AccessToken>| {
         let mut request = Request::get(uri).body(()).unwrap();
@@ -41,7 +90,7 @@ async fn forwarding_only_to_allowed_origins() {
         }
         client.clone().oneshot(request)
     };
-    let bearer = Some("Bearer abc.def.ghi".to_owned());
+    let bearer = Some(format!("Bearer {signed}"));
     assert_eq!(send("http://127.0.0.1:8081/orders", Some(token.clone())).await.unwrap(), bearer);
     assert_eq!(send("https://orders.internal/x", Some(token.clone())).await.unwrap(), bearer);
     assert_eq!(send("https://ORDERS.internal:443/x", Some(token.clone())).await.unwrap(), bearer);
@@ -63,7 +112,7 @@ async fn forwarding_only_to_allowed_origins() {
     assert_eq!(hops, [bearer.clone(), None]);
     // No token, no header; a DPoP-bound token is never sent as a bearer token.
     assert_eq!(send("http://127.0.0.1:8081/orders", None).await.unwrap(), None);
-    let dpop = caller("DPoP abc.def.ghi");
+    let (dpop, _) = caller(true).await;
     assert_eq!(send("http://127.0.0.1:8081/orders", Some(dpop.clone())).await.unwrap(), None);
     assert_eq!(dpop.bearer_header().unwrap_err().kind(), ErrorKind::SenderConstrained);
     assert!(ForwardTokenLayer::new(["https://orders.internal/path"]).is_err());

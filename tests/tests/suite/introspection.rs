@@ -147,7 +147,7 @@ async fn every_rule_of_a_jwt_applies() {
         ("DPoP token type with `cnf`", server.opaque_token(scoped().claim("token_type", "DPoP").claim("cnf", json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}))), "the token is sender-constrained (`cnf`) and cannot be used as a bearer token"),
         ("DPoP token type without `cnf`", server.opaque_token(scoped().claim("token_type", "DPoP")), "a DPoP token must carry `cnf.jkt`"),
         ("`cnf` with the Bearer type", server.opaque_token(scoped().claim("token_type", "Bearer").claim("cnf", json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}))), "a DPoP-bound token must have the `DPoP` type"),
-        ("refresh token", server.opaque_token(scoped().claim("token_type", "refresh_token")), "a refresh token is not an access token"),
+        ("refresh token", server.opaque_token(scoped().claim("token_type", "refresh_token")), "the introspected token is not an access token (`token_type`)"),
     ];
     for (name, token, description) in cases {
         let answer = call(&router, "/orders", &token).await;

@@ -14,7 +14,7 @@ use scopegate::redis::{
     Redis, RedisAnswerCache, RedisOptions, RedisReplayStore, ReplayFailurePolicy,
 };
 use scopegate::remote::Introspection;
-use scopegate::{BearerAuthLayer, Verified, Verifier};
+use scopegate::{BearerAuthLayer, SealingKey, Verified, Verifier};
 use scopegate_testkit::{
     INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, IssuerServer, RedisServer, TestIssuer,
     TestKey,
@@ -32,7 +32,7 @@ fn app(verifier: Verifier) -> Router {
 }
 
 async fn connect(server: &RedisServer) -> Redis {
-    Redis::connect(&server.url(), RedisOptions::new().namespace("orders")).await.unwrap()
+    Redis::connect(&server.url(), RedisOptions::new("orders")).await.unwrap()
 }
 
 /// One replica: its own connection, a Redis replay store with `policy`.
@@ -208,7 +208,7 @@ async fn one_introspection_serves_both_replicas_and_survives_redis_going_down() 
             .audience(idp.issuer().audience())
             .introspection(
                 Introspection::new(INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET)
-                    .shared_cache(cache),
+                    .shared_cache(cache, SealingKey::new([9u8; 32]).unwrap()),
             )
             .build()
     };

@@ -9,6 +9,9 @@ use crate::error::Error;
 pub const MIN_RSA_BITS: usize = 2048;
 /// The largest RSA modulus accepted, in bits (larger keys make verification a denial of service).
 pub const MAX_RSA_BITS: usize = 8192;
+/// The largest RSA public exponent accepted, in bits: what both backends accept (aws-lc's
+/// and the `rsa` crate's limit is 2^33 - 1).
+pub const MAX_RSA_EXPONENT_BITS: usize = 33;
 
 /// The elliptic curves supported for ECDSA.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -72,6 +75,13 @@ impl KeyMaterial {
         }
     }
 
+    /// For an RSA key: its modulus size in bits and its public exponent.
+    pub(crate) fn rsa_size(&self) -> Option<(usize, u64)> {
+        let Self::Rsa { modulus, exponent } = self else { return None };
+        let value = exponent.iter().fold(0u64, |value, byte| (value << 8) | u64::from(*byte));
+        Some((bit_length(modulus), value))
+    }
+
     /// What kind of key this is, for messages (never the key itself).
     pub(crate) fn describe(&self) -> String {
         match self {
@@ -90,11 +100,15 @@ impl KeyMaterial {
                 "RSA keys must have {MIN_RSA_BITS} to {MAX_RSA_BITS} bits; this one has {bits}"
             )));
         }
-        if exponent.is_empty()
-            || exponent.len() > 8
+        // Odd, at least 3, at most 33 bits: every backend's range, so that a key the parser
+        // accepts is never refused later (which would make a whole key set unusable).
+        if bit_length(exponent) > MAX_RSA_EXPONENT_BITS
+            || exponent == [1]
             || exponent.last().is_none_or(|byte| byte & 1 == 0)
         {
-            return Err(Error::key("the RSA public exponent is not a valid odd integer"));
+            return Err(Error::key(
+                "the RSA public exponent must be an odd integer from 3 to 2^33 - 1",
+            ));
         }
         Ok(Self::Rsa { modulus: modulus.to_vec(), exponent: exponent.to_vec() })
     }
@@ -164,6 +178,23 @@ mod tests {
         assert!(KeyMaterial::rsa(&[0xff; 1025], &[1, 0, 1]).is_err());
         assert!(KeyMaterial::rsa(&[0xff; 256], &[1, 0, 0]).is_err());
         assert!(KeyMaterial::rsa(&[0xff; 256], &[1, 0, 1]).is_ok());
+    }
+
+    #[test]
+    fn exponents_outside_every_backends_range_are_refused_by_the_parser() {
+        let n = [0xff; 256];
+        assert!(KeyMaterial::rsa(&n, &[1]).is_err(), "e = 1");
+        assert!(KeyMaterial::rsa(&n, &[3]).is_ok());
+        // 2^33 - 1: the largest both backends take.
+        assert!(KeyMaterial::rsa(&n, &[0x01, 0xff, 0xff, 0xff, 0xff]).is_ok());
+        // 2^33 + 1: 34 bits.
+        let error = KeyMaterial::rsa(&n, &[0x02, 0, 0, 0, 1]).err().unwrap();
+        assert_eq!(
+            error.message(),
+            "the RSA public exponent must be an odd integer from 3 to 2^33 - 1"
+        );
+        assert!(KeyMaterial::rsa(&n, &[0x01, 0, 0, 0, 0, 0, 0, 1]).is_err());
+        assert_eq!(KeyMaterial::rsa(&n, &[1, 0, 1]).unwrap().rsa_size(), Some((2048, 65_537)));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 mod material;
 
 pub(crate) use material::{Curve, KeyMaterial};
-pub use material::{MAX_RSA_BITS, MIN_RSA_BITS};
+pub use material::{MAX_RSA_BITS, MAX_RSA_EXPONENT_BITS, MIN_RSA_BITS};
 
 #[cfg(not(any(feature = "aws-lc-rs", feature = "rust-crypto")))]
 compile_error!(

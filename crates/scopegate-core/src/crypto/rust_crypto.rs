@@ -31,9 +31,11 @@ impl PreparedVerifier {
         let rejected = || Error::key("the key material was rejected by the crypto backend");
         let prepared = match (material, algorithm) {
             (KeyMaterial::Rsa { modulus, exponent }, _) => {
-                let key = rsa::RsaPublicKey::new(
+                // The `rsa` crate's default cap is 4096 bits: take what the parser takes.
+                let key = rsa::RsaPublicKey::new_with_max_size(
                     BigUint::from_bytes_be(modulus),
                     BigUint::from_bytes_be(exponent),
+                    super::material::MAX_RSA_BITS,
                 )
                 .map_err(|_| rejected())?;
                 match algorithm {

@@ -32,7 +32,7 @@ mod replay;
 pub(crate) mod uri;
 
 pub use nonce::{DEFAULT_NONCE_LIFETIME, Nonces};
-pub use proof::MAX_JTI_BYTES;
+pub use proof::{MAX_JTI_BYTES, MAX_PROOF_RSA_BITS, MAX_PROOF_RSA_EXPONENT};
 pub use replay::{DEFAULT_REPLAY_ENTRIES, InMemoryReplayStore, ProofId, ReplayFuture, ReplayStore};
 
 use std::fmt;
@@ -49,6 +49,8 @@ pub const DEFAULT_PROOF_MAX_AGE: Duration = Duration::from_secs(60);
 pub const DEFAULT_PROOF_FUTURE_SKEW: Duration = Duration::from_secs(5);
 /// Default cap on the size of a proof, in bytes.
 pub const DEFAULT_MAX_PROOF_BYTES: usize = 8 * 1024;
+/// Default bound on how far apart the clocks of the replicas sharing a replay store may be.
+pub const DEFAULT_REPLICA_CLOCK_SKEW: Duration = Duration::from_secs(30);
 
 /// Whether DPoP is off, allowed or required.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -72,6 +74,7 @@ pub struct Dpop {
     pub(crate) algorithms: AlgorithmSet,
     pub(crate) max_age: Duration,
     pub(crate) future_skew: Duration,
+    pub(crate) replica_skew: Duration,
     /// The external URL, normalised, without a trailing slash.
     pub(crate) public_url: String,
     pub(crate) replay: Arc<dyn ReplayStore>,
@@ -86,7 +89,8 @@ impl Dpop {
     /// URL followed by the request's path; forwarded headers are never trusted.
     ///
     /// Defaults: every asymmetric algorithm, proofs up to 60 s old and 5 s from the future,
-    /// an [`InMemoryReplayStore`] of 100,000 proofs, no nonces, proofs up to 8 KiB.
+    /// replicas' clocks within 30 s of each other, an [`InMemoryReplayStore`] of 100,000
+    /// proofs, no nonces, proofs up to 8 KiB.
     ///
     /// # Errors
     ///
@@ -104,6 +108,7 @@ impl Dpop {
             algorithms: AlgorithmSet::asymmetric(),
             max_age: DEFAULT_PROOF_MAX_AGE,
             future_skew: DEFAULT_PROOF_FUTURE_SKEW,
+            replica_skew: DEFAULT_REPLICA_CLOCK_SKEW,
             public_url: normal.trim_end_matches('/').to_owned(),
             replay: Arc::new(InMemoryReplayStore::default()),
             nonces: None,
@@ -128,6 +133,23 @@ impl Dpop {
     pub fn future_skew(mut self, skew: Duration) -> Self {
         self.future_skew = skew;
         self
+    }
+
+    /// How far apart the clocks of the replicas that share a [`ReplayStore`] may be. Each
+    /// accepted proof is remembered for the proof's maximum age, plus the future skew, plus
+    /// this: as long as any replica could still accept it, whichever replica accepted it
+    /// first. Keep the replicas' clocks within it (NTP keeps them within milliseconds);
+    /// a replica further off could accept a proof the others have forgotten. Defaults to 30
+    /// seconds.
+    pub fn replica_clock_skew(mut self, skew: Duration) -> Self {
+        self.replica_skew = skew;
+        self
+    }
+
+    /// How long an accepted proof is remembered: its maximum age, the future skew and the
+    /// replicas' clock skew. The same on every replica, whatever its clock says.
+    pub fn replay_ttl(&self) -> Duration {
+        self.max_age.saturating_add(self.future_skew).saturating_add(self.replica_skew)
     }
 
     /// Where seen proofs are remembered. Defaults to an [`InMemoryReplayStore`]; replicas
@@ -163,9 +185,14 @@ impl Dpop {
         self.nonces.as_ref().map(|nonces| nonces.issue(now))
     }
 
-    /// The normalised URI a proof for a request to `path` must name in `htu`.
+    /// The normalised URI a proof for a request to `path` must name in `htu`. `None` for a
+    /// path that is not absolute or has dot segments (`.`, `..`, or their percent-encoded
+    /// spellings): resolved against the public URL they could leave its path, so that a proof
+    /// made for another API on the same host would pass here.
     pub(crate) fn target(&self, path: &str) -> Option<String> {
-        let path = if path.starts_with('/') { path } else { return None };
+        if !path.starts_with('/') || uri::has_dot_segment(path) {
+            return None;
+        }
         uri::normalize(&format!("{}{path}", self.public_url))
     }
 }
@@ -199,6 +226,7 @@ impl fmt::Debug for Dpop {
             .field("algorithms", &self.algorithm_names())
             .field("max_age", &self.max_age)
             .field("future_skew", &self.future_skew)
+            .field("replica_clock_skew", &self.replica_skew)
             .field("public_url", &self.public_url)
             .field("nonces", &self.nonces)
             .finish_non_exhaustive()

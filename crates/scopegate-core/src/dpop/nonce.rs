@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto::hmac_sha256;
 use crate::error::Error;
+use crate::seal::same_bytes;
 
 /// Default lifetime of a nonce.
 pub const DEFAULT_NONCE_LIFETIME: Duration = Duration::from_secs(300);
@@ -91,8 +92,7 @@ impl Nonces {
         }
         let opened = self.secrets.iter().any(|secret| {
             let expected = tag(secret, stamp);
-            // Constant-time enough: every byte is compared whatever the result.
-            expected.iter().zip(sealed_tag).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
+            same_bytes(expected.get(..TAG_BYTES).unwrap_or_default(), sealed_tag)
         });
         opened.then(|| u64::from_be_bytes(issued))
     }

@@ -1,4 +1,9 @@
-//! Checking one DPoP proof (RFC 9449 section 4.3) against the request it came with.
+//! Checking one DPoP proof (RFC 9449 section 4.3) against the request it came with, in two
+//! steps so that the costly one runs last: [`check`] runs every check but the signature (size,
+//! shape, `typ`, `alg`, the key's shape and size, `htm`, `htu`, `iat`, `ath`) and yields a
+//! [`CheckedProof`]; the verifier then checks the token and its `cnf.jkt` against the proof's
+//! key, and only then [`CheckedProof::verify_signature`]. A request with a made-up token costs
+//! no signature check, whatever key its proof names.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -27,34 +32,68 @@ pub(crate) struct ProofContext<'a> {
     pub(crate) now: u64,
 }
 
-/// A proof that passed every check but the replay check and the key binding.
-#[derive(Debug)]
-pub(crate) struct VerifiedProof {
-    /// The RFC 7638 thumbprint of its key.
-    pub(crate) jkt: String,
+/// The largest RSA modulus a proof's key may have, in bits: a client picks its own key, and
+/// larger keys only make each check dearer.
+pub const MAX_PROOF_RSA_BITS: usize = 4096;
+/// The largest RSA public exponent a proof's key may have (2^32 + 1).
+pub const MAX_PROOF_RSA_EXPONENT: u64 = (1 << 32) + 1;
+
+/// A proof that passed every check but its signature, the key binding and the replay check.
+pub(crate) struct CheckedProof<'a> {
+    key: PublicJwk,
+    algorithm: Algorithm,
+    signing_input: &'a str,
+    signature: Vec<u8>,
     pub(crate) id: ProofId,
     pub(crate) issued_at: u64,
     pub(crate) nonce: Option<String>,
+}
+
+impl CheckedProof<'_> {
+    /// The RFC 7638 thumbprint of its key.
+    pub(crate) fn jkt(&self) -> &str {
+        &self.key.thumbprint
+    }
+
+    /// The last check, and the only costly one: the signature, with the proof's own key.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::DpopProofKey`] for a key the backend refuses,
+    /// [`ErrorKind::DpopProofSignature`] for a signature that does not verify.
+    pub(crate) fn verify_signature(&self) -> Result<(), Error> {
+        let verifier = PreparedVerifier::new(&self.key.material, self.algorithm).map_err(|_| {
+            refuse(ErrorKind::DpopProofKey, "the DPoP proof's `jwk` is not a usable key")
+        })?;
+        if verifier.verify(self.signing_input.as_bytes(), &self.signature) {
+            Ok(())
+        } else {
+            Err(refuse(
+                ErrorKind::DpopProofSignature,
+                "the DPoP proof's signature does not verify with its `jwk`",
+            ))
+        }
+    }
 }
 
 fn refuse(kind: ErrorKind, message: &'static str) -> Error {
     Error::new(kind, message)
 }
 
-/// Checks `proof`.
+/// Runs every check of `proof` but its signature.
 ///
 /// # Errors
 ///
 /// An error whose kind names the failed check (every one of class
 /// [`InvalidDpopProof`](crate::ErrorClass::InvalidDpopProof)).
-pub(crate) fn verify(
-    proof: &str,
+pub(crate) fn check<'a>(
+    proof: &'a str,
     dpop: &Dpop,
     context: &ProofContext<'_>,
-) -> Result<VerifiedProof, Error> {
+) -> Result<CheckedProof<'a>, Error> {
     use ErrorKind::{
         DpopProofAlgorithm, DpopProofKey, DpopProofMalformed, DpopProofMethod, DpopProofReplayed,
-        DpopProofSignature, DpopProofTime, DpopProofTokenHash, DpopProofType, DpopProofUri,
+        DpopProofTime, DpopProofTokenHash, DpopProofType, DpopProofUri,
     };
     if proof.len() > dpop.max_proof_bytes {
         return Err(refuse(
@@ -106,12 +145,12 @@ pub(crate) fn verify(
     {
         return Err(refuse(DpopProofKey, "the DPoP proof's `jwk` does not fit its `alg`"));
     }
-    let verifier = PreparedVerifier::new(&key.material, algorithm)
-        .map_err(|_| refuse(DpopProofKey, "the DPoP proof's `jwk` is not a usable key"))?;
-    if !verifier.verify(parts.signing_input.as_bytes(), &signature) {
+    if key.material.rsa_size().is_some_and(|(bits, exponent)| {
+        bits > MAX_PROOF_RSA_BITS || exponent > MAX_PROOF_RSA_EXPONENT
+    }) {
         return Err(refuse(
-            DpopProofSignature,
-            "the DPoP proof's signature does not verify with its `jwk`",
+            DpopProofKey,
+            "the DPoP proof's RSA key is over 4096 bits or its exponent over 2^32 + 1",
         ));
     }
 
@@ -154,7 +193,15 @@ pub(crate) fn verify(
         }
     };
     let id = ProofId::new(&key.thumbprint, jti);
-    Ok(VerifiedProof { jkt: key.thumbprint, id, issued_at, nonce })
+    Ok(CheckedProof {
+        key,
+        algorithm,
+        signing_input: parts.signing_input,
+        signature,
+        id,
+        issued_at,
+        nonce,
+    })
 }
 
 fn string<'a>(members: &'a Map<String, Value>, name: &str) -> Option<&'a str> {

@@ -47,6 +47,25 @@ pub(crate) fn normalize(uri: &str) -> Option<String> {
     Some(normal)
 }
 
+/// Whether `path` has a `.` or `..` segment, spelled plainly or percent-encoded (`%2e`).
+pub(crate) fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let mut rest = segment;
+        let mut dots = 0;
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix('.') {
+                rest = after;
+            } else if rest.get(..3).is_some_and(|escape| escape.eq_ignore_ascii_case("%2e")) {
+                rest = rest.get(3..).unwrap_or_default();
+            } else {
+                return false;
+            }
+            dots += 1;
+        }
+        (1..=2).contains(&dots)
+    })
+}
+
 fn is_unreserved(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
 }
@@ -128,6 +147,17 @@ mod tests {
         assert_eq!(normalize("https://rs.example").as_deref(), Some("https://rs.example/"));
         assert_eq!(normalize("http://rs.example:80/").as_deref(), Some("http://rs.example/"));
         assert_eq!(normalize("http://[::1]:8080/x").as_deref(), Some("http://[::1]:8080/x"));
+    }
+
+    #[test]
+    fn dot_segments_are_found_however_spelled() {
+        for path in ["/a/../b", "/..", "/.", "/a/./b", "/a/%2e%2E/b", "/a/.%2e", "/%2E/x", "/a/.."]
+        {
+            assert!(has_dot_segment(path), "{path}");
+        }
+        for path in ["/a/b", "/a/...", "/a/.b", "/a/b.", "/a/%2e%2e%2e", "/", "/a//b", "/%2f"] {
+            assert!(!has_dot_segment(path), "{path}");
+        }
     }
 
     #[test]

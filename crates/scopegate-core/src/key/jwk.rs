@@ -77,15 +77,10 @@ impl PublicJwk {
         };
         let kty = optional_str(jwk, "kty")?.ok_or_else(|| Error::key("the JWK has no `kty`"))?;
         let decode = |name: &str| decode(jwk, name, mode);
-        let (material, canonical) = match kty {
-            "RSA" => {
-                let (n, e) = (required_str(jwk, "n")?, required_str(jwk, "e")?);
-                let material = KeyMaterial::rsa(&decode("n")?, &decode("e")?)?;
-                (material, format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#))
-            }
+        let material = match kty {
+            "RSA" => KeyMaterial::rsa(&decode("n")?, &decode("e")?)?,
             "EC" => {
-                let crv = required_str(jwk, "crv")?;
-                let curve = match crv {
+                let curve = match required_str(jwk, "crv")? {
                     "P-256" => Curve::P256,
                     "P-384" => Curve::P384,
                     _ => {
@@ -94,7 +89,6 @@ impl PublicJwk {
                         ));
                     }
                 };
-                let (x, y) = (required_str(jwk, "x")?, required_str(jwk, "y")?);
                 let (x_bytes, y_bytes) = (decode("x")?, decode("y")?);
                 let size = curve.coordinate_len();
                 if x_bytes.len() != size || y_bytes.len() != size {
@@ -104,16 +98,13 @@ impl PublicJwk {
                 point.push(0x04);
                 point.extend_from_slice(&x_bytes);
                 point.extend_from_slice(&y_bytes);
-                let canonical = format!(r#"{{"crv":"{crv}","kty":"EC","x":"{x}","y":"{y}"}}"#);
-                (KeyMaterial::ec(point)?, canonical)
+                KeyMaterial::ec(point)?
             }
             "OKP" => {
                 if required_str(jwk, "crv")? != "Ed25519" {
                     return Err(Error::key("only the Ed25519 curve is supported for OKP keys"));
                 }
-                let x = required_str(jwk, "x")?;
-                let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
-                (KeyMaterial::ed25519(decode("x")?)?, canonical)
+                KeyMaterial::ed25519(decode("x")?)?
             }
             "oct" => {
                 return Err(Error::key(
@@ -131,9 +122,37 @@ impl PublicJwk {
             )));
         }
         let key_id = optional_str(jwk, "kid")?.map(str::to_owned);
-        let thumbprint = URL_SAFE_NO_PAD.encode(sha256(canonical.as_bytes()));
+        let thumbprint = thumbprint(&material)?;
         Ok(Self { material, key_id, algorithm, thumbprint })
     }
+}
+
+/// The RFC 7638 SHA-256 thumbprint of `material`, from its canonical members re-encoded from
+/// the key itself (unpadded base64url, the RSA integers without leading zeros): every spelling
+/// of one key (padded or not) has one thumbprint, the one the RFC defines.
+fn thumbprint(material: &KeyMaterial) -> Result<String, Error> {
+    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+    let canonical = match material {
+        KeyMaterial::Rsa { modulus, exponent } => {
+            format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b64(exponent), b64(modulus))
+        }
+        KeyMaterial::Ec { curve, point } => {
+            let size = curve.coordinate_len();
+            let coordinates = point.get(1..).unwrap_or_default();
+            let (x, y) = coordinates.split_at(size.min(coordinates.len()));
+            format!(
+                r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+                curve.jwk_name(),
+                b64(x),
+                b64(y)
+            )
+        }
+        KeyMaterial::Ed25519 { public } => {
+            format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b64(public))
+        }
+        KeyMaterial::Hmac { .. } => return Err(Error::key("a secret has no JWK thumbprint")),
+    };
+    Ok(URL_SAFE_NO_PAD.encode(sha256(canonical.as_bytes())))
 }
 
 fn optional_str<'a>(jwk: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, Error> {
@@ -258,6 +277,27 @@ mod tests {
             assert_eq!(error.kind(), ErrorKind::InvalidKey, "{json}");
             assert!(error.message().contains(expected), "{json}: {}", error.message());
         }
+    }
+
+    /// A padded spelling of a published key hashes to the RFC 7638 thumbprint of the key, not
+    /// of its spelling: the padding never enters the hash.
+    #[test]
+    fn regression_padding_never_enters_the_thumbprint() {
+        let bare =
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+        let padded =
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo="}"#;
+        let thumbprint = |json: &str| {
+            let object = json::parse_object(json.as_bytes()).unwrap();
+            PublicJwk::from_object(&object, Strictness::Published).unwrap().thumbprint
+        };
+        assert_eq!(thumbprint(padded), thumbprint(bare));
+        // The RFC 7638 example again, its `n` with a leading zero octet, padded.
+        let n = [&[0u8][..], &URL_SAFE_NO_PAD.decode(RSA_N).unwrap()].concat();
+        let n = base64::engine::general_purpose::URL_SAFE.encode(n);
+        assert!(n.ends_with('='));
+        let spelled = format!(r#"{{"kty":"RSA","n":"{n}","e":"AQAB"}}"#);
+        assert_eq!(thumbprint(&spelled), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub(crate) mod store;
 pub(crate) use epoch::Epoch;
 pub use set::{KeySet, MAX_JWKS_BYTES, MAX_JWKS_KEYS};
 
-pub use crate::crypto::{MAX_RSA_BITS, MIN_RSA_BITS};
+pub use crate::crypto::{MAX_RSA_BITS, MAX_RSA_EXPONENT_BITS, MIN_RSA_BITS};
 
 use std::fmt;
 

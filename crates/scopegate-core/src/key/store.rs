@@ -7,7 +7,6 @@ use crate::algorithm::{Algorithm, AlgorithmSet};
 #[cfg(feature = "remote")]
 use crate::crypto::KeyMaterial;
 use crate::crypto::PreparedVerifier;
-use crate::error::Error;
 
 /// Keys ready to verify: each key parsed once per algorithm it may verify.
 pub(crate) struct KeyStore {
@@ -24,14 +23,25 @@ struct StoredKey {
 
 impl KeyStore {
     /// Prepares `keys` for the algorithms in `allowed`. Keys that can verify none of them are
-    /// left out.
-    pub(crate) fn new(keys: &[VerificationKey], allowed: AlgorithmSet) -> Result<Self, Error> {
+    /// left out, and so are keys the crypto backend refuses (logged at `warn`, by `kid` and
+    /// kind): one bad key in a JWKS never makes the others unusable.
+    pub(crate) fn new(keys: &[VerificationKey], allowed: AlgorithmSet) -> Self {
         let mut stored = Vec::with_capacity(keys.len());
         for key in keys {
             let mut verifiers = Vec::new();
             for &algorithm in key.algorithms() {
-                if allowed.contains(algorithm) {
-                    verifiers.push((algorithm, PreparedVerifier::new(key.material(), algorithm)?));
+                if !allowed.contains(algorithm) {
+                    continue;
+                }
+                match PreparedVerifier::new(key.material(), algorithm) {
+                    Ok(verifier) => verifiers.push((algorithm, verifier)),
+                    Err(error) => tracing::warn!(
+                        kid = key.key_id(),
+                        key = %key.material().describe(),
+                        %algorithm,
+                        reason = %error,
+                        "the crypto backend refused a key; left out"
+                    ),
                 }
             }
             if verifiers.is_empty() {
@@ -45,7 +55,7 @@ impl KeyStore {
                 verifiers,
             });
         }
-        Ok(Self { keys: stored })
+        Self { keys: stored }
     }
 
     /// The prepared keys that may verify a token with this `kid` and `alg`.

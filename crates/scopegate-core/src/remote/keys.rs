@@ -81,6 +81,7 @@ impl RemoteKeys {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let now = Instant::now();
+        let tasks = Tasks::new(settings.timeout);
         Self {
             issuer: issuer.into(),
             jwks_uri,
@@ -102,7 +103,7 @@ impl RemoteKeys {
             in_flight: AtomicBool::new(false),
             epoch: Arc::new(AtomicU64::new(0)),
             counters: Counters::default(),
-            tasks: Tasks::default(),
+            tasks,
         }
     }
 
@@ -239,7 +240,7 @@ impl RemoteKeys {
             Error::new(ErrorKind::KeySourceUnavailable, format!("the JWKS at {uri} is unusable"))
                 .with_source(error)
         })?;
-        let store = KeyStore::new(keys.keys(), self.algorithms)?;
+        let store = KeyStore::new(keys.keys(), self.algorithms);
         if store.len() == 0 {
             let message = format!("the JWKS at {uri} has no key for an allowed algorithm");
             return Err(Error::new(ErrorKind::KeySourceUnavailable, message));

@@ -3,25 +3,31 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
 use super::keys::{Cause, RemoteKeys};
 use crate::error::{Error, ErrorKind};
+use crate::flight::{Failed, Flights, Refused};
 
 /// What waiters learn of a fetch: done, or why not (the message of the error).
-type Outcome = Option<Result<(), String>>;
+type Outcome = Result<(), String>;
 
 /// Tasks spawned for one key set, aborted together.
-#[derive(Default)]
 pub(crate) struct Tasks {
     handles: Mutex<Vec<AbortHandle>>,
-    /// The fetch under way, if any: requests that need keys wait on it.
-    flight: Mutex<Option<watch::Receiver<Outcome>>>,
+    /// The fetch under way, if any: requests that need keys wait on it. One at a time.
+    fetch: Flights<(), Outcome>,
 }
 
 impl Tasks {
+    /// A fetch may take `fetch_timeout` for discovery and as much for the JWKS, after waiting
+    /// for a scheduled refresh that holds the fetch lock: four times it bounds the flight.
+    pub(crate) fn new(fetch_timeout: Duration) -> Self {
+        Self { handles: Mutex::new(Vec::new()), fetch: Flights::new(1, fetch_timeout * 4) }
+    }
+
     pub(crate) fn register(&self, handle: AbortHandle) {
         let mut handles = self.handles.lock().unwrap_or_else(PoisonError::into_inner);
         handles.retain(|handle| !handle.is_finished());
@@ -32,12 +38,13 @@ impl Tasks {
         for handle in self.handles.lock().unwrap_or_else(PoisonError::into_inner).drain(..) {
             handle.abort();
         }
+        self.fetch.abort_all();
     }
 
     /// How many tasks are alive (for tests and stats).
     pub(crate) fn alive(&self) -> usize {
         let handles = self.handles.lock().unwrap_or_else(PoisonError::into_inner);
-        handles.iter().filter(|handle| !handle.is_finished()).count()
+        handles.iter().filter(|handle| !handle.is_finished()).count() + self.fetch.stats().under_way
     }
 }
 
@@ -90,43 +97,32 @@ pub(crate) fn demand(
     keys: &Arc<RemoteKeys>,
     observed: u64,
 ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
-    let waiting = join_or_start(keys, observed);
+    let fetching = Arc::clone(keys);
+    let started = keys.tasks().fetch.join_or_start(&(), move || async move {
+        fetching.refresh(observed, Cause::Demand).await.map_err(|error| error.to_string())
+    });
     let keys = Arc::clone(keys);
     async move {
-        let Some(mut receiver) = waiting else {
-            return keys.refresh(observed, Cause::Demand).await;
+        let unavailable = |message: String| Error::new(ErrorKind::KeySourceUnavailable, message);
+        let flight = match started {
+            Ok(flight) => flight,
+            Err(Refused::NoRuntime) => return keys.refresh(observed, Cause::Demand).await,
+            // One fetch at a time, and a fetch under way is joined: only a race with a fetch
+            // that has just ended gets here. Its keys are in place; verify again.
+            Err(Refused::Saturated) => return Ok(()),
         };
-        let outcome = receiver.wait_for(Option::is_some).await.map(|seen| seen.clone());
-        match outcome {
-            Ok(Some(Ok(()))) => Ok(()),
-            Ok(Some(Err(message))) => Err(Error::new(ErrorKind::KeySourceUnavailable, message)),
+        match flight.outcome().await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(unavailable(message)),
+            Err(Failed::TimedOut) => Err(unavailable(format!(
+                "the keys of {} are unavailable: the fetch took too long",
+                keys.issuer()
+            ))),
             // The fetch was aborted: the verifier is being dropped.
-            Ok(None) | Err(_) => Err(Error::new(
-                ErrorKind::KeySourceUnavailable,
-                format!("the keys of {} are unavailable: the fetch was stopped", keys.issuer()),
-            )),
+            Err(Failed::Stopped) => Err(unavailable(format!(
+                "the keys of {} are unavailable: the fetch was stopped",
+                keys.issuer()
+            ))),
         }
     }
-}
-
-/// The receiver of the fetch to wait on: the one under way, or a new one. `None` without a
-/// runtime to spawn on.
-fn join_or_start(keys: &Arc<RemoteKeys>, observed: u64) -> Option<watch::Receiver<Outcome>> {
-    let runtime = tokio::runtime::Handle::try_current().ok()?;
-    let mut flight = keys.tasks().flight.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(receiver) = flight.as_ref()
-        && receiver.borrow().is_none()
-        && receiver.has_changed().is_ok()
-    {
-        return Some(receiver.clone());
-    }
-    let (sender, receiver) = watch::channel(None);
-    let fetching = Arc::clone(keys);
-    let task = runtime.spawn(async move {
-        let outcome = fetching.refresh(observed, Cause::Demand).await;
-        let _ = sender.send(Some(outcome.map_err(|error| error.to_string())));
-    });
-    keys.tasks().register(task.abort_handle());
-    *flight = Some(receiver.clone());
-    Some(receiver)
 }

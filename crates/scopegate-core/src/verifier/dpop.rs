@@ -1,7 +1,5 @@
 //! [`Verifier::verify_dpop`]: a DPoP-bound token and its proof, checked together.
 
-use std::time::Duration;
-
 use super::{Verification, Verifier};
 use crate::claims::Claims;
 use crate::dpop::Dpop;
@@ -51,7 +49,13 @@ impl Verifier {
     /// Verifies a token presented with the `DPoP` scheme and its `proof` (the `DPoP` header)
     /// for `request`: every proof check of RFC 9449 section 4.3, the token as
     /// [`verify`](Self::verify) checks it, the token's `cnf.jkt` against the proof's key, the
-    /// nonce when nonces are on, and, last, the replay store.
+    /// nonce when nonces are on, and the replay store.
+    ///
+    /// Cheap before costly: the proof's size, shape, `typ`, `alg`, key shape and size, `htm`,
+    /// `htu`, `iat`, `ath` and nonce first; then the token (from the cache, or verified); then
+    /// `cnf.jkt` against the proof key's thumbprint; then, only for a request that passed all
+    /// of that, the proof's signature; and last the replay store, so that a proof is spent only
+    /// by a request that would otherwise pass.
     ///
     /// # Errors
     ///
@@ -78,7 +82,7 @@ impl Verifier {
         })?;
         let context =
             ProofContext { method: request.method, target: &target, access_token: token, now };
-        let proof = proof::verify(proof, dpop, &context)?;
+        let proof = proof::check(proof, dpop, &context)?;
         let next_nonce = match &dpop.nonces {
             None => None,
             Some(nonces) => match &proof.nonce {
@@ -100,17 +104,17 @@ impl Verifier {
                 let message = "the token is not bound to a DPoP key (`cnf.jkt`)";
                 return Err(Error::new(ErrorKind::NotSenderConstrained, message));
             }
-            Some(jkt) if jkt != proof.jkt => {
+            Some(jkt) if jkt != proof.jkt() => {
                 let message = "the DPoP proof's key is not the key the token is bound to";
                 return Err(Error::new(ErrorKind::DpopKeyMismatch, message));
             }
             Some(_) => {}
         }
-        // Remembered until the proof could no longer be accepted anyway, by the verifier's
-        // clock; at least a second.
-        let last_second = proof.issued_at.saturating_add(dpop.max_age.as_secs());
-        let ttl = Duration::from_secs(last_second.saturating_sub(now).saturating_add(1));
-        if !dpop.replay.check_and_remember(proof.id, ttl).await? {
+        proof.verify_signature()?;
+        // Remembered for as long as any replica could accept the proof: a constant, so that a
+        // replica whose clock is behind cannot accept what a replica ahead has forgotten.
+        let seen = dpop.replay.check_and_remember(proof.id, proof.issued_at, dpop.replay_ttl());
+        if !seen.await? {
             telemetry::dpop_replay_refused();
             return Err(Error::new(ErrorKind::DpopProofReplayed, "the DPoP proof was used before"));
         }

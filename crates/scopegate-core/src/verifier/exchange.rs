@@ -1,26 +1,23 @@
 //! [`Verifier::exchange`]: RFC 8693 token exchange, cached per caller token, target and scopes,
 //! one call for any number of concurrent requests for the same exchange.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use quick_cache::sync::Cache;
-use tokio::sync::{Semaphore, watch};
 use zeroize::Zeroizing;
 
 use super::Verifier;
 use crate::crypto::sha256;
 use crate::error::{Error, ErrorKind};
+use crate::flight::{Failed, Flight, Flights, Refused};
 use crate::remote::exchange::{ExchangeRequest, ExchangedToken, Exchanger};
-use crate::remote::tasks::Tasks;
 use crate::telemetry::{self, ExchangeEvent};
 
 type Key = [u8; 32];
 /// What waiters of one exchange learn: the token, or the kind and message of the failure.
 type Outcome = Result<ExchangedToken, (ErrorKind, Arc<str>)>;
-type Flight = watch::Receiver<Option<Outcome>>;
 
 /// What an issuer's token exchange has done, for dashboards.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,11 +46,8 @@ struct Counters {
 pub(crate) struct ExchangeState {
     exchanger: Arc<Exchanger>,
     cache: Arc<Cache<Key, ExchangedToken>>,
-    flights: Mutex<HashMap<Key, Flight>>,
-    permits: Arc<Semaphore>,
+    flights: Flights<Key, Outcome>,
     counters: Arc<Counters>,
-    tasks: Tasks,
-    timeout: Duration,
 }
 
 impl ExchangeState {
@@ -61,12 +55,9 @@ impl ExchangeState {
         let config = &exchanger.config;
         Self {
             cache: Arc::new(Cache::new(config.cache_entries)),
-            permits: Arc::new(Semaphore::new(config.max_concurrent)),
+            flights: Flights::new(config.max_concurrent, timeout),
             exchanger: Arc::new(exchanger),
-            flights: Mutex::new(HashMap::new()),
             counters: Arc::default(),
-            tasks: Tasks::default(),
-            timeout,
         }
     }
 
@@ -88,7 +79,8 @@ impl ExchangeState {
         (token.expires_at > now.saturating_add(margin)).then_some(token)
     }
 
-    /// Starts (or joins) the exchange for `key`.
+    /// Starts (or joins) the exchange for `key`; refused at once when as many exchanges as
+    /// allowed are under way.
     fn join_or_start(
         &self,
         key: Key,
@@ -96,71 +88,42 @@ impl ExchangeState {
         request: &ExchangeRequest,
         subject_expires: u64,
         now: u64,
-    ) -> Option<Flight> {
-        let runtime = tokio::runtime::Handle::try_current().ok()?;
-        let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
-        flights.retain(|_, flight| flight.borrow().is_none() && flight.has_changed().is_ok());
-        if let Some(flight) = flights.get(&key) {
-            return Some(flight.clone());
-        }
-        let (sender, receiver) = watch::channel(None);
-        let (exchanger, permits, counters, timeout) = (
-            Arc::clone(&self.exchanger),
-            Arc::clone(&self.permits),
-            Arc::clone(&self.counters),
-            self.timeout,
-        );
-        let cache = Arc::clone(&self.cache);
-        let (token, request) = (Zeroizing::new(subject_token.to_owned()), request.clone());
-        let task = runtime.spawn(async move {
-            let outcome = match tokio::time::timeout(timeout, permits.acquire_owned()).await {
-                Ok(Ok(_permit)) => {
-                    counters.calls.fetch_add(1, Ordering::Relaxed);
-                    telemetry::token_exchange(ExchangeEvent::Call);
-                    exchanger.exchange(&token, &request).await
+    ) -> Result<Flight<Outcome>, Refused> {
+        self.flights.join_or_start(&key, || {
+            let (exchanger, counters) = (Arc::clone(&self.exchanger), Arc::clone(&self.counters));
+            let cache = Arc::clone(&self.cache);
+            let (token, request) = (Zeroizing::new(subject_token.to_owned()), request.clone());
+            async move {
+                counters.calls.fetch_add(1, Ordering::Relaxed);
+                telemetry::token_exchange(ExchangeEvent::Call);
+                match exchanger.exchange(&token, &request).await {
+                    Ok(issued) => {
+                        // Never past the caller's token; its own lifetime when it says.
+                        let expires_at = issued
+                            .expires_in
+                            .map_or(subject_expires, |lifetime| now.saturating_add(lifetime))
+                            .min(subject_expires);
+                        let scope = issued.scope.or_else(|| {
+                            (!request.scopes.is_empty()).then(|| request.scopes.join(" "))
+                        });
+                        let token = ExchangedToken {
+                            access_token: Arc::new(Zeroizing::new(issued.access_token)),
+                            token_type: issued.token_type,
+                            scope,
+                            expires_at,
+                        };
+                        cache.insert(key, token.clone());
+                        Ok(token)
+                    }
+                    Err(error) => {
+                        counters.failures.fetch_add(1, Ordering::Relaxed);
+                        telemetry::token_exchange(ExchangeEvent::Error);
+                        tracing::warn!(reason = %error, "token exchange failed");
+                        Err((error.kind(), Arc::from(error.message())))
+                    }
                 }
-                _ => Err(Error::new(
-                    ErrorKind::TokenExchangeUnavailable,
-                    "too many token exchanges are under way",
-                )),
-            };
-            let outcome = match outcome {
-                Ok(issued) => {
-                    // Never past the caller's token; its own lifetime when it says.
-                    let expires_at = issued
-                        .expires_in
-                        .map_or(subject_expires, |lifetime| now.saturating_add(lifetime))
-                        .min(subject_expires);
-                    let scope = issued
-                        .scope
-                        .or_else(|| (!request.scopes.is_empty()).then(|| request.scopes.join(" ")));
-                    let token = ExchangedToken {
-                        access_token: Arc::new(Zeroizing::new(issued.access_token)),
-                        token_type: issued.token_type,
-                        scope,
-                        expires_at,
-                    };
-                    cache.insert(key, token.clone());
-                    Ok(token)
-                }
-                Err(error) => {
-                    counters.failures.fetch_add(1, Ordering::Relaxed);
-                    telemetry::token_exchange(ExchangeEvent::Error);
-                    tracing::warn!(reason = %error, "token exchange failed");
-                    Err((error.kind(), Arc::from(error.message())))
-                }
-            };
-            let _ = sender.send(Some(outcome));
-        });
-        self.tasks.register(task.abort_handle());
-        flights.insert(key, receiver.clone());
-        Some(receiver)
-    }
-}
-
-impl Drop for ExchangeState {
-    fn drop(&mut self) {
-        self.tasks.abort_all();
+            }
+        })
     }
 }
 
@@ -222,20 +185,20 @@ impl Verifier {
             return Ok(cached);
         }
         let subject_expires = claims.expires_at().map_or(u64::MAX, |exp| exp.as_secs());
-        let Some(mut flight) = state.join_or_start(key, token, request, subject_expires, now)
-        else {
-            return Err(Error::new(
-                ErrorKind::TokenExchangeUnavailable,
-                "no runtime to exchange tokens on",
-            ));
+        let unavailable =
+            |message: &'static str| Error::new(ErrorKind::TokenExchangeUnavailable, message);
+        let flight = match state.join_or_start(key, token, request, subject_expires, now) {
+            Ok(flight) => flight,
+            Err(Refused::Saturated) => {
+                return Err(unavailable("too many token exchanges are under way"));
+            }
+            Err(Refused::NoRuntime) => return Err(unavailable("no runtime to exchange tokens on")),
         };
-        match flight.wait_for(Option::is_some).await.map(|seen| seen.clone()) {
-            Ok(Some(Ok(token))) => Ok(token),
-            Ok(Some(Err((kind, message)))) => Err(Error::new(kind, message.to_string())),
-            Ok(None) | Err(_) => Err(Error::new(
-                ErrorKind::TokenExchangeUnavailable,
-                "the token exchange was stopped",
-            )),
+        match flight.outcome().await {
+            Ok(Ok(token)) => Ok(token),
+            Ok(Err((kind, message))) => Err(Error::new(kind, message.to_string())),
+            Err(Failed::TimedOut) => Err(unavailable("the token endpoint did not answer in time")),
+            Err(Failed::Stopped) => Err(unavailable("the token exchange was stopped")),
         }
     }
 

@@ -1,29 +1,28 @@
 //! Opaque tokens: introspected at their issuer, the answers cached by the token's SHA-256,
-//! one call for any number of requests with the same new token, a bound on calls under way.
+//! one call for any number of requests with the same new token (the [single-flight
+//! primitive](crate::flight), admission before any task is spawned), and answers shared with
+//! other replicas only sealed (`super::shared_answers`).
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use quick_cache::sync::Cache;
-use serde_json::Value;
-use tokio::sync::{Semaphore, watch};
 
+use super::introspected_claims::claims_from;
 use super::issuer::IssuerEntry;
-use super::rules::{Rules, Source};
-use crate::claims::{Claims, UnverifiedPayload, VerifiedPayload};
+use super::rules::Rules;
+use super::shared_answers::SharedAnswers;
+use crate::claims::Claims;
 use crate::crypto::sha256;
 use crate::error::{Error, ErrorKind};
-use crate::remote::introspection::{
-    Answer, Introspection, Introspector, SharedAnswerCache, read_answer,
-};
-use crate::remote::tasks::Tasks;
+use crate::flight::{Failed, FlightStats, Flights, Refused};
+use crate::remote::introspection::{Answer, Introspector};
 use crate::telemetry::{self, IntrospectionEvent};
 
 type TokenHash = [u8; 32];
 /// What waiters of one call learn: the answer, or why there is none.
-type Flight = watch::Receiver<Option<Result<Arc<Answer>, Arc<str>>>>;
+type Outcome = Result<Arc<Answer>, Arc<str>>;
 
 /// A cached outcome: the claims, or the refusal, and until when (seconds, exclusive).
 #[derive(Clone)]
@@ -50,6 +49,12 @@ pub struct IntrospectionStats {
     pub inactive: u64,
     /// Answers found in the shared cache (another replica's call), when one is configured.
     pub shared_hits: u64,
+    /// Values in the shared cache that were not sealed by a replica of this API (forged,
+    /// moved from another key, or sealed with another secret): ignored, and the
+    /// authorization server asked instead.
+    pub shared_rejected: u64,
+    /// New tokens refused at once (`503`) because as many calls as allowed were under way.
+    pub saturated: u64,
     /// Answers cached now (active and inactive).
     pub cached: u64,
 }
@@ -69,27 +74,28 @@ pub(crate) struct IntrospectionState {
     introspector: Arc<Introspector>,
     granted: Cache<TokenHash, Cached>,
     refused: Cache<TokenHash, Cached>,
-    flights: Mutex<HashMap<TokenHash, Flight>>,
-    permits: Arc<Semaphore>,
+    flights: Flights<TokenHash, Outcome>,
+    shared: Option<Arc<SharedAnswers>>,
     counters: Arc<Counters>,
-    tasks: Tasks,
-    timeout: Duration,
 }
 
 impl IntrospectionState {
     pub(crate) fn new(introspector: Introspector, timeout: Duration) -> Self {
         let config = &introspector.config;
         let entries = config.cache_entries;
-        let permits = Arc::new(Semaphore::new(config.max_concurrent));
+        let shared = config
+            .shared
+            .as_ref()
+            .map(|shared| Arc::new(SharedAnswers::new(shared, &introspector, timeout)));
+        // A call may first ask the shared cache (bounded on its own), then the endpoint.
+        let bound = timeout + shared.as_ref().map_or(Duration::ZERO, |shared| shared.bound());
         Self {
             granted: Cache::new(entries),
             refused: Cache::new(entries),
+            flights: Flights::new(config.max_concurrent, bound),
             introspector: Arc::new(introspector),
-            flights: Mutex::new(HashMap::new()),
-            permits,
+            shared,
             counters: Arc::default(),
-            tasks: Tasks::default(),
-            timeout,
         }
     }
 
@@ -98,10 +104,9 @@ impl IntrospectionState {
         self.introspector.config.every_token
     }
 
-    /// The cached outcome for `token` at `now`, if any.
-    pub(crate) fn cached(&self, token: &str, now: u64) -> Option<Result<Claims, Error>> {
-        let hash = sha256(token.as_bytes());
-        let hit = match self.refused.get(&hash).or_else(|| self.granted.get(&hash))? {
+    /// The cached outcome for the token whose SHA-256 is `hash`, at `now`, if any.
+    pub(crate) fn cached(&self, hash: &TokenHash, now: u64) -> Option<Result<Claims, Error>> {
+        let hit = match self.refused.get(hash).or_else(|| self.granted.get(hash))? {
             Cached::Granted(claims, until) if now < until => Ok(claims),
             Cached::Refused(kind, message, until) if now < until => {
                 Err(Error::new(kind, message.to_string()))
@@ -113,115 +118,71 @@ impl IntrospectionState {
         Some(hit)
     }
 
-    /// Starts (or joins) the call for `token` at `now`; the future yields its answer.
+    /// Starts (or joins) the call for `token` (whose SHA-256 is `hash`) at `now`; the future
+    /// yields its answer. A new token finds no room when as many calls as allowed are under
+    /// way: it is refused at once (`503`), nothing spawned.
     pub(crate) fn introspect(
-        self: &Arc<Self>,
+        &self,
         token: &str,
+        hash: TokenHash,
         now: u64,
     ) -> impl Future<Output = Result<Arc<Answer>, Error>> + Send + 'static {
         self.counters.misses.fetch_add(1, Ordering::Relaxed);
-        let hash = sha256(token.as_bytes());
-        let flight = self.join_or_start(hash, token, now);
+        let started = self.flights.join_or_start(&hash, || {
+            let (introspector, counters) =
+                (Arc::clone(&self.introspector), Arc::clone(&self.counters));
+            let shared = self.shared.clone();
+            let token = zeroize::Zeroizing::new(token.to_owned());
+            async move { call(&introspector, &counters, shared.as_deref(), &token, now).await }
+        });
         let issuer = self.introspector.issuer().to_owned();
         async move {
             let unavailable =
                 |message: String| Error::new(ErrorKind::IntrospectionUnavailable, message);
-            let Some(mut flight) = flight else {
-                return Err(unavailable(format!("no runtime to introspect tokens of {issuer} on")));
+            let flight = match started {
+                Ok(flight) => flight,
+                Err(Refused::Saturated) => {
+                    telemetry::introspection(IntrospectionEvent::Saturated);
+                    return Err(unavailable(
+                        "too many introspection calls are under way".to_owned(),
+                    ));
+                }
+                Err(Refused::NoRuntime) => {
+                    return Err(unavailable(format!(
+                        "no runtime to introspect tokens of {issuer} on"
+                    )));
+                }
             };
-            let outcome = flight.wait_for(Option::is_some).await.map(|seen| seen.clone());
-            match outcome {
-                Ok(Some(Ok(answer))) => Ok(answer),
-                Ok(Some(Err(message))) => Err(unavailable(message.to_string())),
-                Ok(None) | Err(_) => Err(unavailable(format!(
+            match flight.outcome().await {
+                Ok(Ok(answer)) => Ok(answer),
+                Ok(Err(message)) => Err(unavailable(message.to_string())),
+                Err(Failed::TimedOut) => Err(unavailable(format!(
+                    "the introspection endpoint of {issuer} did not answer in time"
+                ))),
+                Err(Failed::Stopped) => Err(unavailable(format!(
                     "the introspection of a token of {issuer} was stopped"
                 ))),
             }
         }
     }
 
-    fn join_or_start(&self, hash: TokenHash, token: &str, now: u64) -> Option<Flight> {
-        let runtime = tokio::runtime::Handle::try_current().ok()?;
-        let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
-        flights.retain(|_, flight| flight.borrow().is_none() && flight.has_changed().is_ok());
-        if let Some(flight) = flights.get(&hash) {
-            return Some(flight.clone());
-        }
-        let (sender, receiver) = watch::channel(None);
-        let (introspector, permits, counters, timeout) = (
-            Arc::clone(&self.introspector),
-            Arc::clone(&self.permits),
-            Arc::clone(&self.counters),
-            self.timeout,
-        );
-        let token = token.to_owned();
-        let task = runtime.spawn(async move {
-            let shared = introspector.config.shared_cache.clone();
-            // Another replica's answer first: no permit needed, no call made.
-            if let Some(shared) = &shared
-                && let Some(answer) = shared_answer(shared.as_ref(), hash, timeout).await
-            {
-                counters.shared_hits.fetch_add(1, Ordering::Relaxed);
-                telemetry::introspection(IntrospectionEvent::SharedHit);
-                let _ = sender.send(Some(Ok(Arc::new(answer))));
-                return;
-            }
-            let outcome = match tokio::time::timeout(timeout, permits.acquire_owned()).await {
-                Ok(Ok(_permit)) => {
-                    counters.calls.fetch_add(1, Ordering::Relaxed);
-                    telemetry::introspection(IntrospectionEvent::Call);
-                    introspector.introspect(&token).await
-                }
-                _ => Err(Error::new(
-                    ErrorKind::IntrospectionUnavailable,
-                    "too many introspection calls are under way",
-                )),
-            };
-            let outcome = match outcome {
-                Ok(answer) => {
-                    if matches!(answer, Answer::Inactive) {
-                        counters.inactive.fetch_add(1, Ordering::Relaxed);
-                        telemetry::introspection(IntrospectionEvent::Inactive);
-                    }
-                    Ok(Arc::new(answer))
-                }
-                Err(error) => {
-                    counters.failures.fetch_add(1, Ordering::Relaxed);
-                    telemetry::introspection(IntrospectionEvent::Error);
-                    tracing::warn!(issuer = %introspector.issuer(), reason = %error, "token introspection failed");
-                    Err(Arc::from(error.to_string()))
-                }
-            };
-            let shareable = outcome.as_ref().ok().map(Arc::clone);
-            let _ = sender.send(Some(outcome));
-            // Waiters have their answer; the other replicas get it next.
-            if let (Some(shared), Some(answer)) = (shared, shareable) {
-                let ttl = shared_ttl(&answer, &introspector.config, now);
-                if !ttl.is_zero() {
-                    let put = shared.put(hash, answer.to_json_bytes(), ttl);
-                    let _ = tokio::time::timeout(timeout, put).await;
-                }
-            }
-        });
-        self.tasks.register(task.abort_handle());
-        flights.insert(hash, receiver.clone());
-        Some(receiver)
-    }
-
-    /// Turns an answer into claims (or a refusal) and caches the outcome.
+    /// Turns an answer into claims (or a refusal) and caches the outcome: granted claims no
+    /// longer than the JWT cache would keep them (`exp`, the maximum token age), refusals only
+    /// when final (never one that time could lift, such as `nbf` in the future).
     pub(crate) fn settle(
         &self,
-        token: &str,
+        hash: TokenHash,
         answer: &Answer,
         issuer: &IssuerEntry,
         rules: &Rules,
         now: u64,
     ) -> Result<Claims, Error> {
         let config = &self.introspector.config;
-        let hash = sha256(token.as_bytes());
         let refuse = |error: Error| {
-            let until = now.saturating_add(config.inactive_cache_for.as_secs());
-            if !config.inactive_cache_for.is_zero() {
+            let lifted_by_time =
+                matches!(error.kind(), ErrorKind::NotYetValid | ErrorKind::IssuedInFuture);
+            if !config.inactive_cache_for.is_zero() && !lifted_by_time {
+                let until = now.saturating_add(config.inactive_cache_for.as_secs());
                 let cached = Cached::Refused(error.kind(), Arc::from(error.message()), until);
                 self.refused.insert(hash, cached);
             }
@@ -239,9 +200,11 @@ impl IntrospectionState {
         let claims = claims_from(members, issuer, rules, now, config.allow_missing_audience)
             .map_err(refuse)?;
         if !config.cache_for.is_zero() {
-            // Never past `exp` (RFC 7662 section 4), nor past the configured time.
-            let until = now.saturating_add(config.cache_for.as_secs());
-            let until = claims.expires_at().map_or(until, |exp| until.min(exp.as_secs()));
+            // Never past `exp` (RFC 7662 section 4), the maximum age, or the configured time.
+            let until = now
+                .saturating_add(config.cache_for.as_secs())
+                .min(rules.valid_until(&claims))
+                .min(claims.expires_at().map_or(u64::MAX, |exp| exp.as_secs()));
             self.granted.insert(hash, Cached::Granted(claims.clone(), until));
         }
         Ok(claims)
@@ -249,6 +212,7 @@ impl IntrospectionState {
 
     pub(crate) fn stats(&self) -> IntrospectionStats {
         let counters = &self.counters;
+        let FlightStats { saturated, .. } = self.flights.stats();
         IntrospectionStats {
             issuer: self.introspector.issuer().to_owned(),
             calls: counters.calls.load(Ordering::Relaxed),
@@ -257,85 +221,54 @@ impl IntrospectionState {
             failures: counters.failures.load(Ordering::Relaxed),
             inactive: counters.inactive.load(Ordering::Relaxed),
             shared_hits: counters.shared_hits.load(Ordering::Relaxed),
+            shared_rejected: self.shared.as_ref().map_or(0, |shared| shared.rejected()),
+            saturated,
             cached: (self.granted.len() + self.refused.len()) as u64,
         }
     }
 }
 
-impl Drop for IntrospectionState {
-    fn drop(&mut self) {
-        self.tasks.abort_all();
-    }
-}
-
-/// An answer from the shared cache, if it has a readable one within `timeout`.
-async fn shared_answer(
-    shared: &dyn SharedAnswerCache,
-    hash: TokenHash,
-    timeout: Duration,
-) -> Option<Answer> {
-    let bytes = tokio::time::timeout(timeout, shared.get(hash)).await.ok()??;
-    read_answer(&bytes).ok()
-}
-
-/// How long the shared cache keeps `answer`: as the in-process caches would (active answers
-/// never past `exp`), zero when not at all.
-fn shared_ttl(answer: &Answer, config: &Introspection, now: u64) -> Duration {
-    match answer {
-        Answer::Inactive => config.inactive_cache_for,
-        Answer::Active(members) => {
-            let left = members
-                .get("exp")
-                .and_then(Value::as_u64)
-                .map_or(u64::MAX, |exp| exp.saturating_sub(now));
-            config.cache_for.min(Duration::from_secs(left))
-        }
-    }
-}
-
-/// The claims of an active answer, under the rules a JWT of `issuer` gets where the member
-/// is present.
-fn claims_from(
-    mut members: serde_json::Map<String, Value>,
-    issuer: &IssuerEntry,
-    rules: &Rules,
+/// One call: another replica's sealed answer first, then the endpoint; the answer shared
+/// (sealed) once the waiters have it.
+async fn call(
+    introspector: &Introspector,
+    counters: &Counters,
+    shared: Option<&SharedAnswers>,
+    token: &str,
     now: u64,
-    allow_missing_audience: bool,
-) -> Result<Claims, Error> {
-    let invalid = |kind, message: &'static str| Error::new(kind, message);
-    match members.get("iss") {
-        None => {}
-        Some(Value::String(iss)) if **iss == *issuer.issuer => {}
-        Some(_) => {
-            return Err(invalid(
-                ErrorKind::UntrustedIssuer,
-                "the introspected token names another issuer",
-            ));
+) -> Outcome {
+    let binding = shared.map(|shared| shared.binding(token));
+    if let (Some(shared), Some(binding)) = (shared, &binding)
+        && let Some(answer) = shared.get(binding, now).await
+    {
+        counters.shared_hits.fetch_add(1, Ordering::Relaxed);
+        telemetry::introspection(IntrospectionEvent::SharedHit);
+        return Ok(Arc::new(answer));
+    }
+    counters.calls.fetch_add(1, Ordering::Relaxed);
+    telemetry::introspection(IntrospectionEvent::Call);
+    match introspector.introspect(token).await {
+        Ok(answer) => {
+            if matches!(answer, Answer::Inactive) {
+                counters.inactive.fetch_add(1, Ordering::Relaxed);
+                telemetry::introspection(IntrospectionEvent::Inactive);
+            }
+            let answer = Arc::new(answer);
+            if let (Some(shared), Some(binding)) = (shared, &binding) {
+                shared.put(binding, &answer, &introspector.config, now).await;
+            }
+            Ok(answer)
+        }
+        Err(error) => {
+            counters.failures.fetch_add(1, Ordering::Relaxed);
+            telemetry::introspection(IntrospectionEvent::Error);
+            tracing::warn!(issuer = %introspector.issuer(), reason = %error, "token introspection failed");
+            Err(Arc::from(error.to_string()))
         }
     }
-    // RFC 9449 section 6.2: a DPoP-bound token is `DPoP` if typed, and carries `cnf.jkt`.
-    let bound = members.get("cnf").is_some_and(|cnf| cnf.get("jkt").is_some());
-    match members.remove("token_type") {
-        None => {}
-        Some(Value::String(kind)) if kind.eq_ignore_ascii_case("refresh_token") => {
-            return Err(invalid(
-                ErrorKind::InvalidTokenType,
-                "a refresh token is not an access token",
-            ));
-        }
-        Some(Value::String(kind)) if kind.eq_ignore_ascii_case("dpop") && !bound => {
-            return Err(invalid(ErrorKind::InvalidClaim, "a DPoP token must carry `cnf.jkt`"));
-        }
-        Some(Value::String(kind)) if bound && !kind.eq_ignore_ascii_case("dpop") => {
-            return Err(invalid(
-                ErrorKind::InvalidTokenType,
-                "a DPoP-bound token must have the `DPoP` type",
-            ));
-        }
-        Some(Value::String(_)) => {}
-        Some(_) => return Err(Error::invalid_claim("token_type", "a string")),
-    }
-    let payload = UnverifiedPayload::from_object(members, &issuer.issuer)?;
-    let payload = VerifiedPayload::new(payload, Arc::clone(&issuer.issuer), &issuer.mapping)?;
-    rules.check(payload, issuer, now, Source::Introspection { allow_missing_audience })
+}
+
+/// The in-process cache key of a token.
+pub(crate) fn token_hash(token: &str) -> TokenHash {
+    sha256(token.as_bytes())
 }

@@ -48,9 +48,14 @@ mod dpop;
 mod exchange;
 #[cfg(feature = "remote")]
 mod introspect;
+#[cfg(feature = "remote")]
+mod introspected_claims;
 mod issuer;
 mod pipeline;
 mod rules;
+#[cfg(feature = "remote")]
+mod shared_answers;
+mod syntax;
 mod trusted;
 mod verification;
 
@@ -62,6 +67,7 @@ pub use exchange::ExchangeStats;
 #[cfg(feature = "remote")]
 pub use introspect::IntrospectionStats;
 pub use rules::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY};
+pub use syntax::{check_token_syntax, is_b64token_char};
 pub use trusted::TrustedIssuer;
 pub use verification::{PendingVerification, Verification};
 
@@ -171,12 +177,16 @@ impl Verifier {
 
     /// The outcome of `token` through its issuer's introspection, when it goes there: an opaque
     /// token when an issuer introspects, a JWT of an issuer that introspects every token.
+    ///
+    /// Cheap before costly: the size cap, the RFC 6750 syntax and (for a JWT) the header's
+    /// `typ` rule are checked before the token is hashed, looked up or sent anywhere.
     #[cfg(feature = "remote")]
     fn introspected(&self, token: &str) -> Option<Verification> {
         let inner = &*self.inner;
         let name = inner.introspecting.as_ref()?;
         let state = inner.issuers.get(name)?.introspection.as_ref()?;
-        if pipeline::looks_like_jwt(token)
+        let jwt = pipeline::looks_like_jwt(token);
+        if jwt
             && !(state.every_token()
                 && pipeline::unverified_issuer(token).as_deref() == Some(&**name))
         {
@@ -186,17 +196,24 @@ impl Verifier {
             let message = "the token is larger than this resource accepts";
             return Some(Verification::Ready(Err(Error::new(ErrorKind::TokenTooLarge, message))));
         }
-        if let Some(outcome) = state.cached(token, inner.clock.now_secs()) {
+        if let Err(error) = check_token_syntax(token) {
+            return Some(Verification::Ready(Err(error)));
+        }
+        if jwt && let Err(error) = pipeline::check_header(token, inner.rules.type_rule()) {
+            return Some(Verification::Ready(Err(error)));
+        }
+        let hash = introspect::token_hash(token);
+        if let Some(outcome) = state.cached(&hash, inner.clock.now_secs()) {
             return Some(Verification::Ready(outcome));
         }
-        let answer = state.introspect(token, inner.clock.now_secs());
-        let (verifier, name, token) = (self.clone(), Arc::clone(name), token.to_owned());
+        let answer = state.introspect(token, hash, inner.clock.now_secs());
+        let (verifier, name) = (self.clone(), Arc::clone(name));
         Some(Verification::Pending(PendingVerification::new(async move {
             let answer = answer.await?;
             let inner = &*verifier.inner;
             let issuer = inner.issuers.get(&name).ok_or_else(not_available)?;
             let state = issuer.introspection.as_ref().ok_or_else(not_available)?;
-            state.settle(&token, &answer, issuer, &inner.rules, inner.clock.now_secs())
+            state.settle(hash, &answer, issuer, &inner.rules, inner.clock.now_secs())
         })))
     }
 

@@ -160,6 +160,14 @@ pub(crate) fn looks_like_jwt(token: &str) -> bool {
         .is_ok_and(|bytes| bytes.first() == Some(&b'{'))
 }
 
+/// Checks the header of a JWT-shaped token that is introspected rather than verified here:
+/// the same rules (`typ`, `alg`, `crit`) a verified token's header passes.
+#[cfg(feature = "remote")]
+pub(crate) fn check_header(token: &str, rule: TypeRule) -> Result<(), Error> {
+    let parts = CompactToken::split(token)?;
+    parse_header(parts.header, rule).map(drop)
+}
+
 /// The `iss` of a JWT-shaped token, unverified: only to route it.
 #[cfg(feature = "remote")]
 pub(crate) fn unverified_issuer(token: &str) -> Option<String> {

@@ -68,7 +68,8 @@ impl Rules {
         now: u64,
         source: Source,
     ) -> Result<Claims, Error> {
-        if self.rfc9068 && source == Source::Jwt {
+        // The same members are required of an introspection answer in strict mode.
+        if self.rfc9068 {
             let required = [
                 ("sub", payload.strings.get(StringClaim::Subject).is_some()),
                 ("client_id", payload.strings.get(StringClaim::ClientId).is_some()),

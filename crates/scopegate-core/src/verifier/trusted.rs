@@ -233,7 +233,7 @@ impl TrustedIssuer {
             let keys = self.remote_keys(defaults, algorithms)?;
             keys
         } else {
-            let store = KeyStore::new(&self.keys, algorithms)?;
+            let store = KeyStore::new(&self.keys, algorithms);
             if store.len() == 0 {
                 return Err(Error::config(format!(
                     "the issuer {name} has no key for an allowed algorithm"

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use super::shared::SharedAnswerCache;
+use super::shared::{SharedAnswerCache, SharedAnswers};
+use crate::seal::SealingKey;
 
 /// Default lifetime of a cached `active: true` answer (never past the token's `exp`).
 pub const DEFAULT_INTROSPECTION_CACHE: Duration = Duration::from_secs(60);
@@ -61,7 +62,7 @@ pub struct Introspection {
     pub(crate) inactive_cache_for: Duration,
     pub(crate) cache_entries: usize,
     pub(crate) max_concurrent: usize,
-    pub(crate) shared_cache: Option<Arc<dyn SharedAnswerCache>>,
+    pub(crate) shared: Option<SharedAnswers>,
 }
 
 impl Introspection {
@@ -78,7 +79,7 @@ impl Introspection {
             inactive_cache_for: DEFAULT_INACTIVE_CACHE,
             cache_entries: 10_000,
             max_concurrent: DEFAULT_MAX_CONCURRENT_INTROSPECTIONS,
-            shared_cache: None,
+            shared: None,
         }
     }
 
@@ -129,8 +130,10 @@ impl Introspection {
         self
     }
 
-    /// The most calls under way at once; a request beyond waits up to the fetch timeout, then
-    /// gets `503`. Defaults to 32.
+    /// The most calls under way at once. A new token that finds them all busy is refused at
+    /// once (`503`, `Retry-After`) rather than queued behind them: a flood of made-up tokens
+    /// against a slow authorization server cannot pile up work, and tokens already cached are
+    /// not affected. Defaults to 32.
     pub fn max_concurrent_calls(mut self, calls: usize) -> Self {
         self.max_concurrent = calls.max(1);
         self
@@ -139,8 +142,14 @@ impl Introspection {
     /// Shares answers with the other replicas through `cache` (Redis, with `scopegate-redis`),
     /// under the in-process caches: a replica asks the authorization server only when neither
     /// has the answer. Entries live as the in-process ones do (active ones never past `exp`).
-    pub fn shared_cache(mut self, cache: impl SharedAnswerCache) -> Self {
-        self.shared_cache = Some(Arc::new(cache));
+    ///
+    /// Every value is sealed with `key` (give every replica the same secret) and stored under
+    /// a key that names this issuer, introspection endpoint and client id as well as the token;
+    /// a value whose seal does not open (written by anything but a replica of this API) is
+    /// ignored and counted
+    /// ([`IntrospectionStats::shared_rejected`](crate::verifier::IntrospectionStats)).
+    pub fn shared_cache(mut self, cache: impl SharedAnswerCache, key: SealingKey) -> Self {
+        self.shared = Some(SharedAnswers { cache: Arc::new(cache), key });
         self
     }
 }
@@ -157,7 +166,7 @@ impl fmt::Debug for Introspection {
             .field("allow_missing_audience", &self.allow_missing_audience)
             .field("cache_for", &self.cache_for)
             .field("inactive_cache_for", &self.inactive_cache_for)
-            .field("shared_cache", &self.shared_cache.is_some())
+            .field("shared_cache", &self.shared.is_some())
             .finish()
     }
 }

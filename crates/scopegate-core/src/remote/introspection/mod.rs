@@ -10,4 +10,5 @@ pub use config::{
     ClientAuthentication, DEFAULT_INACTIVE_CACHE, DEFAULT_INTROSPECTION_CACHE,
     DEFAULT_MAX_CONCURRENT_INTROSPECTIONS, Introspection,
 };
+pub(crate) use shared::SharedAnswers;
 pub use shared::{SharedAnswerCache, SharedCacheFuture};

@@ -3,7 +3,10 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::seal::SealingKey;
 
 /// What a [`SharedAnswerCache`] returns.
 pub type SharedCacheFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -12,15 +15,17 @@ pub type SharedCacheFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>
 /// answer in its own process first, then here, then asks the authorization server, so that N
 /// replicas make one call per token instead of N.
 ///
-/// Keys are the SHA-256 of the token (the token itself is never a key). Values are the answer
-/// as the authorization server gave it (a JSON object with `active`), and every replica checks
-/// a shared answer under its own rules and clock, as if it had made the call. Whoever can write
-/// to the shared store can therefore vouch for tokens: give it the protection the
-/// authorization server's answers deserve (network isolation, credentials, ACLs).
+/// Keys are a SHA-256 of the token together with the issuer, the introspection endpoint and the
+/// client id of the API that asked (the token itself is never a key, and two APIs never share
+/// an answer). Values are sealed by the verifier before they are stored
+/// ([`SealingKey`]: an HMAC tag over the key, the time the value is good until, and the
+/// answer), and a value whose seal does not open is treated as absent: whoever can write to the
+/// store cannot vouch for tokens. Every replica also checks a shared answer under its own rules
+/// and clock, as if it had made the call. Implementations store and return the bytes as given.
 ///
 /// Implementations must be quick to give up: a store that is down or slow answers `None` (a
 /// miss) and drops writes, within milliseconds, and counts both. The verifier also bounds each
-/// call by its fetch timeout.
+/// call by a quarter of its fetch timeout (at most 500 ms).
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -43,7 +48,8 @@ pub type SharedCacheFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>
 ///     }
 /// }
 /// let introspection = scopegate_core::remote::Introspection::new("api", "secret")
-///     .shared_cache(InProcess::default());
+///     .shared_cache(InProcess::default(), scopegate_core::SealingKey::new([7u8; 32])?);
+/// # Ok::<(), scopegate_core::Error>(())
 /// # let _ = introspection;
 /// ```
 pub trait SharedAnswerCache: Send + Sync + 'static {
@@ -52,4 +58,11 @@ pub trait SharedAnswerCache: Send + Sync + 'static {
 
     /// Stores `answer` under `key` for `ttl`; failures are dropped (and counted).
     fn put(&self, key: [u8; 32], answer: Vec<u8>, ttl: Duration) -> SharedCacheFuture<'_, ()>;
+}
+
+/// A shared cache and the key that seals what is stored in it.
+#[derive(Clone)]
+pub(crate) struct SharedAnswers {
+    pub(crate) cache: Arc<dyn SharedAnswerCache>,
+    pub(crate) key: SealingKey,
 }
