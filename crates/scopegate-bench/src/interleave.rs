@@ -22,7 +22,7 @@ pub fn router<'a>(
     router: Router,
     mut request: impl FnMut() -> Request + 'a,
 ) -> Batch<'a> {
-    let router = served_and_checked(runtime, router, request());
+    let router = served_and_checked(runtime, router, request(), 200);
     Box::new(move |n| {
         let start = Instant::now();
         runtime.block_on(async {
@@ -41,15 +41,16 @@ pub fn served(router: Router) -> Router {
     router.with_state(())
 }
 
-/// `router` [`served`], after checking that it answers `request` with `200`.
+/// `router` [`served`], after checking that it answers `request` with `expected`.
 fn served_and_checked(
     runtime: &tokio::runtime::Runtime,
     router: Router,
     request: Request,
+    expected: u16,
 ) -> Router {
     let router = served(router);
     let status = runtime.block_on(router.clone().oneshot(request)).expect("response").status();
-    assert_eq!(status, 200, "a contender refused its request");
+    assert_eq!(status, expected, "a contender's request got another answer");
     router
 }
 
@@ -103,9 +104,19 @@ pub fn run(contenders: &mut [Contender<'_>], rounds: usize) -> Vec<(&'static str
 pub fn prepared<'a>(
     runtime: &'a tokio::runtime::Runtime,
     router: Router,
+    request: impl FnMut() -> Request + 'a,
+) -> Batch<'a> {
+    prepared_answering(runtime, router, 200, request)
+}
+
+/// [`prepared`] for requests that must get `expected` (a refusal, for hostile requests).
+pub fn prepared_answering<'a>(
+    runtime: &'a tokio::runtime::Runtime,
+    router: Router,
+    expected: u16,
     mut request: impl FnMut() -> Request + 'a,
 ) -> Batch<'a> {
-    let router = served_and_checked(runtime, router, request());
+    let router = served_and_checked(runtime, router, request(), expected);
     Box::new(move |n| {
         let requests: Vec<Request> = (0..n).map(|_| request()).collect();
         let start = Instant::now();

@@ -241,6 +241,12 @@ pub fn request(authorization: &str) -> Request {
         .expect("request")
 }
 
+/// A DPoP proof for `GET htu` made with `key` for the access token `token`: every cheap check
+/// passes, whatever the token is worth. The hostile rows' proofs.
+pub fn junk_dpop_proof(key: &TestKey, htu: &str, token: &str) -> String {
+    key.dpop_proof("GET", htu).access_token(token).sign()
+}
+
 /// The floor under a DPoP request: `proof`'s ES256 signature checked alone, with `client`'s
 /// public key parsed on each check, as a proof's `jwk` is.
 pub fn proof_signature_check(client: &TestKey, proof: &str) -> impl Fn() -> bool + use<> {

@@ -316,7 +316,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_call_past_its_timeout_fails_frees_its_place_and_leaves() {
         let calls = Calls::new(1, Duration::from_millis(100));
-        let never = calls.join_or_start(&1, || std::future::pending::<u32>()).unwrap();
+        let never = calls.join_or_start(&1, std::future::pending::<u32>).unwrap();
         assert_eq!(calls.join_or_start(&2, || async { 2 }).err(), Some(Refused::Saturated));
         assert_eq!(never.outcome().await, Err(Failed::TimedOut));
         tokio::task::yield_now().await;
@@ -328,7 +328,7 @@ mod tests {
     #[tokio::test]
     async fn dropping_the_owner_aborts_calls_and_waiters_learn_it() {
         let calls = Calls::new(1, Duration::from_secs(5));
-        let waiter = calls.join_or_start(&1, || std::future::pending::<u32>()).unwrap();
+        let waiter = calls.join_or_start(&1, std::future::pending::<u32>).unwrap();
         drop(calls);
         assert_eq!(waiter.outcome().await, Err(Failed::Stopped));
     }

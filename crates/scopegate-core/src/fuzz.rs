@@ -120,12 +120,13 @@ pub fn dpop_proof(data: &[u8]) {
     let now = 1_562_262_618;
     let context = ProofContext {
         method: "GET",
-        target: "https://resource.example.org/protectedresource",
+        public_url: "https://resource.example.org",
+        path: "/protectedresource",
         access_token: "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU",
         now,
     };
     let Ok(proof) = check(text, &dpop, &context) else { return };
-    assert_eq!(proof.jkt().len(), 43);
+    assert_eq!(proof.jkt().map(|jkt| jkt.len()).ok(), Some(43));
     assert!(proof.issued_at <= now + 5 && now <= proof.issued_at + 60);
     assert!(text.len() <= dpop.max_proof_bytes);
     let signed = proof.verify_signature().is_ok();
@@ -142,7 +143,7 @@ fn es256_signature_holds(proof: &str) -> bool {
     let Ok(header) = URL_SAFE_NO_PAD.decode(header) else { return false };
     let Ok(header) = serde_json::from_slice::<serde_json::Value>(&header) else { return false };
     let coordinate = |name: &str| {
-        header["jwk"][name].as_str().and_then(|text| URL_SAFE_NO_PAD.decode(text).ok())
+        header.get("jwk")?.get(name)?.as_str().and_then(|text| URL_SAFE_NO_PAD.decode(text).ok())
     };
     let (Some(x), Some(y), Ok(signature)) =
         (coordinate("x"), coordinate("y"), URL_SAFE_NO_PAD.decode(signature))
@@ -202,12 +203,13 @@ mod seeds {
         let dpop = Dpop::new(DpopMode::Allowed, "https://resource.example.org").unwrap();
         let context = ProofContext {
             method: "GET",
-            target: "https://resource.example.org/protectedresource",
+            public_url: "https://resource.example.org",
+            path: "/protectedresource",
             access_token: "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU",
             now: 1_562_262_618,
         };
         let checked = check(proof.trim(), &dpop, &context).unwrap();
-        assert_eq!(checked.jkt(), "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
+        assert_eq!(checked.jkt().unwrap(), "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
         assert_eq!(checked.issued_at, 1_562_262_618);
         assert_eq!(checked.nonce, None);
         checked.verify_signature().unwrap();

@@ -52,6 +52,29 @@ impl TestKey {
         Self::new(Pair::Rsa(pair), "rsa", Algorithm::RS256)
     }
 
+    /// A fresh RSA 4096 key, the largest a DPoP proof may have; signs `RS256` by default.
+    ///
+    /// # Panics
+    ///
+    /// If aws-lc-rs cannot generate a key.
+    #[allow(clippy::expect_used)]
+    pub fn rsa_4096() -> Self {
+        let pair = RsaKeyPair::generate(KeySize::Rsa4096).expect("RSA key generation");
+        Self::new(Pair::Rsa(pair), "rsa", Algorithm::RS256)
+    }
+
+    /// A fresh RSA 8192 key, the largest scopegate accepts (slow to generate: seconds); signs
+    /// `RS256` by default.
+    ///
+    /// # Panics
+    ///
+    /// If aws-lc-rs cannot generate a key.
+    #[allow(clippy::expect_used)]
+    pub fn rsa_8192() -> Self {
+        let pair = RsaKeyPair::generate(KeySize::Rsa8192).expect("RSA key generation");
+        Self::new(Pair::Rsa(pair), "rsa", Algorithm::RS256)
+    }
+
     /// A fresh P-256 key; signs `ES256`.
     ///
     /// # Panics

@@ -105,6 +105,14 @@ pub(crate) fn recorded_token<'a>(
     Some(token)
 }
 
+/// The token of `Authorization: DPoP <token>`, if that is what the header holds.
+pub(crate) fn dpop_token(headers: &HeaderMap) -> Option<&str> {
+    match authorization(headers, true) {
+        Ok(Some(found)) if found.scheme == Scheme::Dpop => found.text().ok(),
+        _ => None,
+    }
+}
+
 /// The value of the one `DPoP` header (RFC 9449 section 4.1), if any.
 pub(crate) fn dpop_proof(headers: &HeaderMap) -> Result<Option<&str>, Error> {
     let mut values = headers.get_all(DPOP).iter();

@@ -17,11 +17,17 @@
 //! # let issuer = scopegate_testkit::TestIssuer::new();
 //! # let token = issuer.token().sign();
 //! // In a handler behind `BearerAuthLayer`: the token the layer verified, from its record.
+//! let handler = |request: &Request<()>| AccessToken::from_request(request.extensions(), request.headers());
 //! # let layer = scopegate_tower::BearerAuthLayer::new(issuer.verifier());
 //! # let incoming = Request::get("/").header("authorization", format!("Bearer {token}")).body(())?;
-//! # let incoming = tower::ServiceExt::oneshot(layer.layer(service_fn(|r: Request<()>| async move { Ok::<_, std::convert::Infallible>(r) })), incoming).await?;
-//! # let incoming = incoming.into_body();
-//! let token = AccessToken::from_request(incoming.extensions(), incoming.headers()).expect("verified");
+//! # let found = std::sync::Arc::new(std::sync::Mutex::new(None));
+//! # let slot = std::sync::Arc::clone(&found);
+//! # let inner = service_fn(move |request: Request<()>| {
+//! #     *slot.lock().unwrap() = handler(&request);
+//! #     async { Ok::<_, std::convert::Infallible>(http::Response::new(String::new())) }
+//! # });
+//! # tower::ServiceExt::oneshot(layer.layer(inner), incoming).await?;
+//! # let token = found.lock().unwrap().take().expect("verified");
 //!
 //! let mut allowed = Request::get("http://orders.internal:8080/orders").body(())?;
 //! allowed.extensions_mut().insert(token.clone());

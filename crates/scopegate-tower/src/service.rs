@@ -5,14 +5,19 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use http::request::Parts;
 use http::{HeaderValue, Request, Response};
-use scopegate_core::{Claims, DpopRequest, Error, ErrorClass, ErrorKind, Verification, telemetry};
+use scopegate_core::{
+    Claims, DpopRequest, DpopVerified, Error, ErrorClass, ErrorKind, Verification, telemetry,
+};
 use tower_service::Service;
 
 use crate::body::ResponseBody;
 use crate::challenge::Scheme;
 use crate::context::{Anonymous, AuthContext};
-use crate::extract::{Credentials, DPOP, TokenSource, check_syntax, credentials, dpop_proof};
+use crate::extract::{
+    Credentials, DPOP, TokenSource, check_syntax, credentials, dpop_proof, dpop_token,
+};
 use crate::future::ResponseFuture;
 use crate::layer::Shared;
 use crate::rejection::Rejection;
@@ -81,10 +86,7 @@ where
             Some(found @ Credentials { scheme: Scheme::Bearer, .. }) => found,
             Some(found @ Credentials { scheme: Scheme::Dpop, .. }) => {
                 return match found.text() {
-                    Ok(token) => {
-                        let token = token.to_owned();
-                        self.call_dpop(request, token)
-                    }
+                    Ok(_) => self.call_dpop(request),
                     Err(error) => ResponseFuture::rejected(
                         shared.context.respond(&Rejection::InvalidRequest(error), None),
                     ),
@@ -167,57 +169,64 @@ impl<S: Clone> BearerAuth<S> {
     }
 
     /// A request with `Authorization: DPoP <token>`: the proof and the token checked together
-    /// (RFC 9449 section 7.1). Errors are told in the DPoP scheme.
-    fn call_dpop<ReqB, ResB>(
-        &mut self,
-        mut request: Request<ReqB>,
-        token: String,
-    ) -> ResponseFuture<S::Future>
+    /// (RFC 9449 section 7.1). Errors are told in the DPoP scheme. The token, the proof and
+    /// the path are read from the request inside the future, not copied out of it.
+    fn call_dpop<ReqB, ResB>(&mut self, request: Request<ReqB>) -> ResponseFuture<S::Future>
     where
         S: Service<Request<ReqB>, Response = Response<ResB>> + Send + 'static,
         S::Future: Send + 'static,
         ReqB: Send + 'static,
     {
         let shared = Arc::clone(&self.shared);
-        let context = shared.context.presented_with(Scheme::Dpop, TokenSource::AuthorizationHeader);
-        let proof = match dpop_proof(request.headers()) {
-            Ok(Some(proof)) => proof.to_owned(),
-            Ok(None) => {
-                let message = "the DPoP token came without a DPoP proof header";
-                let error = Error::new(ErrorKind::DpopProofMalformed, message);
-                return ResponseFuture::rejected(
-                    context.respond(&Rejection::InvalidDpopProof(error), None),
-                );
-            }
-            Err(error) => {
-                return ResponseFuture::rejected(
-                    context.respond(&Rejection::InvalidDpopProof(error), None),
-                );
-            }
-        };
-        let method = request.method().clone();
-        // The URI the client sent the request to (and made its proof for), before any router
-        // in front of the layer rewrote it.
-        let uri = shared.original_uri.and_then(|find| find(request.extensions()));
-        let path = uri.unwrap_or(request.uri()).path().to_owned();
         let mut inner = self.take_ready_inner();
+        // The body stays apart: the parts are borrowed across the wait, and they are `Sync`.
+        let (parts, body) = request.into_parts();
         ResponseFuture::deferred(Box::pin(async move {
-            let target = DpopRequest::new(method.as_str(), &path);
-            match shared.verifier.verify_dpop(&token, &proof, target).await {
-                Ok(verified) => {
-                    let nonce =
-                        verified.next_nonce.and_then(|nonce| HeaderValue::try_from(nonce).ok());
-                    admit(&mut request, verified.claims, context);
-                    Ok((inner.call(request), nonce))
-                }
-                Err(error) if error.class() == ErrorClass::UseDpopNonce => {
-                    let nonce = shared.verifier.issue_dpop_nonce();
-                    let rejection = Rejection::UseDpopNonce(error);
-                    Err(context.respond_with_nonce(&rejection, None, nonce.as_deref()))
-                }
-                Err(error) => Err(refuse(&token, error, &context, &shared)),
-            }
+            let context =
+                shared.context.presented_with(Scheme::Dpop, TokenSource::AuthorizationHeader);
+            let verified = verify_dpop(&parts, &shared, &context).await?;
+            let nonce = verified.next_nonce.and_then(|nonce| HeaderValue::try_from(nonce).ok());
+            let mut request = Request::from_parts(parts, body);
+            admit(&mut request, verified.claims, context);
+            Ok((inner.call(request), nonce))
         }))
+    }
+}
+
+/// The DPoP checks of a request, or the response that refuses it.
+async fn verify_dpop(
+    request: &Parts,
+    shared: &Shared,
+    context: &AuthContext,
+) -> Result<DpopVerified, Response<Bytes>> {
+    let headers = &request.headers;
+    let refuse_proof = |error| context.respond(&Rejection::InvalidDpopProof(error), None);
+    let proof = match dpop_proof(headers) {
+        Ok(Some(proof)) => proof,
+        Ok(None) => {
+            let message = "the DPoP token came without a DPoP proof header";
+            return Err(refuse_proof(Error::new(ErrorKind::DpopProofMalformed, message)));
+        }
+        Err(error) => return Err(refuse_proof(error)),
+    };
+    // The layer found this token with the DPoP scheme before it deferred to here.
+    let Some(token) = dpop_token(headers) else {
+        let error = Error::new(ErrorKind::InvalidRequest, "the DPoP token is no longer there");
+        return Err(context.respond(&Rejection::InvalidRequest(error), None));
+    };
+    // The URI the client sent the request to (and made its proof for), before any router in
+    // front of the layer rewrote it.
+    let uri = shared.original_uri.and_then(|find| find(&request.extensions));
+    let path = uri.unwrap_or(&request.uri).path();
+    let target = DpopRequest::new(request.method.as_str(), path);
+    match shared.verifier.verify_dpop(token, proof, target).await {
+        Ok(verified) => Ok(verified),
+        Err(error) if error.class() == ErrorClass::UseDpopNonce => {
+            let nonce = shared.verifier.issue_dpop_nonce();
+            let rejection = Rejection::UseDpopNonce(error);
+            Err(context.respond_with_nonce(&rejection, None, nonce.as_deref()))
+        }
+        Err(error) => Err(refuse(token, error, context, shared)),
     }
 }
 

@@ -8,12 +8,12 @@ mod common;
 
 use bytes::Bytes;
 use common::{Answer, bearer, echo, plain, send, with_auth};
-use http::{Response, StatusCode, header};
+use http::{Request, Response, StatusCode, header};
 use scopegate_core::{Error, ErrorKind};
 use scopegate_testkit::{TestIssuer, TestKey};
 use scopegate_tower::{
-    BearerAuthLayer, DefaultResponder, Rejection, RequireRoleLayer, RequireScopeLayer, Responder,
-    ResponseContext,
+    BearerAuthLayer, CookieCsrf, DefaultResponder, Rejection, RequireRoleLayer, RequireScopeLayer,
+    Responder, ResponseContext,
 };
 use serde_json::json;
 use tower::{ServiceBuilder, service_fn};
@@ -276,7 +276,7 @@ async fn rejections_never_reach_the_inner_service() {
     let issuer = TestIssuer::new();
     let reached = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = std::sync::Arc::clone(&reached);
-    let inner = service_fn(move |request: http::Request<String>| {
+    let inner = service_fn(move |request: Request<String>| {
         counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         echo(request)
     });
@@ -287,4 +287,55 @@ async fn rejections_never_reach_the_inner_service() {
     assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 0);
     send(service, bearer(&issuer.token().sign())).await;
     assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+/// A cookie is ambient: a form another site posts carries it. State-changing requests
+/// authenticated by the cookie must show they come from this origin; the `Authorization`
+/// header, which no other site can set, needs nothing.
+#[tokio::test]
+async fn cookie_tokens_on_cross_site_unsafe_requests_are_refused() {
+    let issuer = TestIssuer::new();
+    let token = issuer.token().sign();
+    let layer = BearerAuthLayer::new(issuer.verifier()).token_cookie("access_token");
+    let service = ServiceBuilder::new().layer(layer.clone()).service_fn(echo);
+    let request = |method: &str, headers: &[(&str, &str)]| {
+        let mut request = Request::builder()
+            .method(method)
+            .uri("/orders")
+            .header(header::COOKIE, format!("access_token={token}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.body(String::new()).unwrap()
+    };
+    let refused = "a cookie token on a state-changing request that may come from another site: \
+                   send the token in the Authorization header, or the request from the same origin";
+    for (method, headers) in [
+        ("POST", &[][..]),
+        ("DELETE", &[("sec-fetch-site", "cross-site")][..]),
+        ("PUT", &[("sec-fetch-site", "same-site")][..]),
+    ] {
+        invalid_request(&send(service.clone(), request(method, headers)).await, refused);
+    }
+    for (method, headers) in [
+        ("POST", &[("sec-fetch-site", "same-origin")][..]),
+        ("GET", &[("sec-fetch-site", "cross-site")][..]),
+        ("HEAD", &[][..]),
+    ] {
+        assert_eq!(
+            send(service.clone(), request(method, headers)).await.status,
+            StatusCode::OK,
+            "{method}"
+        );
+    }
+    let mut header_token = bearer(&token);
+    *header_token.method_mut() = http::Method::POST;
+    assert_eq!(send(service.clone(), header_token).await.status, StatusCode::OK);
+    // A header the site's own scripts send, when configured.
+    let marked = ServiceBuilder::new()
+        .layer(layer.cookie_csrf(CookieCsrf::same_origin_or_header("x-requested-with").unwrap()))
+        .service_fn(echo);
+    let answer = send(marked.clone(), request("POST", &[("x-requested-with", "fetch")])).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    invalid_request(&send(marked, request("POST", &[])).await, refused);
 }

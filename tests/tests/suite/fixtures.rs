@@ -19,6 +19,9 @@ fn regenerate_backend_fixtures() {
     let keys = [
         TestKey::rsa().with_kid("rs256"),
         TestKey::rsa().with_kid("ps256").with_algorithm(Algorithm::PS256),
+        // The largest key the parser takes: every backend must take it too (the `rsa` crate's
+        // own cap is 4096 bits).
+        TestKey::rsa_8192().with_kid("rs256-8192"),
         TestKey::ec_p256().with_kid("es256"),
         TestKey::ec_p384().with_kid("es384"),
         TestKey::ed25519().with_kid("eddsa"),

@@ -20,11 +20,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-fn introspection() -> Introspection {
+pub(crate) fn introspection() -> Introspection {
     Introspection::new(INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET)
 }
 
-async fn verifier(server: &IssuerServer, introspection: Introspection) -> Verifier {
+pub(crate) async fn verifier(server: &IssuerServer, introspection: Introspection) -> Verifier {
     Verifier::builder()
         .issuer(server.issuer().issuer())
         .audience(server.issuer().audience())
@@ -48,21 +48,21 @@ async fn tenant(Verified(claims): Verified<Claims<Tenant>>) -> String {
     claims.custom().tenant.clone()
 }
 
-fn app(verifier: Verifier) -> Router {
+pub(crate) fn app(verifier: Verifier) -> Router {
     Router::new()
         .route("/orders", get(orders))
         .route("/tenant", get(tenant))
         .route_layer(BearerAuthLayer::new(verifier))
 }
 
-struct Answer {
-    status: StatusCode,
-    challenge: Option<String>,
-    retry_after: Option<String>,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) challenge: Option<String>,
+    pub(crate) retry_after: Option<String>,
+    pub(crate) body: String,
 }
 
-async fn call(app: &Router, uri: &str, token: &str) -> Answer {
+pub(crate) async fn call(app: &Router, uri: &str, token: &str) -> Answer {
     let request = Request::get(uri)
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .body(Body::empty())
@@ -78,7 +78,7 @@ async fn call(app: &Router, uri: &str, token: &str) -> Answer {
     }
 }
 
-fn invalid_token(description: &str) -> Option<String> {
+pub(crate) fn invalid_token(description: &str) -> Option<String> {
     Some(format!(r#"Bearer error="invalid_token", error_description="{description}""#))
 }
 

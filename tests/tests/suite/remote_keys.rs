@@ -7,6 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 use scopegate_core::{ErrorKind, TrustedIssuer, Verifier, VerifierBuilder};
 use scopegate_testkit::{IssuerServer, TestKey};
 
@@ -232,4 +235,22 @@ async fn the_http_client_is_pluggable() {
         Some("m")
     );
     assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+/// One key the crypto backend refuses (an EC point that is not on its curve, which parses as
+/// JSON and base64url and has the right length) used to make the whole key set unusable: the
+/// build failed, and every token of the issuer got `503`. It is skipped; the others serve.
+#[tokio::test]
+async fn regression_a_key_the_backend_refuses_leaves_the_others_usable() {
+    let server = IssuerServer::start().await;
+    let mut keys = vec![server.issuer().key().public_jwk()];
+    let off_curve = URL_SAFE_NO_PAD.encode([7u8; 32]);
+    keys.push(serde_json::json!({
+        "kty": "EC", "crv": "P-256", "kid": "off-curve", "alg": "ES256", "x": off_curve, "y": off_curve,
+    }));
+    server.publish_raw(serde_json::json!({ "keys": keys }));
+    let verifier = builder(&server).build().await.unwrap();
+    let token = server.issuer().token().subject("still-served").sign();
+    assert_eq!(verifier.verify(&token).await.unwrap().subject(), Some("still-served"));
+    assert_eq!(verifier.key_source_stats()[0].keys, 1);
 }

@@ -1,7 +1,8 @@
 //! The newer request paths, interleaved (see the `interleave` module): an introspection cache
 //! hit, a DPoP request with its proof's signature reported apart, the step-up and claim-rule
-//! extractors, and what configuring DPoP and introspection costs a plain Bearer request that
-//! uses neither. Every request is made before its batch's clock starts (a DPoP proof is a
+//! extractors, what configuring DPoP and introspection costs a plain Bearer request that
+//! uses neither, and hostile requests: a junk token with a DPoP proof whose key the attacker
+//! chose (RSA 8192, RSA 4096) against a junk Bearer token. Every request is made before its batch's clock starts (a DPoP proof is a
 //! signature), so the rows compare with each other, not with the `interleaved` table.
 //!
 //! ```text
@@ -25,6 +26,7 @@ use scopegate::{
     Verified, Verifier, acr,
 };
 use scopegate_bench::interleave::{self, Contender};
+use scopegate_bench::junk_dpop_proof;
 use scopegate_bench::{no_auth, proof_signature_check, request};
 use scopegate_testkit::{
     INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, IssuerServer, TestKey,
@@ -110,6 +112,18 @@ fn main() {
     // The floor under the DPoP row: one proof's ES256 signature checked alone.
     let proof_signature = proof_signature_check(&client, &proof());
 
+    // Hostile requests, against DPoP with its default algorithms (RSA allowed), as the review
+    // measured them: a junk token, with proofs made for it by keys of the attacker's choice.
+    let hostile = runtime
+        .block_on(builder().dpop(Dpop::new(DpopMode::Allowed, ORIGIN).expect("origin")).build())
+        .expect("verifier");
+    let hostile_routes = routes(&hostile);
+    let junk = "junk.token.value";
+    let junk_bearer = format!("Bearer {junk}");
+    let junk_dpop = format!("DPoP {junk}");
+    let (rsa_8192, rsa_4096) = (TestKey::rsa_8192(), TestKey::rsa_4096());
+    let junk_proof = |key: &TestKey| junk_dpop_proof(key, &format!("{ORIGIN}/orders"), junk);
+
     let (plain_routes, configured_routes) = (routes(&plain), routes(&configured));
     let mut contenders: Vec<Contender<'_>> = vec![
         ("a_no_auth", interleave::prepared(&runtime, no_auth(), || request(&bearer))),
@@ -147,6 +161,24 @@ fn main() {
         (
             "h_claims_only_same_token",
             interleave::prepared(&runtime, plain_routes, || get_with("/orders", &stepped_up, None)),
+        ),
+        (
+            "i_junk_bearer",
+            interleave::prepared_answering(&runtime, hostile_routes.clone(), 401, || {
+                get_with("/orders", &junk_bearer, None)
+            }),
+        ),
+        (
+            "j_junk_dpop_rsa8192_proof",
+            interleave::prepared_answering(&runtime, hostile_routes.clone(), 401, || {
+                get_with("/orders", &junk_dpop, Some(junk_proof(&rsa_8192)))
+            }),
+        ),
+        (
+            "k_junk_dpop_rsa4096_proof",
+            interleave::prepared_answering(&runtime, hostile_routes, 401, || {
+                get_with("/orders", &junk_dpop, Some(junk_proof(&rsa_4096)))
+            }),
         ),
     ];
     let medians = interleave::run(&mut contenders, rounds);
@@ -190,5 +222,18 @@ fn main() {
     ];
     for (label, ns) in rows {
         println!("| {label} | {ns:.0} ns |");
+    }
+    let ratios = [
+        (
+            "junk token, RSA-8192 proof / junk Bearer (j / i, target <= 2)",
+            m("j_junk_dpop_rsa8192_proof") / m("i_junk_bearer"),
+        ),
+        (
+            "junk token, RSA-4096 proof / junk Bearer (k / i, target <= 2)",
+            m("k_junk_dpop_rsa4096_proof") / m("i_junk_bearer"),
+        ),
+    ];
+    for (label, ratio) in ratios {
+        println!("| {label} | {ratio:.2} |");
     }
 }

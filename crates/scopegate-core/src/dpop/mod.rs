@@ -28,6 +28,7 @@
 
 mod nonce;
 pub(crate) mod proof;
+mod proof_json;
 mod replay;
 pub(crate) mod uri;
 
@@ -185,15 +186,12 @@ impl Dpop {
         self.nonces.as_ref().map(|nonces| nonces.issue(now))
     }
 
-    /// The normalised URI a proof for a request to `path` must name in `htu`. `None` for a
-    /// path that is not absolute or has dot segments (`.`, `..`, or their percent-encoded
-    /// spellings): resolved against the public URL they could leave its path, so that a proof
-    /// made for another API on the same host would pass here.
-    pub(crate) fn target(&self, path: &str) -> Option<String> {
-        if !path.starts_with('/') || uri::has_dot_segment(path) {
-            return None;
-        }
-        uri::normalize(&format!("{}{path}", self.public_url))
+    /// `path` if a proof's `htu` may name it (after the public URL): absolute, and without
+    /// dot segments (`.`, `..`, or their percent-encoded spellings), which, resolved against
+    /// the public URL, could leave its path, so that a proof made for another API on the same
+    /// host would pass here.
+    pub(crate) fn checked_path<'p>(&self, path: &'p str) -> Option<&'p str> {
+        (path.starts_with('/') && !uri::has_dot_segment(path)).then_some(path)
     }
 }
 
@@ -215,8 +213,7 @@ impl Dpop {
 pub fn jwk_thumbprint(jwk: &str) -> Result<String, Error> {
     let object = crate::json::parse_object(jwk.as_bytes())
         .map_err(|_| Error::key("the JWK is not a JSON object"))?;
-    let key = PublicJwk::from_object(&object, Strictness::Published)?;
-    Ok(key.thumbprint)
+    PublicJwk::from_object(&object, Strictness::Published)?.thumbprint()
 }
 
 impl fmt::Debug for Dpop {

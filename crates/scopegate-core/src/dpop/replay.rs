@@ -27,12 +27,26 @@ impl ProofId {
     /// The identity of the proof with `jti` made with the key whose RFC 7638 thumbprint is
     /// `jkt`.
     pub fn new(jkt: &str, jti: &str) -> Self {
-        let mut input = Vec::with_capacity(10 + jkt.len() + jti.len());
-        input.extend_from_slice(b"dpop-jti:");
-        input.extend_from_slice(jkt.as_bytes());
-        input.push(b':');
-        input.extend_from_slice(jti.as_bytes());
-        Self(crate::crypto::sha256(&input))
+        let parts = [&b"dpop-jti:"[..], jkt.as_bytes(), b":", jti.as_bytes()];
+        // A thumbprint and a `jti` of at most 256 bytes fit on the stack.
+        let mut stack = [0u8; 320];
+        let length: usize = parts.iter().map(|part| part.len()).sum();
+        let mut heap = Vec::new();
+        let input = match stack.get_mut(..length) {
+            Some(input) => input,
+            None => {
+                heap.resize(length, 0);
+                &mut heap[..]
+            }
+        };
+        let mut at = 0;
+        for part in parts {
+            if let Some(slot) = input.get_mut(at..at + part.len()) {
+                slot.copy_from_slice(part);
+            }
+            at += part.len();
+        }
+        Self(crate::crypto::sha256(input))
     }
 
     /// The 32 bytes.
@@ -106,7 +120,9 @@ pub struct InMemoryReplayStore {
 struct Shard {
     /// Each proof's expiry, in milliseconds since `started` (a monotonic clock: entries expire
     /// by elapsed time, whatever the wall clock or the verifier's clock says), and its `iat`.
-    seen: HashMap<ProofId, (u64, u64)>,
+    /// Hashed with foldhash, seeded per process: a client can choose its `jti`s, so the hash
+    /// must be keyed, and SipHash costs more.
+    seen: HashMap<ProofId, (u64, u64), quick_cache::DefaultHashBuilder>,
     /// Proofs issued at or before this second may have been forgotten: refused.
     watermark: Option<u64>,
 }

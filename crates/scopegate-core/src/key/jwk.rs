@@ -7,10 +7,11 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_
 use serde_json::{Map, Value};
 
 use super::VerificationKey;
+use super::jwk_members::{JwkMembers, KeyOps};
 use crate::algorithm::Algorithm;
 use crate::crypto::{Curve, KeyMaterial, sha256};
 use crate::error::Error;
-use crate::json;
+use crate::json::{self, Scalar};
 
 /// base64url, with or without padding: some providers pad their JWK members.
 const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -20,10 +21,6 @@ const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
 
 /// The largest single JWK accepted by [`VerificationKey::from_jwk_json`].
 pub(crate) const MAX_JWK_BYTES: usize = 64 * 1024;
-
-/// Members that only a private or symmetric key has (RFC 7518 sections 6.2.2, 6.3.2, 6.4;
-/// RFC 8037 section 2).
-const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 /// How strictly member values are decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,47 +37,50 @@ pub(crate) struct PublicJwk {
     pub(crate) material: KeyMaterial,
     pub(crate) key_id: Option<String>,
     pub(crate) algorithm: Option<Algorithm>,
-    /// The RFC 7638 SHA-256 thumbprint, base64url.
-    pub(crate) thumbprint: String,
 }
 
 impl PublicJwk {
     /// Reads a JWK from a parsed JSON object.
     pub(crate) fn from_object(jwk: &Map<String, Value>, mode: Strictness) -> Result<Self, Error> {
-        if let Some(member) = PRIVATE_MEMBERS.iter().find(|name| jwk.contains_key(**name)) {
-            return Err(Error::key(if *member == "k" {
+        Self::from_members(&JwkMembers::from_object(jwk), mode)
+    }
+
+    /// Judges the members of a JWK, however they were read.
+    pub(crate) fn from_members(jwk: &JwkMembers<'_>, mode: Strictness) -> Result<Self, Error> {
+        if let Some(member) = jwk.private {
+            return Err(Error::key(if member == "k" {
                 "symmetric (`oct`) JWKs are not accepted; configure VerificationKey::hmac_secret"
             } else {
                 "the JWK holds private key material; publish only public keys"
             }));
         }
-        match optional_str(jwk, "use")? {
+        match text(&jwk.key_use, "use")? {
             None | Some("sig") => {}
             Some(_) => {
                 return Err(Error::key("the JWK is not for signatures (`use` is not `sig`)"));
             }
         }
-        if let Some(operations) = jwk.get("key_ops") {
-            let verify = match operations {
-                Value::Array(items) => items.iter().any(|item| item == "verify"),
-                _ => return Err(Error::key("the JWK member `key_ops` must be an array")),
-            };
-            if !verify {
+        match jwk.key_ops {
+            None | Some(KeyOps::Verify) => {}
+            Some(KeyOps::NotAnArray) => {
+                return Err(Error::key("the JWK member `key_ops` must be an array"));
+            }
+            Some(KeyOps::Others) => {
                 return Err(Error::key("the JWK's `key_ops` do not include `verify`"));
             }
         }
-        let algorithm = match optional_str(jwk, "alg")? {
+        let algorithm = match text(&jwk.alg, "alg")? {
             None => None,
             Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| {
                 Error::key("the JWK's `alg` is not a supported signature algorithm")
             })?),
         };
-        let kty = optional_str(jwk, "kty")?.ok_or_else(|| Error::key("the JWK has no `kty`"))?;
-        let decode = |name: &str| decode(jwk, name, mode);
+        let kty = text(&jwk.kty, "kty")?.ok_or_else(|| Error::key("the JWK has no `kty`"))?;
+        let decode = |member: &Option<Scalar<'_>>, name: &str| decode(member, name, mode);
         let material = match kty {
-            "RSA" => KeyMaterial::rsa(&decode("n")?, &decode("e")?)?,
+            "RSA" => KeyMaterial::rsa(&decode(&jwk.n, "n")?, &decode(&jwk.e, "e")?)?,
             "EC" => {
-                let curve = match required_str(jwk, "crv")? {
+                let curve = match required(&jwk.crv, "crv")? {
                     "P-256" => Curve::P256,
                     "P-384" => Curve::P384,
                     _ => {
@@ -89,7 +89,7 @@ impl PublicJwk {
                         ));
                     }
                 };
-                let (x_bytes, y_bytes) = (decode("x")?, decode("y")?);
+                let (x_bytes, y_bytes) = (decode(&jwk.x, "x")?, decode(&jwk.y, "y")?);
                 let size = curve.coordinate_len();
                 if x_bytes.len() != size || y_bytes.len() != size {
                     return Err(Error::key("the EC key's coordinates do not fit its curve"));
@@ -101,10 +101,10 @@ impl PublicJwk {
                 KeyMaterial::ec(point)?
             }
             "OKP" => {
-                if required_str(jwk, "crv")? != "Ed25519" {
+                if required(&jwk.crv, "crv")? != "Ed25519" {
                     return Err(Error::key("only the Ed25519 curve is supported for OKP keys"));
                 }
-                KeyMaterial::ed25519(decode("x")?)?
+                KeyMaterial::ed25519(decode(&jwk.x, "x")?)?
             }
             "oct" => {
                 return Err(Error::key(
@@ -121,9 +121,13 @@ impl PublicJwk {
                 material.describe()
             )));
         }
-        let key_id = optional_str(jwk, "kid")?.map(str::to_owned);
-        let thumbprint = thumbprint(&material)?;
-        Ok(Self { material, key_id, algorithm, thumbprint })
+        let key_id = text(&jwk.kid, "kid")?.map(str::to_owned);
+        Ok(Self { material, key_id, algorithm })
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint, base64url.
+    pub(crate) fn thumbprint(&self) -> Result<String, Error> {
+        thumbprint(&self.material)
     }
 }
 
@@ -131,49 +135,61 @@ impl PublicJwk {
 /// the key itself (unpadded base64url, the RSA integers without leading zeros): every spelling
 /// of one key (padded or not) has one thumbprint, the one the RFC defines.
 fn thumbprint(material: &KeyMaterial) -> Result<String, Error> {
+    // `{"e":"..","kty":"RSA","n":".."}`: members in lexical order, no whitespace (RFC 7638).
+    let mut canonical = String::with_capacity(1100);
+    canonical.push('{');
+    let mut member = |name: &str, value: &str, last: bool| {
+        canonical.push('"');
+        canonical.push_str(name);
+        canonical.push_str("\":\"");
+        canonical.push_str(value);
+        canonical.push_str(if last { "\"}" } else { "\"," });
+    };
     let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
-    let canonical = match material {
+    match material {
         KeyMaterial::Rsa { modulus, exponent } => {
-            format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b64(exponent), b64(modulus))
+            member("e", &b64(exponent), false);
+            member("kty", "RSA", false);
+            member("n", &b64(modulus), true);
         }
         KeyMaterial::Ec { curve, point } => {
-            let size = curve.coordinate_len();
             let coordinates = point.get(1..).unwrap_or_default();
-            let (x, y) = coordinates.split_at(size.min(coordinates.len()));
-            format!(
-                r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
-                curve.jwk_name(),
-                b64(x),
-                b64(y)
-            )
+            let (x, y) = coordinates.split_at(curve.coordinate_len().min(coordinates.len()));
+            member("crv", curve.jwk_name(), false);
+            member("kty", "EC", false);
+            member("x", &b64(x), false);
+            member("y", &b64(y), true);
         }
         KeyMaterial::Ed25519 { public } => {
-            format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b64(public))
+            member("crv", "Ed25519", false);
+            member("kty", "OKP", false);
+            member("x", &b64(public), true);
         }
         KeyMaterial::Hmac { .. } => return Err(Error::key("a secret has no JWK thumbprint")),
-    };
+    }
     Ok(URL_SAFE_NO_PAD.encode(sha256(canonical.as_bytes())))
 }
 
-fn optional_str<'a>(jwk: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, Error> {
-    match jwk.get(name) {
+/// A member that must be a string when present.
+fn text<'m>(member: &'m Option<Scalar<'_>>, name: &str) -> Result<Option<&'m str>, Error> {
+    match member {
         None => Ok(None),
-        Some(Value::String(value)) => Ok(Some(value)),
-        Some(_) => Err(Error::key(format!("the JWK member `{name}` must be a string"))),
+        Some(Scalar::Str(value)) => Ok(Some(value)),
+        Some(Scalar::Other) => Err(Error::key(format!("the JWK member `{name}` must be a string"))),
     }
 }
 
-fn required_str<'a>(jwk: &'a Map<String, Value>, name: &str) -> Result<&'a str, Error> {
-    optional_str(jwk, name)?.ok_or_else(|| Error::key(format!("the JWK has no `{name}`")))
+fn required<'m>(member: &'m Option<Scalar<'_>>, name: &str) -> Result<&'m str, Error> {
+    text(member, name)?.ok_or_else(|| Error::key(format!("the JWK has no `{name}`")))
 }
 
-fn decode(jwk: &Map<String, Value>, name: &str, mode: Strictness) -> Result<Vec<u8>, Error> {
-    let text = required_str(jwk, name)?;
+fn decode(member: &Option<Scalar<'_>>, name: &str, mode: Strictness) -> Result<Vec<u8>, Error> {
+    let text = required(member, name)?;
     let decoded = match mode {
-        Strictness::Published => LENIENT_BASE64.decode(text),
-        Strictness::Presented => URL_SAFE_NO_PAD.decode(text),
+        Strictness::Published => LENIENT_BASE64.decode(text).ok(),
+        Strictness::Presented => crate::jose::base64url::decode(text.as_bytes()).ok(),
     };
-    decoded.map_err(|_| Error::key(format!("the JWK member `{name}` is not base64url")))
+    decoded.ok_or_else(|| Error::key(format!("the JWK member `{name}` is not base64url")))
 }
 
 impl VerificationKey {
@@ -244,7 +260,7 @@ mod tests {
             format!(r#"{{"kty":"RSA","n":"{RSA_N}","e":"AQAB","alg":"RS256","kid":"2011-04-29"}}"#);
         let object = json::parse_object(json.as_bytes()).unwrap();
         let jwk = PublicJwk::from_object(&object, Strictness::Presented).unwrap();
-        assert_eq!(jwk.thumbprint, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        assert_eq!(jwk.thumbprint().unwrap(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
     }
 
     #[test]
@@ -289,7 +305,7 @@ mod tests {
             r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo="}"#;
         let thumbprint = |json: &str| {
             let object = json::parse_object(json.as_bytes()).unwrap();
-            PublicJwk::from_object(&object, Strictness::Published).unwrap().thumbprint
+            PublicJwk::from_object(&object, Strictness::Published).unwrap().thumbprint().unwrap()
         };
         assert_eq!(thumbprint(padded), thumbprint(bare));
         // The RFC 7638 example again, its `n` with a leading zero octet, padded.

@@ -22,6 +22,7 @@
 
 mod epoch;
 pub(crate) mod jwk;
+pub(crate) mod jwk_members;
 mod pem;
 mod set;
 pub(crate) mod store;

@@ -77,11 +77,16 @@ impl Verifier {
             return Err(Error::config("DPoP is not configured on this verifier"));
         };
         let now = inner.clock.now_secs();
-        let target = dpop.target(request.path).ok_or_else(|| {
+        let path = dpop.checked_path(request.path).ok_or_else(|| {
             Error::new(ErrorKind::DpopProofUri, "the request's path cannot be a DPoP target")
         })?;
-        let context =
-            ProofContext { method: request.method, target: &target, access_token: token, now };
+        let context = ProofContext {
+            method: request.method,
+            public_url: &dpop.public_url,
+            path,
+            access_token: token,
+            now,
+        };
         let proof = proof::check(proof, dpop, &context)?;
         let next_nonce = match &dpop.nonces {
             None => None,
@@ -99,12 +104,13 @@ impl Verifier {
             Verification::Ready(result) => result?,
             Verification::Pending(pending) => pending.await?,
         };
+        let jkt = proof.jkt()?;
         match claims.confirmation().and_then(|confirmation| confirmation.key_thumbprint()) {
             None => {
                 let message = "the token is not bound to a DPoP key (`cnf.jkt`)";
                 return Err(Error::new(ErrorKind::NotSenderConstrained, message));
             }
-            Some(jkt) if jkt != proof.jkt() => {
+            Some(bound) if bound != jkt => {
                 let message = "the DPoP proof's key is not the key the token is bound to";
                 return Err(Error::new(ErrorKind::DpopKeyMismatch, message));
             }
@@ -113,7 +119,8 @@ impl Verifier {
         proof.verify_signature()?;
         // Remembered for as long as any replica could accept the proof: a constant, so that a
         // replica whose clock is behind cannot accept what a replica ahead has forgotten.
-        let seen = dpop.replay.check_and_remember(proof.id, proof.issued_at, dpop.replay_ttl());
+        let seen =
+            dpop.replay.check_and_remember(proof.id(&jkt), proof.issued_at, dpop.replay_ttl());
         if !seen.await? {
             telemetry::dpop_replay_refused();
             return Err(Error::new(ErrorKind::DpopProofReplayed, "the DPoP proof was used before"));

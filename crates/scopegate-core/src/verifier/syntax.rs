@@ -10,6 +10,8 @@
 use crate::error::{Error, ErrorKind};
 
 /// `b64token` characters by byte value.
+// `byte < 256` indexes a 256-entry table.
+#[allow(clippy::indexing_slicing)]
 const B64TOKEN: [bool; 256] = {
     let mut table = [false; 256];
     let mut byte = 0;

@@ -25,6 +25,8 @@ pub enum EndpointBehaviour {
     /// Waits until released (`IssuerServer::release_jwks`, `release_introspection`), then
     /// answers normally: a slow identity provider whose pace the test controls.
     Hold,
+    /// Answers normally after this long: a slow identity provider that still answers.
+    Slow(Duration),
     /// Closes the connection without an answer.
     Reset,
     /// This body, status 200.
@@ -99,6 +101,10 @@ impl Endpoint {
         }
         Ok(match behaviour {
             EndpointBehaviour::Serve | EndpointBehaviour::Hold => serve(),
+            EndpointBehaviour::Slow(delay) => {
+                tokio::time::sleep(delay).await;
+                serve()
+            }
             EndpointBehaviour::Status(code) => {
                 status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
             }

@@ -49,8 +49,8 @@ pub type SharedCacheFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>
 /// }
 /// let introspection = scopegate_core::remote::Introspection::new("api", "secret")
 ///     .shared_cache(InProcess::default(), scopegate_core::SealingKey::new([7u8; 32])?);
-/// # Ok::<(), scopegate_core::Error>(())
 /// # let _ = introspection;
+/// # Ok::<(), scopegate_core::Error>(())
 /// ```
 pub trait SharedAnswerCache: Send + Sync + 'static {
     /// The answer stored under `key`, if any; `None` also when the store cannot answer.

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Breaks each fix of the trust work once and checks that the test named for it fails.
+
+Each entry undoes one fix (the code as it was, or the property broken by hand), runs the tests
+that must catch it, and restores the file. A mutation whose tests still pass is a test that
+cannot fail for its claim: the script reports it and exits non-zero.
+
+    .ci/mutations.py            # every mutation
+    .ci/mutations.py seal dpop  # those whose name contains one of the words
+
+Not part of CI (each mutation rebuilds a test binary); run it when a security test or the code
+it guards changes.
+"""
+
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+# (name, file, code as fixed, code with the fix undone, cargo test arguments)
+MUTATIONS = [
+    (
+        "seal: a tag that does not verify is accepted",
+        "crates/scopegate-core/src/seal.rs",
+        "        if !genuine {",
+        "        if false && !genuine {",
+        ["-p", "scopegate-tests", "--test", "suite", "redis_attacks::a_forged_answer"],
+    ),
+    (
+        "shared answers: keyed by the token alone",
+        "crates/scopegate-core/src/verifier/shared_answers.rs",
+        "        input.extend_from_slice(&self.scope);\n",
+        "",
+        ["-p", "scopegate-tests", "--test", "suite", "redis_attacks::two_apis"],
+    ),
+    (
+        "redis: plaintext to any host",
+        "crates/scopegate-redis/src/connection.rs",
+        "        if !options.plaintext_allowed && !is_protected(",
+        "        if false && !is_protected(",
+        ["-p", "scopegate-redis", "--lib", "plaintext"],
+    ),
+    (
+        "dpop: replay TTL by the accepting replica's clock",
+        "crates/scopegate-core/src/verifier/dpop.rs",
+        "proof.issued_at, dpop.replay_ttl());",
+        "proof.issued_at, std::time::Duration::from_secs(proof.issued_at.saturating_add(dpop.max_age.as_secs()).saturating_sub(now).saturating_add(1)));",
+        ["-p", "scopegate-tests", "--test", "suite", "redis_attacks::a_proof_is_remembered"],
+    ),
+    (
+        "dpop: the signature before the token",
+        "crates/scopegate-core/src/verifier/dpop.rs",
+        "        let proof = proof::check(proof, dpop, &context)?;\n",
+        "        let proof = proof::check(proof, dpop, &context)?;\n        proof.verify_signature()?;\n",
+        ["-p", "scopegate-tests", "--test", "suite", "dpop_attacks::"],
+    ),
+    (
+        "dpop: proof RSA keys of any size",
+        "crates/scopegate-core/src/dpop/proof.rs",
+        "        bits > MAX_PROOF_RSA_BITS || exponent > MAX_PROOF_RSA_EXPONENT",
+        "        bits > 8192 || exponent > (1 << 33)",
+        ["-p", "scopegate-tests", "--test", "suite", "dpop_attacks::an_attacker_chosen"],
+    ),
+    (
+        "dpop: a full replay store refuses everyone",
+        "crates/scopegate-core/src/dpop/replay.rs",
+        "            let forgotten = shard.forget_oldest();",
+        "            return Err(Error::new(ErrorKind::ReplayStoreUnavailable, \"full\"));\n            #[allow(unreachable_code)]\n            let forgotten = shard.forget_oldest();",
+        ["-p", "scopegate-tests", "--test", "suite", "dpop::regression_a_flood"],
+    ),
+    (
+        "dpop: dot segments resolved against the public URL",
+        "crates/scopegate-core/src/dpop/mod.rs",
+        "        if !path.starts_with('/') || uri::has_dot_segment(path) {",
+        "        if !path.starts_with('/') {",
+        ["-p", "scopegate-tests", "--test", "suite", "dpop_attacks::dot_segments"],
+    ),
+    (
+        "introspection: syntax checked after the network",
+        "crates/scopegate-core/src/verifier/mod.rs",
+        "        if let Err(error) = check_token_syntax(token) {\n            return Some(Verification::Ready(Err(error)));\n        }\n",
+        "",
+        ["-p", "scopegate-tests", "--test", "suite", "introspection_attacks::bad_syntax"],
+    ),
+    (
+        "introspection: no admission bound",
+        "crates/scopegate-core/src/verifier/introspect.rs",
+        "            flights: Flights::new(config.max_concurrent, bound),",
+        "            flights: Flights::new(config.max_concurrent * 1_000, bound),",
+        ["-p", "scopegate-tests", "--test", "suite", "introspection_attacks::a_flood"],
+    ),
+    (
+        "introspection: strict mode for JWTs only",
+        "crates/scopegate-core/src/verifier/rules.rs",
+        "        if self.rfc9068 {",
+        "        if self.rfc9068 && source == Source::Jwt {",
+        ["-p", "scopegate-tests", "--test", "suite", "introspection_attacks::strict_mode"],
+    ),
+    (
+        "introspection: answers about other kinds of token",
+        "crates/scopegate-core/src/verifier/introspected_claims.rs",
+        "    refuse_other_kinds(&members)?;\n",
+        "",
+        ["-p", "scopegate-tests", "--test", "suite", "introspection_attacks::answers_about"],
+    ),
+    (
+        "introspection: JWT headers unchecked under every_token",
+        "crates/scopegate-core/src/verifier/mod.rs",
+        "        if jwt && let Err(error) = pipeline::check_header(",
+        "        if false && let Err(error) = pipeline::check_header(",
+        ["-p", "scopegate-tests", "--test", "suite", "introspection_attacks::every_token_mode"],
+    ),
+    (
+        "introspection: granted answers past the maximum age",
+        "crates/scopegate-core/src/verifier/introspect.rs",
+        "                .min(rules.valid_until(&claims))\n",
+        "",
+        ["-p", "scopegate-tests", "--test", "suite", "introspection_attacks::cached_outcomes"],
+    ),
+    (
+        "introspection: refusals time lifts cached as final",
+        "crates/scopegate-core/src/verifier/introspect.rs",
+        "            if !config.inactive_cache_for.is_zero() && !lifted_by_time {",
+        "            if !config.inactive_cache_for.is_zero() {",
+        ["-p", "scopegate-tests", "--test", "suite", "introspection_attacks::cached_outcomes"],
+    ),
+    (
+        "keys: one key the backend refuses fails the set",
+        "crates/scopegate-core/src/key/store.rs",
+        "                    Err(error) => tracing::warn!(",
+        "                    Err(error) => return Self { keys: { let _ = &error; Vec::new() } },\n                    #[allow(unreachable_patterns)]\n                    Err(error) => tracing::warn!(",
+        ["-p", "scopegate-tests", "--test", "suite", "remote_keys::regression_a_key"],
+    ),
+    (
+        "keys: the rsa crate's own 4096-bit cap",
+        "crates/scopegate-core/src/crypto/rust_crypto.rs",
+        "                    super::material::MAX_RSA_BITS,\n",
+        "                    4096,\n",
+        ["-p", "scopegate-rust-crypto-tests"],
+    ),
+    (
+        "forwarding: the token re-read with other rules",
+        "crates/scopegate-tower/src/forward.rs",
+        "        let token = recorded_token(headers, source, scheme, context.cookie_name())?;",
+        "        let found = crate::extract::credentials(headers, None, true).ok()??;\n        let (scheme, token) = (found.scheme, found.text().ok()?);\n        let _ = (source, context.cookie_name());",
+        ["-p", "scopegate-tests", "--test", "suite", "downstream::regression_the_forwarded"],
+    ),
+    (
+        "cookies: no CSRF check",
+        "crates/scopegate-tower/src/service.rs",
+        "shared.csrf.check(request.method(), request.headers())",
+        "crate::csrf::CookieCsrf::disabled().check(request.method(), request.headers())",
+        ["-p", "scopegate-tower", "--test", "error_contract", "cookie_tokens"],
+    ),
+]
+
+
+def run(args):
+    result = subprocess.run(["cargo", "test", "-q", *args], cwd=ROOT, capture_output=True)
+    return result.returncode
+
+
+def main():
+    words = sys.argv[1:]
+    survived = []
+    for name, path, fixed, broken, args in MUTATIONS:
+        if words and not any(word in name for word in words):
+            continue
+        file = ROOT / path
+        text = file.read_text()
+        if text.count(fixed) != 1:
+            print(f"?? {name}: the fixed code is not found once in {path}")
+            survived.append(name)
+            continue
+        file.write_text(text.replace(fixed, broken))
+        try:
+            code = run(args)
+        finally:
+            file.write_text(text)
+        verdict = "caught" if code != 0 else "SURVIVED"
+        print(f"{verdict:8} {name}  ({' '.join(args)})")
+        if code == 0:
+            survived.append(name)
+    if survived:
+        print(f"\n{len(survived)} not caught: {survived}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
