@@ -49,11 +49,22 @@ impl CookieCsrf {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidConfiguration`] for a name that is not a header name.
+    /// [`ErrorKind::InvalidConfiguration`] for a name that is not a header name, or one a
+    /// browser may send on a cross-site request without a preflight (the CORS-safelisted
+    /// `accept`, `accept-language`, `content-language`, `content-type`, `range`) or sets by
+    /// itself (`cookie`, `origin`, `referer`, `user-agent`, `host`, `sec-*`, `proxy-*`, ...):
+    /// such a header proves nothing.
     pub fn same_origin_or_header(name: &str) -> Result<Self, Error> {
         let header = HeaderName::try_from(name).map_err(|_| {
             Error::new(ErrorKind::InvalidConfiguration, "the CSRF header name is not a header name")
         })?;
+        if proves_nothing(header.as_str()) {
+            return Err(Error::new(
+                ErrorKind::InvalidConfiguration,
+                "the CSRF header must be one a cross-site page cannot make a browser send \
+                 (a custom header such as x-requested-with)",
+            ));
+        }
         Ok(Self { protected: true, header: Some(header) })
     }
 
@@ -63,9 +74,12 @@ impl CookieCsrf {
         Self { protected: false, header: None }
     }
 
-    /// Checks a request whose token came from the cookie.
+    /// Checks a request whose token came from the cookie. A WebSocket handshake is a `GET`
+    /// that any site can start (browsers apply no CORS to it), so it counts as unsafe.
     pub(crate) fn check(&self, method: &Method, headers: &HeaderMap) -> Result<(), Error> {
-        let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
+        let upgrade = headers.contains_key(http::header::UPGRADE);
+        let safe = !upgrade
+            && matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
         if !self.protected || safe {
             return Ok(());
         }
@@ -82,6 +96,42 @@ impl CookieCsrf {
             ))
         }
     }
+}
+
+/// Whether a header named `name` (lowercase) can reach the API on a cross-site request a page
+/// makes without a preflight, or is set by the browser itself (Fetch: CORS-safelisted and
+/// forbidden request headers).
+fn proves_nothing(name: &str) -> bool {
+    const NAMES: [&str; 24] = [
+        "accept",
+        "accept-language",
+        "content-language",
+        "content-type",
+        "range",
+        "accept-charset",
+        "accept-encoding",
+        "access-control-request-headers",
+        "access-control-request-method",
+        "connection",
+        "content-length",
+        "cookie",
+        "cookie2",
+        "date",
+        "dnt",
+        "expect",
+        "host",
+        "keep-alive",
+        "origin",
+        "referer",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    ];
+    NAMES.contains(&name)
+        || ["user-agent", "via", "authorization"].contains(&name)
+        || name.starts_with("sec-")
+        || name.starts_with("proxy-")
 }
 
 impl Default for CookieCsrf {
@@ -121,5 +171,25 @@ mod tests {
         assert_eq!(refused(Method::GET, &[("sec-fetch-site", "cross-site")]), None);
         assert_eq!(CookieCsrf::disabled().check(&Method::POST, &headers(&[])).ok(), Some(()));
         assert!(CookieCsrf::same_origin_or_header("bad header").is_err());
+        // A WebSocket handshake is a GET any site can start.
+        assert_eq!(
+            refused(Method::GET, &[("upgrade", "websocket"), ("sec-fetch-site", "cross-site")]),
+            Some(ErrorKind::InvalidRequest)
+        );
+        assert_eq!(
+            refused(Method::GET, &[("upgrade", "websocket"), ("sec-fetch-site", "same-origin")]),
+            None
+        );
+    }
+
+    #[test]
+    fn headers_a_browser_sends_cross_site_prove_nothing() {
+        for name in
+            ["Content-Type", "accept", "origin", "cookie", "sec-fetch-site", "user-agent", "range"]
+        {
+            let error = CookieCsrf::same_origin_or_header(name).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::InvalidConfiguration, "{name}");
+        }
+        assert!(CookieCsrf::same_origin_or_header("X-CSRF-Token").is_ok());
     }
 }

@@ -219,6 +219,11 @@ async fn one_introspection_serves_both_replicas_and_survives_redis_going_down() 
     let token = idp.opaque_token(idp.issuer().token().subject("ola"));
 
     assert_eq!(first.verify(&token).await.unwrap().subject(), Some("ola"));
+    // The answer is written back after the waiters have it, in a task of its own.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while first_cache.stats().writes == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     assert_eq!(second.verify(&token).await.unwrap().subject(), Some("ola"));
     assert_eq!(idp.introspections(), 1, "the second replica used the first one's answer");
     assert_eq!(second.introspection_stats()[0].shared_hits, 1);

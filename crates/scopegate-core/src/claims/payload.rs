@@ -96,6 +96,7 @@ fn malformed(error: JsonError) -> Error {
     Error::malformed(match error {
         JsonError::DuplicateMember => "the token payload repeats a claim name",
         JsonError::TooDeep => "the token nests JSON too deeply",
+        JsonError::TooManyMembers => "the token payload has too many members",
         JsonError::Syntax => "the token payload is not a JSON object",
     })
 }

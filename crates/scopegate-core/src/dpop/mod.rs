@@ -26,15 +26,17 @@
 //! # Ok::<(), scopegate_core::Error>(())
 //! ```
 
+mod memory_replay;
 mod nonce;
 pub(crate) mod proof;
 mod proof_json;
 mod replay;
 pub(crate) mod uri;
 
+pub use memory_replay::{DEFAULT_REPLAY_ENTRIES, InMemoryReplayStore};
 pub use nonce::{DEFAULT_NONCE_LIFETIME, Nonces};
 pub use proof::{MAX_JTI_BYTES, MAX_PROOF_RSA_BITS, MAX_PROOF_RSA_EXPONENT};
-pub use replay::{DEFAULT_REPLAY_ENTRIES, InMemoryReplayStore, ProofId, ReplayFuture, ReplayStore};
+pub use replay::{ProofId, ReplayFuture, ReplayStore};
 
 use std::fmt;
 use std::sync::Arc;
@@ -148,9 +150,14 @@ impl Dpop {
     }
 
     /// How long an accepted proof is remembered: its maximum age, the future skew and the
-    /// replicas' clock skew. The same on every replica, whatever its clock says.
+    /// replicas' clock skew, plus one second, because `iat` is checked in whole seconds (a
+    /// proof is accepted until just before `iat + max_age + 1`). The same on every replica,
+    /// whatever its clock says.
     pub fn replay_ttl(&self) -> Duration {
-        self.max_age.saturating_add(self.future_skew).saturating_add(self.replica_skew)
+        self.max_age
+            .saturating_add(self.future_skew)
+            .saturating_add(self.replica_skew)
+            .saturating_add(Duration::from_secs(1))
     }
 
     /// Where seen proofs are remembered. Defaults to an [`InMemoryReplayStore`]; replicas

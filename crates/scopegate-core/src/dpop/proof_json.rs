@@ -42,18 +42,6 @@ pub(crate) fn payload(text: &[u8]) -> Result<ProofPayload<'_>, JsonError> {
     json::parse_with(text, PayloadSeed)
 }
 
-/// Refuses a name seen before among the members no slot holds.
-fn unknown<'de, E: de::Error>(
-    others: &mut Vec<MemberName<'de>>,
-    name: MemberName<'de>,
-) -> Result<(), E> {
-    if others.iter().any(|other| other.0 == name.0) {
-        return Err(json::duplicate());
-    }
-    others.push(name);
-    Ok(())
-}
-
 fn fill<T, E: de::Error>(slot: &mut Option<T>, value: T) -> Result<(), E> {
     match slot.replace(value) {
         Some(_) => Err(json::duplicate()),
@@ -92,11 +80,11 @@ impl<'de> Visitor<'de> for HeaderSeed {
                 "crit" | "b64" => {
                     header.extension = true;
                     map.next_value_seed(ScalarSeed)?;
-                    unknown(&mut others, name)?;
+                    json::other_member(&mut others, name)?;
                 }
                 _ => {
                     map.next_value_seed(ScalarSeed)?;
-                    unknown(&mut others, name)?;
+                    json::other_member(&mut others, name)?;
                 }
             }
         }
@@ -140,7 +128,7 @@ impl<'de> Visitor<'de> for PayloadSeed {
                 }
                 _ => {
                     map.next_value_seed(ScalarSeed)?;
-                    unknown(&mut others, name)?;
+                    json::other_member(&mut others, name)?;
                     continue;
                 }
             };
@@ -179,5 +167,20 @@ mod tests {
         assert!(matches!(payload.iat, Some(Loose::Value(_))));
         assert_eq!(super::payload(br#"{"iat":1,"iat":2}"#).err(), Some(JsonError::DuplicateMember));
         assert_eq!(super::payload(b"[]").err(), Some(JsonError::Syntax));
+    }
+
+    /// The review's finding: ~870 distinct two-letter members in an 8 KiB header made the
+    /// duplicate check quadratic before any cheap check ran. Past 32 the object is refused.
+    #[test]
+    fn objects_with_many_unused_members_are_refused_early() {
+        let members = |count: usize| {
+            let names: Vec<String> = (0..count).map(|n| format!("\"m{n}\":1")).collect();
+            format!("{{{}}}", names.join(","))
+        };
+        assert!(payload(members(32).as_bytes()).is_ok());
+        assert_eq!(payload(members(33).as_bytes()).err(), Some(JsonError::TooManyMembers));
+        assert_eq!(header(members(900).as_bytes()).err(), Some(JsonError::TooManyMembers));
+        let jwk = format!(r#"{{"jwk":{}}}"#, members(33));
+        assert_eq!(header(jwk.as_bytes()).err(), Some(JsonError::TooManyMembers));
     }
 }

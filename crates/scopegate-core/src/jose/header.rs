@@ -48,6 +48,7 @@ impl Header {
             Error::malformed(match error {
                 JsonError::DuplicateMember => "the token header repeats a member name",
                 JsonError::TooDeep => "the token nests JSON too deeply",
+                JsonError::TooManyMembers => "the token header has too many members",
                 JsonError::Syntax => "the token header is not a JSON object",
             })
         })?;

@@ -41,6 +41,9 @@ pub enum JsonError {
     DuplicateMember,
     /// Objects and arrays nest deeper than [`MAX_DEPTH`].
     TooDeep,
+    /// An object of a small, known shape (a DPoP proof's header or payload, a JWK) has more
+    /// than [`MAX_OTHER_MEMBERS`] members it does not use.
+    TooManyMembers,
 }
 
 impl std::fmt::Display for JsonError {
@@ -49,6 +52,7 @@ impl std::fmt::Display for JsonError {
             Self::Syntax => "the text is not the JSON expected",
             Self::DuplicateMember => "a JSON object repeats a member name",
             Self::TooDeep => "the JSON nests too deeply",
+            Self::TooManyMembers => "a JSON object has too many members",
         })
     }
 }
@@ -102,10 +106,31 @@ pub(crate) fn parse_str_with<'de, S: DeserializeSeed<'de>>(
 
 const DUPLICATE: &str = "scopegate: duplicate member";
 const TOO_DEEP: &str = "scopegate: nesting too deep";
+const TOO_MANY: &str = "scopegate: too many members";
+
+/// How many members a DPoP proof's header or payload, or a JWK, may have beyond those it uses:
+/// real ones have a handful, and each is checked against the others for duplicates.
+pub const MAX_OTHER_MEMBERS: usize = 32;
 
 /// The error a seed raises for a repeated member name.
 pub(crate) fn duplicate<E: de::Error>() -> E {
     E::custom(DUPLICATE)
+}
+
+/// Files `name`, a member no slot holds, among `others`: refused when seen before, or when
+/// there are already [`MAX_OTHER_MEMBERS`] (so the duplicate check stays small).
+pub(crate) fn other_member<'de, E: de::Error>(
+    others: &mut Vec<MemberName<'de>>,
+    name: MemberName<'de>,
+) -> Result<(), E> {
+    if others.len() >= MAX_OTHER_MEMBERS {
+        return Err(E::custom(TOO_MANY));
+    }
+    if others.iter().any(|other| other.0 == name.0) {
+        return Err(duplicate());
+    }
+    others.push(name);
+    Ok(())
 }
 
 /// The error a seed raises past [`MAX_DEPTH`].
@@ -119,6 +144,8 @@ fn classify(error: &serde_json::Error) -> JsonError {
         JsonError::DuplicateMember
     } else if text.starts_with(TOO_DEEP) {
         JsonError::TooDeep
+    } else if text.starts_with(TOO_MANY) {
+        JsonError::TooManyMembers
     } else {
         JsonError::Syntax
     }

@@ -123,13 +123,10 @@ impl<'de> Visitor<'de> for JwkSeed {
                 }
                 continue;
             }
-            if others.iter().any(|other| other.0 == name.0) {
-                return Err(json::duplicate());
-            }
             if members.private.is_none() {
                 members.private = PRIVATE_MEMBERS.into_iter().find(|private| **private == *name.0);
             }
-            others.push(name);
+            json::other_member(&mut others, name)?;
         }
         Ok(Some(members))
     }

@@ -25,7 +25,10 @@ impl Tasks {
     /// A fetch may take `fetch_timeout` for discovery and as much for the JWKS, after waiting
     /// for a scheduled refresh that holds the fetch lock: four times it bounds the flight.
     pub(crate) fn new(fetch_timeout: Duration) -> Self {
-        Self { handles: Mutex::new(Vec::new()), fetch: Flights::new(1, fetch_timeout * 4) }
+        Self {
+            handles: Mutex::new(Vec::new()),
+            fetch: Flights::new(1, fetch_timeout.saturating_mul(4)),
+        }
     }
 
     pub(crate) fn register(&self, handle: AbortHandle) {

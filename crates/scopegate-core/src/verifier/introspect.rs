@@ -88,7 +88,9 @@ impl IntrospectionState {
             .as_ref()
             .map(|shared| Arc::new(SharedAnswers::new(shared, &introspector, timeout)));
         // A call may first ask the shared cache (bounded on its own), then the endpoint.
-        let bound = timeout + shared.as_ref().map_or(Duration::ZERO, |shared| shared.bound());
+        // (Writing the answer back happens after the waiters have it, outside the call.)
+        let bound =
+            timeout.saturating_add(shared.as_ref().map_or(Duration::ZERO, |shared| shared.bound()));
         Self {
             granted: Cache::new(entries),
             refused: Cache::new(entries),
@@ -133,7 +135,7 @@ impl IntrospectionState {
                 (Arc::clone(&self.introspector), Arc::clone(&self.counters));
             let shared = self.shared.clone();
             let token = zeroize::Zeroizing::new(token.to_owned());
-            async move { call(&introspector, &counters, shared.as_deref(), &token, now).await }
+            async move { call(introspector, &counters, shared, &token, now).await }
         });
         let issuer = self.introspector.issuer().to_owned();
         async move {
@@ -231,14 +233,14 @@ impl IntrospectionState {
 /// One call: another replica's sealed answer first, then the endpoint; the answer shared
 /// (sealed) once the waiters have it.
 async fn call(
-    introspector: &Introspector,
+    introspector: Arc<Introspector>,
     counters: &Counters,
-    shared: Option<&SharedAnswers>,
+    shared: Option<Arc<SharedAnswers>>,
     token: &str,
     now: u64,
 ) -> Outcome {
-    let binding = shared.map(|shared| shared.binding(token));
-    if let (Some(shared), Some(binding)) = (shared, &binding)
+    let binding = shared.as_ref().map(|shared| shared.binding(token));
+    if let (Some(shared), Some(binding)) = (&shared, &binding)
         && let Some(answer) = shared.get(binding, now).await
     {
         counters.shared_hits.fetch_add(1, Ordering::Relaxed);
@@ -254,8 +256,13 @@ async fn call(
                 telemetry::introspection(IntrospectionEvent::Inactive);
             }
             let answer = Arc::new(answer);
-            if let (Some(shared), Some(binding)) = (shared, &binding) {
-                shared.put(binding, &answer, &introspector.config, now).await;
+            if let (Some(shared), Some(binding)) = (shared, binding) {
+                // In a task of its own: the waiters need not wait for the store, and a slow
+                // store cannot turn a good answer into a timeout. The write is bounded.
+                let written = Arc::clone(&answer);
+                tokio::spawn(async move {
+                    shared.put(&binding, &written, &introspector.config, now).await;
+                });
             }
             Ok(answer)
         }

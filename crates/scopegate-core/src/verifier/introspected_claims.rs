@@ -56,13 +56,15 @@ pub(super) fn claims_from(
 /// The names authorization servers give tokens that are not access tokens, in the members
 /// they use for it: RFC 7662's `token_type` (and RFC 8693's token type URIs), Keycloak's
 /// `typ` (`ID`, `Refresh`, `Offline`), Cognito's `token_use` (`id`).
-const NOT_ACCESS_TOKENS: [&str; 8] = [
+const NOT_ACCESS_TOKENS: [&str; 10] = [
     "id",
     "id_token",
+    "serialized-id",
     "refresh",
     "refresh_token",
     "offline",
     "logout",
+    "logout+jwt",
     "urn:ietf:params:oauth:token-type:id_token",
     "urn:ietf:params:oauth:token-type:refresh_token",
 ];
@@ -107,6 +109,7 @@ mod tests {
             ("typ", "ID"),
             ("typ", "Refresh"),
             ("typ", "Offline"),
+            ("typ", "Serialized-ID"),
             ("typ", "id"),
             ("token_use", "id"),
             ("token_use", "refresh"),
