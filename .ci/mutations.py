@@ -64,16 +64,23 @@ MUTATIONS = [
     ),
     (
         "dpop: a full replay store refuses everyone",
-        "crates/scopegate-core/src/dpop/replay.rs",
-        "            let forgotten = shard.forget_oldest();",
-        "            return Err(Error::new(ErrorKind::ReplayStoreUnavailable, \"full\"));\n            #[allow(unreachable_code)]\n            let forgotten = shard.forget_oldest();",
+        "crates/scopegate-core/src/dpop/memory_replay.rs",
+        "        if shard.seen.len() >= self.per_shard {\n            forgotten +=",
+        "        if shard.seen.len() >= self.per_shard {\n            return Err(Error::new(ErrorKind::ReplayStoreUnavailable, \"full\"));\n        }\n        if false {\n            forgotten +=",
+        ["-p", "scopegate-tests", "--test", "suite", "dpop::regression_a_flood"],
+    ),
+    (
+        "dpop: one watermark for every key of a shard",
+        "crates/scopegate-core/src/dpop/memory_replay.rs",
+        "        let state = self.keys.get(&key);\n",
+        "        let _ = key;\n        let state = self.keys.values().filter(|state| state.watermark_until > now).max_by_key(|state| state.watermark);\n",
         ["-p", "scopegate-tests", "--test", "suite", "dpop::regression_a_flood"],
     ),
     (
         "dpop: dot segments resolved against the public URL",
         "crates/scopegate-core/src/dpop/mod.rs",
-        "        if !path.starts_with('/') || uri::has_dot_segment(path) {",
-        "        if !path.starts_with('/') {",
+        "        (path.starts_with('/') && !uri::has_dot_segment(path)).then_some(path)",
+        "        path.starts_with('/').then_some(path)",
         ["-p", "scopegate-tests", "--test", "suite", "dpop_attacks::dot_segments"],
     ),
     (
@@ -93,7 +100,7 @@ MUTATIONS = [
     (
         "introspection: strict mode for JWTs only",
         "crates/scopegate-core/src/verifier/rules.rs",
-        "        if self.rfc9068 {",
+        "        // The same members are required of an introspection answer in strict mode.\n        if self.rfc9068 {",
         "        if self.rfc9068 && source == Source::Jwt {",
         ["-p", "scopegate-tests", "--test", "suite", "introspection_attacks::strict_mode"],
     ),
@@ -152,6 +159,27 @@ MUTATIONS = [
         "shared.csrf.check(request.method(), request.headers())",
         "crate::csrf::CookieCsrf::disabled().check(request.method(), request.headers())",
         ["-p", "scopegate-tower", "--test", "error_contract", "cookie_tokens"],
+    ),
+    (
+        "dpop: the last second of the window not remembered",
+        "crates/scopegate-core/src/dpop/mod.rs",
+        "            .saturating_add(Duration::from_secs(1))\n",
+        "",
+        ["-p", "scopegate-tests", "--test", "suite", "redis_attacks::a_proof_is_remembered"],
+    ),
+    (
+        "json: no cap on the members of a proof or JWK",
+        "crates/scopegate-core/src/json/mod.rs",
+        "    if others.len() >= MAX_OTHER_MEMBERS {",
+        "    if false {",
+        ["-p", "scopegate-core", "--lib", "objects_with_many_unused_members"],
+    ),
+    (
+        "cookies: a WebSocket handshake counted as safe",
+        "crates/scopegate-tower/src/csrf.rs",
+        "        let upgrade = headers.contains_key(http::header::UPGRADE);",
+        "        let upgrade = false;",
+        ["-p", "scopegate-tower", "--lib", "csrf"],
     ),
 ]
 

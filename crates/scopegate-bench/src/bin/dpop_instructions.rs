@@ -38,6 +38,41 @@ fn main() {
             .layer(BearerAuthLayer::new(verifier)),
     );
     let token = issuer.token().subject("42").bound_to(&client).sign();
+    // `junk_bearer` / `junk_rsa8192`: the hostile rows of the `paths` bench, refused.
+    let mode = std::env::args().nth(2).unwrap_or_default();
+    if !mode.is_empty() {
+        let authorization = match mode.as_str() {
+            "junk_bearer" => "Bearer junk.token.value",
+            _ => "DPoP junk.token.value",
+        };
+        let proof = (mode == "junk_rsa8192").then(rsa8192_proof);
+        let requests = |count: usize| -> Vec<Request> {
+            (0..count)
+                .map(|_| {
+                    let mut request = Request::builder()
+                        .uri("/orders")
+                        .header(header::AUTHORIZATION, authorization);
+                    if let Some(proof) = &proof {
+                        request = request.header("dpop", proof.as_str());
+                    }
+                    request.body(Body::empty()).expect("request")
+                })
+                .collect()
+        };
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let run = |requests: Vec<Request>| {
+            runtime.block_on(async {
+                for request in requests {
+                    let response = router.clone().oneshot(request).await.expect("infallible");
+                    assert_eq!(response.status().as_u16(), 401);
+                }
+            });
+        };
+        run(requests(100));
+        measured(&run, requests(count));
+        return;
+    }
     let requests = |count: usize| -> Vec<Request> {
         (0..count)
             .map(|_| {
@@ -72,4 +107,23 @@ fn main() {
 #[inline(never)]
 fn measured(run: &dyn Fn(Vec<Request>), requests: Vec<Request>) {
     run(requests);
+}
+
+/// A proof with an RSA-8192 `jwk` (random modulus: it is refused before any signature work,
+/// so no key needs generating) for a junk token.
+fn rsa8192_proof() -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let modulus: Vec<u8> =
+        (0..1024u32).map(|n| (n.wrapping_mul(2_654_435_761) >> 24) as u8 | 0x80).collect();
+    let header = serde_json::json!({
+        "typ": "dpop+jwt",
+        "alg": "RS256",
+        "jwk": {"kty": "RSA", "e": "AQAB", "n": URL_SAFE_NO_PAD.encode(modulus)},
+    });
+    let payload = serde_json::json!({
+        "jti": "j-1", "htm": "GET", "htu": format!("{ORIGIN}/orders"), "iat": 1_700_000_000u64,
+    });
+    let part = |value: serde_json::Value| URL_SAFE_NO_PAD.encode(value.to_string());
+    format!("{}.{}.{}", part(header), part(payload), URL_SAFE_NO_PAD.encode([7u8; 1024]))
 }

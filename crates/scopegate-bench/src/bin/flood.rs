@@ -1,5 +1,7 @@
 //! A flood of random opaque tokens against a slow authorization server (every introspection
-//! answered after `delay` ms), through the layer on a two-worker runtime:
+//! answered after `delay` ms), through the layer on a two-worker runtime. The flood does not
+//! wait for answers before sending more, as an attacker would not: 64 flooders each keep 32
+//! requests in flight.
 //!
 //! 1. the throughput of a client whose opaque token is cached, alone, then during the flood;
 //! 2. how long after the flood stops a new legitimate token first passes (retrying every
@@ -29,6 +31,8 @@ use scopegate_testkit::{
 use tower::ServiceExt;
 
 const FLOODERS: usize = 64;
+/// Requests each flooder keeps in flight.
+const IN_FLIGHT: usize = 32;
 
 fn request(token: &str) -> Request {
     Request::builder()
@@ -84,14 +88,20 @@ fn main() {
                 let (app, flooding) = (app.clone(), Arc::clone(&flooding));
                 let (sent, unavailable) = (Arc::clone(&sent), Arc::clone(&unavailable));
                 tokio::spawn(async move {
+                    let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
                     let mut n = 0u64;
                     while flooding.load(Ordering::Relaxed) {
+                        let slot = Arc::clone(&slots).acquire_owned().await.expect("slots");
                         let token = format!("opq_flood_{flooder}_{n}");
                         n += 1;
                         sent.fetch_add(1, Ordering::Relaxed);
-                        if status(&app, &token).await == 503 {
-                            unavailable.fetch_add(1, Ordering::Relaxed);
-                        }
+                        let (app, unavailable) = (app.clone(), Arc::clone(&unavailable));
+                        tokio::spawn(async move {
+                            if status(&app, &token).await == 503 {
+                                unavailable.fetch_add(1, Ordering::Relaxed);
+                            }
+                            drop(slot);
+                        });
                     }
                 })
             })
@@ -112,7 +122,10 @@ fn main() {
         for flooder in flood {
             flooder.abort();
         }
-        println!("flood: {FLOODERS} clients sending new opaque tokens; introspection answers after {delay} ms\n");
+        println!(
+            "flood: {FLOODERS} clients, {IN_FLIGHT} requests in flight each, sending new opaque tokens; \
+             introspection answers after {delay} ms\n"
+        );
         println!("| measure | value |");
         println!("|---|---|");
         println!("| cached token alone | {alone:.0} req/s |");

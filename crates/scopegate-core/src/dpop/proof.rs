@@ -29,6 +29,13 @@ pub const MAX_PROOF_RSA_BITS: usize = 4096;
 /// The largest RSA public exponent a proof's key may have (2^32 + 1).
 pub const MAX_PROOF_RSA_EXPONENT: u64 = (1 << 32) + 1;
 
+/// The longest base64url text of a modulus within [`MAX_PROOF_RSA_BITS`] (one leading zero
+/// byte allowed): 684 characters.
+const MAX_PROOF_RSA_MODULUS_TEXT: usize = (MAX_PROOF_RSA_BITS / 8 + 1).div_ceil(3) * 4;
+
+const RSA_TOO_BIG: &str =
+    "the DPoP proof's RSA key is over 4096 bits or its exponent over 2^32 + 1";
+
 /// What a proof was checked against: the request's method, the URI it was sent to (the
 /// configured public URL, normalised, followed by the request's path), the access token it
 /// came with, and the time.
@@ -170,6 +177,10 @@ fn judge_header(header: ProofHeader<'_>, dpop: &Dpop) -> Result<(PublicJwk, Algo
     let Some(Some(jwk)) = &header.jwk else {
         return Err(refuse(DpopProofKey, "the DPoP proof has no `jwk` object"));
     };
+    // A modulus too long for the cap is refused by its length, before it is decoded.
+    if matches!(&jwk.n, Some(Scalar::Str(n)) if n.len() > MAX_PROOF_RSA_MODULUS_TEXT) {
+        return Err(refuse(DpopProofKey, RSA_TOO_BIG));
+    }
     let key = PublicJwk::from_members(jwk, Strictness::Presented).map_err(|_| {
         refuse(DpopProofKey, "the DPoP proof's `jwk` is not a public signature key")
     })?;
@@ -181,10 +192,7 @@ fn judge_header(header: ProofHeader<'_>, dpop: &Dpop) -> Result<(PublicJwk, Algo
     if key.material.rsa_size().is_some_and(|(bits, exponent)| {
         bits > MAX_PROOF_RSA_BITS || exponent > MAX_PROOF_RSA_EXPONENT
     }) {
-        return Err(refuse(
-            DpopProofKey,
-            "the DPoP proof's RSA key is over 4096 bits or its exponent over 2^32 + 1",
-        ));
+        return Err(refuse(DpopProofKey, RSA_TOO_BIG));
     }
     Ok((key, algorithm))
 }
