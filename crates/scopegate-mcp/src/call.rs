@@ -1,5 +1,17 @@
 //! What an MCP request asks for: its JSON-RPC method and the tool, resource or prompt it
 //! names, read from the body and checked against the `Mcp-Method` / `Mcp-Name` headers.
+//!
+//! ```
+//! use http::HeaderMap;
+//! use scopegate_mcp::{McpCall, Target};
+//!
+//! let body = br#"{"jsonrpc":"2.0","id":1,"method":"completion/complete",
+//!     "params":{"ref":{"type":"ref/prompt","name":"refund_customer"},"argument":{"name":"customer","value":"a"}}}"#;
+//! let call = McpCall::read(&HeaderMap::new(), body)?;
+//! assert_eq!(call.target, Some((Target::Prompt, "refund_customer".to_owned())));
+//! assert!(!call.is_session());
+//! # Ok::<(), scopegate_mcp::CallError>(())
+//! ```
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -20,42 +32,72 @@ pub const STANDARD_HEADERS_SINCE: &str = "2026-07-28";
 /// How deep a JSON-RPC body may nest (tool arguments included).
 pub const MAX_BODY_DEPTH: usize = 64;
 
+/// How many resources one `subscriptions/listen` may name.
+pub const MAX_SUBSCRIPTIONS: usize = 256;
+
 /// JSON-RPC error codes this crate answers with.
 const PARSE_ERROR: i64 = -32700;
 const INVALID_REQUEST: i64 = -32600;
+const INVALID_PARAMS: i64 = -32602;
 /// MCP 2026-07-28: a standard header is missing, malformed, or disagrees with the body.
 const HEADER_MISMATCH: i64 = -32020;
+
+/// The methods that name no tool, resource or prompt and need only a valid token (with every
+/// `notifications/...` a client sends, and JSON-RPC responses). Lists are in: what they show
+/// is the server's business (and a client that sees a tool still needs its rule to call it).
+pub const SESSION_METHODS: [&str; 9] = [
+    "initialize",
+    "ping",
+    "server/discover",
+    "skills/list",
+    "tools/list",
+    "prompts/list",
+    "resources/list",
+    "resources/templates/list",
+    "logging/setLevel",
+];
 
 /// What a request names, by kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Target {
     /// `tools/call`: the tool's `params.name`.
     Tool,
-    /// `resources/read`: the resource's `params.uri`.
+    /// `resources/read`, `resources/subscribe`, `resources/unsubscribe`: `params.uri`;
+    /// `completion/complete` of a `ref/resource`: its (template) `uri`. Normalised
+    /// ([`normalize_resource_uri`](crate::normalize_resource_uri)).
     Resource,
-    /// `prompts/get`: the prompt's `params.name`.
+    /// `prompts/get`: `params.name`; `completion/complete` of a `ref/prompt`: its `name`.
     Prompt,
 }
 
 impl Target {
-    /// The kind a method names, if it names one.
+    /// The kind a method names and the member of `params` that names it, if it names one.
     fn of(method: &str) -> Option<(Self, &'static str)> {
         match method {
             "tools/call" => Some((Self::Tool, "name")),
-            "resources/read" => Some((Self::Resource, "uri")),
+            "resources/read"
+            | "resources/subscribe"
+            | "resources/unsubscribe"
+            | "resources/directory/read" => Some((Self::Resource, "uri")),
             "prompts/get" => Some((Self::Prompt, "name")),
             _ => None,
         }
     }
 }
 
+/// The methods whose `Mcp-Name` header is required from [`STANDARD_HEADERS_SINCE`] on.
+const NAME_HEADER_METHODS: [&str; 3] = ["tools/call", "resources/read", "prompts/get"];
+
 /// A JSON-RPC message as the layer reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct McpCall {
     /// The method; `None` for a JSON-RPC response the client sends back.
     pub method: Option<String>,
-    /// The tool, resource or prompt named, for the three methods that name one.
+    /// The tool, resource or prompt named, for the methods that name one.
     pub target: Option<(Target, String)>,
+    /// The resources a `subscriptions/listen` names (`notifications.resourceSubscriptions`),
+    /// normalised: each needs its rule.
+    pub subscriptions: Vec<String>,
 }
 
 /// A request refused before any authorization: malformed JSON-RPC, a batch, a header that
@@ -143,47 +185,129 @@ impl McpCall {
             Err(_) => return Err(CallError::new(PARSE_ERROR, "the body is not valid JSON")),
         };
         let id = message.get("id");
-        let call = Self::from_message(&message).map_err(|error| error.with_id(id))?;
-        check_headers(headers, &call).map_err(|error| error.with_id(id))?;
+        let (call, spelled) = Self::from_message(&message).map_err(|error| error.with_id(id))?;
+        check_headers(headers, &call, spelled.as_deref()).map_err(|error| error.with_id(id))?;
         Ok(call)
     }
 
-    fn from_message(message: &Map<String, Value>) -> Result<Self, CallError> {
+    /// Whether the message needs only a valid token: a response, a notification, or one of
+    /// the [`SESSION_METHODS`].
+    pub fn is_session(&self) -> bool {
+        self.method.as_deref().is_none_or(|method| {
+            method.starts_with("notifications/")
+                || SESSION_METHODS.contains(&method)
+                || (method == "subscriptions/listen" && self.subscriptions.is_empty())
+        })
+    }
+
+    /// The call, and the name as the body spells it (for the `Mcp-Name` header).
+    fn from_message(message: &Map<String, Value>) -> Result<(Self, Option<String>), CallError> {
         let invalid = |message| CallError::new(INVALID_REQUEST, message);
         if message.get("jsonrpc") != Some(&Value::String("2.0".to_owned())) {
             return Err(invalid("the body is not a JSON-RPC 2.0 message"));
         }
         let method = match message.get("method") {
             None if message.contains_key("result") || message.contains_key("error") => {
-                return Ok(Self { method: None, target: None });
+                return Ok((Self { method: None, target: None, subscriptions: Vec::new() }, None));
             }
             Some(Value::String(method)) => method,
             _ => return Err(invalid("the JSON-RPC message has no method")),
         };
-        let target = match Target::of(method) {
-            None => None,
-            Some((kind, member)) => {
-                let name = match message.get("params") {
-                    Some(Value::Object(params)) => params.get(member),
-                    _ => None,
-                };
-                match name {
-                    Some(Value::String(name)) => Some((kind, name.clone())),
-                    _ => {
-                        return Err(invalid(match kind {
-                            Target::Resource => "the request names no resource (`params.uri`)",
-                            _ => "the request names no tool or prompt (`params.name`)",
-                        }));
-                    }
-                }
-            }
+        let params = match message.get("params") {
+            Some(Value::Object(params)) => Some(params),
+            _ => None,
         };
-        Ok(Self { method: Some(method.clone()), target })
+        let named = match (Target::of(method), method.as_str()) {
+            (Some((kind, member)), _) => match params.and_then(|params| params.get(member)) {
+                Some(Value::String(name)) => Some((kind, name)),
+                _ => {
+                    return Err(invalid(match kind {
+                        Target::Resource => "the request names no resource (`params.uri`)",
+                        _ => "the request names no tool or prompt (`params.name`)",
+                    }));
+                }
+            },
+            (None, "completion/complete") => Some(completion_ref(params)?),
+            (None, _) => None,
+        };
+        let target = match named {
+            Some((Target::Resource, uri)) => {
+                Some((Target::Resource, resource_uri(uri, method == "completion/complete")?))
+            }
+            Some((kind, name)) => Some((kind, name.clone())),
+            None => None,
+        };
+        let subscriptions =
+            if method == "subscriptions/listen" { subscriptions(params)? } else { Vec::new() };
+        // What an `Mcp-Name` header must equal: the name read, or for other methods (a
+        // server's own, `skills/get`) their `name` or `uri`, so that no header goes unchecked.
+        let spelled = named.map(|(_, name)| name.as_str()).or_else(|| {
+            let params = params?;
+            ["name", "uri"].into_iter().find_map(|member| params.get(member)?.as_str())
+        });
+        let spelled = spelled.map(str::to_owned);
+        Ok((Self { method: Some(method.clone()), target, subscriptions }, spelled))
     }
 }
 
-/// The standard headers against the call read from the body.
-fn check_headers(headers: &HeaderMap, call: &McpCall) -> Result<(), CallError> {
+/// A resource URI (or, for completions, a template) normalised, or `400`.
+fn resource_uri(uri: &str, template: bool) -> Result<String, CallError> {
+    crate::resource::normalize(uri, template).map_err(|_| {
+        CallError::new(INVALID_PARAMS, "a resource URI is malformed or has dot segments")
+    })
+}
+
+/// The resources a `subscriptions/listen` names, normalised (at most [`MAX_SUBSCRIPTIONS`]).
+fn subscriptions(params: Option<&Map<String, Value>>) -> Result<Vec<String>, CallError> {
+    let invalid = |message| CallError::new(INVALID_PARAMS, message);
+    let named = params
+        .and_then(|params| params.get("notifications"))
+        .and_then(|notifications| notifications.get("resourceSubscriptions"));
+    let Some(named) = named else { return Ok(Vec::new()) };
+    let Value::Array(uris) = named else {
+        return Err(invalid("`resourceSubscriptions` is not an array of URIs"));
+    };
+    if uris.len() > MAX_SUBSCRIPTIONS {
+        return Err(invalid("the request subscribes to more resources than this server accepts"));
+    }
+    uris.iter()
+        .map(|uri| match uri {
+            Value::String(uri) => resource_uri(uri, false),
+            _ => Err(invalid("`resourceSubscriptions` is not an array of URIs")),
+        })
+        .collect()
+}
+
+/// What `completion/complete` completes: `params.ref`, a prompt by `name` or a resource
+/// (template) by `uri`.
+fn completion_ref(params: Option<&Map<String, Value>>) -> Result<(Target, &String), CallError> {
+    let invalid = || {
+        CallError::new(
+            INVALID_REQUEST,
+            "the completion names no prompt or resource (`params.ref` with `type` and `name` or `uri`)",
+        )
+    };
+    let Some(Value::Object(reference)) = params.and_then(|params| params.get("ref")) else {
+        return Err(invalid());
+    };
+    let (kind, member) = match reference.get("type").and_then(Value::as_str) {
+        Some("ref/prompt") => (Target::Prompt, "name"),
+        Some("ref/resource") => (Target::Resource, "uri"),
+        _ => return Err(invalid()),
+    };
+    match reference.get(member) {
+        Some(Value::String(name)) => Ok((kind, name)),
+        _ => Err(invalid()),
+    }
+}
+
+/// The standard headers against the call read from the body (`spelled`: the name as the body
+/// spells it).
+fn check_headers(
+    headers: &HeaderMap,
+    call: &McpCall,
+    spelled: Option<&str>,
+) -> Result<(), CallError> {
     let mismatch = |message| CallError::new(HEADER_MISMATCH, message);
     let version = single(headers, &PROTOCOL_VERSION)?;
     let required = version.is_some_and(|version| version >= STANDARD_HEADERS_SINCE);
@@ -201,10 +325,12 @@ fn check_headers(headers: &HeaderMap, call: &McpCall) -> Result<(), CallError> {
         }
         None => None,
     };
-    match (name, &call.target) {
-        (Some(header), Some((_, name))) if header == *name => Ok(()),
+    let name_required =
+        call.method.as_deref().is_some_and(|method| NAME_HEADER_METHODS.contains(&method));
+    match (name, spelled) {
+        (Some(header), Some(name)) if header == name => Ok(()),
         (Some(_), _) => Err(mismatch("the Mcp-Name header does not match the body")),
-        (None, Some(_)) if required => {
+        (None, Some(_)) if required && name_required => {
             Err(mismatch("the Mcp-Name header is required with this protocol version"))
         }
         (None, _) => Ok(()),
@@ -261,6 +387,63 @@ mod tests {
         assert_eq!(McpCall::read(&HeaderMap::new(), list).unwrap().target, None);
         let response = br#"{"jsonrpc":"2.0","id":1,"result":{}}"#;
         assert_eq!(McpCall::read(&HeaderMap::new(), response).unwrap().method, None);
+    }
+
+    #[test]
+    fn every_method_that_names_an_object_is_read() {
+        let read = |body: &str| McpCall::read(&HeaderMap::new(), body.as_bytes());
+        let target = |body: &str| read(body).unwrap().target;
+        for method in ["resources/subscribe", "resources/unsubscribe"] {
+            let body = format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{{"uri":"ORDERS://audit-log"}}}}"#
+            );
+            assert_eq!(
+                target(&body),
+                Some((Target::Resource, "orders://audit-log".to_owned())),
+                "{method}"
+            );
+        }
+        let prompt = r#"{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"refund"},"argument":{"name":"a","value":""}}}"#;
+        assert_eq!(target(prompt), Some((Target::Prompt, "refund".to_owned())));
+        let template = r#"{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/resource","uri":"orders://orders/{id}"}}}"#;
+        assert_eq!(target(template), Some((Target::Resource, "orders://orders/{id}".to_owned())));
+        for bad in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/tool","name":"x"}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","uri":"x"}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"resources/subscribe","params":{}}"#,
+        ] {
+            assert_eq!(read(bad).unwrap_err().code(), INVALID_REQUEST, "{bad}");
+        }
+        let dots = r#"{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"orders://x/%2e%2e/admin"}}"#;
+        assert_eq!(read(dots).unwrap_err().code(), INVALID_PARAMS);
+        // Session methods and responses need no rule; anything else is not a session method.
+        for (body, session) in [
+            (r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, true),
+            (r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, true),
+            (r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, true),
+            (r#"{"jsonrpc":"2.0","id":1,"method":"tasks/get","params":{"taskId":"t"}}"#, false),
+            (r#"{"jsonrpc":"2.0","id":1,"method":"orders/export"}"#, false),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{"notifications":{"toolsListChanged":true}}}"#,
+                true,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{"notifications":{"resourceSubscriptions":["orders://audit-log"]}}}"#,
+                false,
+            ),
+        ] {
+            assert_eq!(read(body).unwrap().is_session(), session, "{body}");
+        }
+        let listen = r#"{"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{"notifications":{"resourceSubscriptions":["Orders://a","orders://b/%7e"]}}}"#;
+        assert_eq!(read(listen).unwrap().subscriptions, ["orders://a", "orders://b/~"]);
+        let many: Vec<String> =
+            (0..=MAX_SUBSCRIPTIONS).map(|n| format!("\"orders://{n}\"")).collect();
+        let flood = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{{"notifications":{{"resourceSubscriptions":[{}]}}}}}}"#,
+            many.join(",")
+        );
+        assert_eq!(read(&flood).unwrap_err().code(), INVALID_PARAMS);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::call::{CallError, McpCall, Target};
+use crate::resource::Pattern;
 
 /// The largest JSON-RPC body read, unless [`McpScopeLayer::max_body_bytes`] says otherwise.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -33,9 +34,24 @@ enum Unmapped {
 
 #[derive(Clone)]
 struct Config {
+    /// Tools and prompts, by name.
     rules: HashMap<(Target, String), Rule>,
+    /// Resources, by pattern; the most specific pattern that covers a URI decides.
+    resources: Vec<(Pattern, Rule)>,
+    /// Methods that name no object and are not session methods (`tasks/get`, a server's own).
+    methods: HashMap<String, Rule>,
     unmapped: Unmapped,
     max_body_bytes: usize,
+}
+
+impl Config {
+    fn resource_rule(&self, uri: &str) -> Option<&Rule> {
+        self.resources
+            .iter()
+            .filter(|(pattern, _)| pattern.covers(uri))
+            .max_by_key(|(pattern, _)| pattern.rank())
+            .map(|(_, rule)| rule)
+    }
 }
 
 /// Requires scopes (or any [`AccessRule`]) per MCP tool, resource and prompt, on the
@@ -44,13 +60,29 @@ struct Config {
 /// request, this one authorizes what a `POST` asks for.
 ///
 /// For each `POST` it reads the JSON-RPC body (at most 1 MiB by default: `413` beyond, nested
-/// at most 64 deep, repeated member names refused) and hands it on unchanged. `tools/call`,
-/// `resources/read` and `prompts/get` are checked against the rule of the tool, resource or
-/// prompt they name; a name without a rule is refused (`403`) unless
-/// [`otherwise`](Self::otherwise) gives a default. Every other method (`initialize`,
-/// `tools/list`, notifications) needs only a valid token. `Mcp-Method` and `Mcp-Name` are
-/// required from protocol revision 2026-07-28 on, and must agree with the body whenever sent;
-/// a batch, a body that is not JSON-RPC, or a disagreeing header is `400` with a JSON-RPC error.
+/// at most 64 deep, repeated member names refused) and hands it on unchanged. Nothing passes
+/// by default:
+///
+/// - every method that names an object is checked against that object's rule: `tools/call`
+///   (the tool), `prompts/get` (the prompt), `resources/read`, `resources/subscribe`,
+///   `resources/unsubscribe` (the resource), `completion/complete` (the prompt or resource
+///   template its `ref` names). An object without a rule is refused (`403`) unless
+///   [`otherwise`](Self::otherwise) gives a default;
+/// - the [session methods](crate::SESSION_METHODS) (`initialize`, `ping`, the `*/list`
+///   methods, `logging/setLevel`), notifications and JSON-RPC responses need only a valid
+///   token;
+/// - any other method (`tasks/get`, a server's own) is refused unless [`method`](Self::method)
+///   maps it to a rule.
+///
+/// Resource rules match the normalised URI ([`normalize_resource_uri`](crate::normalize_resource_uri):
+/// one spelling per resource, dot segments refused with `400`), exactly, by RFC 6570 template
+/// or by prefix; the most specific rule that covers a URI decides (exact, then templates, then
+/// prefixes, longer literal text first). A broader rule is a fallback for what no specific
+/// rule covers: make it at least as strict as any specific rule under it.
+///
+/// `Mcp-Method` and `Mcp-Name` are required from protocol revision 2026-07-28 on, and must
+/// agree with the body whenever sent; a batch, a body that is not JSON-RPC, or a disagreeing
+/// header is `400` with a JSON-RPC error.
 ///
 /// Rules use each token's issuer's scope policy, so a hierarchical policy lets `orders` grant
 /// a tool that requires `orders:read`. A refused call gets the standard `403
@@ -68,7 +100,9 @@ struct Config {
 ///         "approve_order",
 ///         (ScopeRequirement::all_of(["orders.approve"])?, RoleRequirement::new("operator")),
 ///     )
-///     .resource("orders://catalog", ScopeRequirement::all_of(["orders.read"])?);
+///     .resource("orders://catalog", ScopeRequirement::all_of(["orders.read"])?)?
+///     .resource_template("orders://orders/{id}", ScopeRequirement::all_of(["orders.read"])?)?
+///     .method("orders/export", ScopeRequirement::all_of(["orders.export"])?);
 /// # let _ = tools;
 /// # Ok::<(), scopegate_core::Error>(())
 /// ```
@@ -90,6 +124,8 @@ impl McpScopeLayer {
         Self {
             config: Arc::new(Config {
                 rules: HashMap::new(),
+                resources: Vec::new(),
+                methods: HashMap::new(),
                 unmapped: Unmapped::Deny,
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             }),
@@ -114,9 +150,61 @@ impl McpScopeLayer {
         self.rule(Target::Tool, name, rule)
     }
 
-    /// The rule for the resource `uri` (`resources/read`), compared exactly.
-    pub fn resource(self, uri: impl Into<String>, rule: impl AccessRule) -> Self {
-        self.rule(Target::Resource, uri, rule)
+    fn resource_pattern(
+        self,
+        pattern: Result<Pattern, crate::UriError>,
+        rule: impl AccessRule,
+    ) -> Result<Self, Error> {
+        let pattern = pattern.map_err(|error| {
+            Error::new(ErrorKind::InvalidConfiguration, format!("an MCP resource rule: {error}"))
+        })?;
+        let rule: Rule = Arc::new(rule);
+        Ok(self.with(|config| {
+            config.resources.retain(|(existing, _)| *existing != pattern);
+            config.resources.push((pattern, rule));
+        }))
+    }
+
+    /// The rule for the resource `uri` (read, subscribed to, completed), compared after
+    /// normalisation.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidConfiguration`] when `uri` is not a URI (see
+    /// [`normalize_resource_uri`](crate::normalize_resource_uri)).
+    pub fn resource(self, uri: &str, rule: impl AccessRule) -> Result<Self, Error> {
+        self.resource_pattern(Pattern::exact(uri), rule)
+    }
+
+    /// The rule for every resource an RFC 6570 template covers: `{name}` stands for one path
+    /// segment (no `/`, `?` or `#`), `{+name}` for any non-empty text. `completion/complete`
+    /// of the template itself falls under it too.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidConfiguration`] for a malformed template.
+    pub fn resource_template(self, template: &str, rule: impl AccessRule) -> Result<Self, Error> {
+        self.resource_pattern(Pattern::template(template), rule)
+    }
+
+    /// The rule for every resource whose normalised URI starts with `prefix`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidConfiguration`] when `prefix` is not a URI prefix.
+    pub fn resource_prefix(self, prefix: &str, rule: impl AccessRule) -> Result<Self, Error> {
+        self.resource_pattern(Pattern::prefix(prefix), rule)
+    }
+
+    /// The rule for `method`, a method that names no tool, resource or prompt and is not a
+    /// session method: a server's own, or `tasks/get`, `tasks/result`, `tasks/cancel`,
+    /// `tasks/list` (this layer does not track which caller made a task: a rule for them lets
+    /// any caller that passes it reach any task).
+    pub fn method(self, method: impl Into<String>, rule: impl AccessRule) -> Self {
+        let (method, rule): (String, Rule) = (method.into(), Arc::new(rule));
+        self.with(|config| {
+            config.methods.insert(method, rule);
+        })
     }
 
     /// The rule for the prompt `name` (`prompts/get`).
@@ -142,8 +230,13 @@ impl fmt::Debug for McpScopeLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut names: Vec<_> = self.config.rules.keys().collect();
         names.sort();
+        let resources: Vec<_> = self.config.resources.iter().map(|(pattern, _)| pattern).collect();
+        let mut methods: Vec<_> = self.config.methods.keys().collect();
+        methods.sort();
         f.debug_struct("McpScopeLayer")
             .field("rules", &names)
+            .field("resources", &resources)
+            .field("methods", &methods)
             .field("max_body_bytes", &self.config.max_body_bytes)
             .finish_non_exhaustive()
     }
@@ -255,24 +348,53 @@ fn authorize(
     parts: &http::request::Parts,
     call: &McpCall,
 ) -> Option<Response<Bytes>> {
-    let (kind, name) = call.target.as_ref()?;
-    let rule = match config.rules.get(&(*kind, name.clone())) {
-        Some(rule) => Some(rule),
-        None => match &config.unmapped {
-            Unmapped::Require(rule) => Some(rule),
-            Unmapped::Deny => None,
-        },
+    if call.is_session() {
+        return None;
+    }
+    let unmapped = || match &config.unmapped {
+        Unmapped::Require(rule) => Some(rule),
+        Unmapped::Deny => None,
     };
+    // A `subscriptions/listen` passes only if every resource it names would.
+    for uri in &call.subscriptions {
+        let rule = config.resource_rule(uri).or_else(unmapped);
+        if let Some(refused) = check(rule, parts, "no scope grants what this request names") {
+            return Some(refused);
+        }
+    }
+    if call.target.is_none() && call.method.as_deref() == Some("subscriptions/listen") {
+        return None;
+    }
+    let (rule, refusal) = match &call.target {
+        Some((Target::Resource, uri)) => {
+            (config.resource_rule(uri).or_else(unmapped), "no scope grants what this request names")
+        }
+        Some((kind, name)) => (
+            config.rules.get(&(*kind, name.clone())).or_else(unmapped),
+            "no scope grants what this request names",
+        ),
+        None => (
+            call.method.as_ref().and_then(|method| config.methods.get(method)),
+            "this server maps no rule to the method",
+        ),
+    };
+    check(rule, parts, refusal)
+}
+
+/// `None` when `rule` passes for the request's claims; the refusal otherwise (no rule:
+/// refused with `refusal`).
+fn check(
+    rule: Option<&Rule>,
+    parts: &http::request::Parts,
+    refusal: &'static str,
+) -> Option<Response<Bytes>> {
     let head = RequestHead::new(&parts.method, &parts.uri, &parts.headers, &parts.extensions);
     let outcome = match (rule, verified_claims(&parts.extensions)) {
         (_, Err(rejection)) => Err(rejection),
         (Some(rule), Ok(claims)) => rule.check(claims, &head),
         (None, Ok(_)) => {
-            tracing::debug!(?kind, "MCP call to a name without a rule refused");
-            Err(Rejection::Forbidden(Error::new(
-                ErrorKind::InsufficientScope,
-                "no scope grants what this request names",
-            )))
+            tracing::debug!(reason = refusal, "MCP request without a rule refused");
+            Err(Rejection::Forbidden(Error::new(ErrorKind::InsufficientScope, refusal)))
         }
     };
     outcome.err().map(|rejection| reject(&parts.extensions, &rejection, None))

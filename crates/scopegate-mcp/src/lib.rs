@@ -5,8 +5,10 @@
 //!
 //! - `BearerAuthLayer` verifies the token of every request (`401` with `resource_metadata`
 //!   when there is none, as the MCP authorization spec requires);
-//! - [`McpScopeLayer`] requires scopes per tool, resource and prompt (`403 insufficient_scope`
-//!   naming them), reading the JSON-RPC body and the `Mcp-Method` / `Mcp-Name` headers;
+//! - [`McpScopeLayer`] requires scopes per tool, resource (exact, template, prefix) and prompt
+//!   for every method that reaches one (calls, reads, subscriptions, completions), refuses
+//!   methods no rule maps, and answers `403 insufficient_scope` naming the scopes; it reads the
+//!   JSON-RPC body and the `Mcp-Method` / `Mcp-Name` headers;
 //! - `ProtectedResourceMetadata` publishes the RFC 9728 document clients discover it by.
 //!
 //! ```
@@ -41,9 +43,11 @@ mod call;
 #[doc(hidden)]
 pub mod fuzz;
 mod layer;
+mod resource;
 
 pub use call::{
-    CallError, MAX_BODY_DEPTH, MCP_METHOD, MCP_NAME, McpCall, PROTOCOL_VERSION,
-    STANDARD_HEADERS_SINCE, Target,
+    CallError, MAX_BODY_DEPTH, MAX_SUBSCRIPTIONS, MCP_METHOD, MCP_NAME, McpCall, PROTOCOL_VERSION,
+    SESSION_METHODS, STANDARD_HEADERS_SINCE, Target,
 };
 pub use layer::{DEFAULT_MAX_BODY_BYTES, McpRequestBody, McpResponseBody, McpScope, McpScopeLayer};
+pub use resource::{UriError, normalize_resource_uri};

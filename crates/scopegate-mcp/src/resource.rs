@@ -51,7 +51,7 @@ pub fn normalize_resource_uri(uri: &str) -> Result<String, UriError> {
 }
 
 /// `uri` normalised; `template` lets `{`, `}` through (for RFC 6570 templates).
-fn normalize(uri: &str, template: bool) -> Result<String, UriError> {
+pub(crate) fn normalize(uri: &str, template: bool) -> Result<String, UriError> {
     let (scheme, rest) = uri.split_once(':').ok_or(UriError::NoScheme)?;
     let scheme_ok = scheme.bytes().next().is_some_and(|first| first.is_ascii_alphabetic())
         && scheme.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"+-.".contains(&byte));
@@ -115,8 +115,8 @@ fn decode_into(out: &mut String, text: &str, template: bool) -> Result<(), UriEr
                 out.push(char::from(decoded));
             } else {
                 out.push('%');
-                out.push(char::from(b"0123456789ABCDEF"[usize::from(high)]));
-                out.push(char::from(b"0123456789ABCDEF"[usize::from(low)]));
+                out.push(upper_hex(high));
+                out.push(upper_hex(low));
             }
             at += 3;
             continue;
@@ -151,6 +151,11 @@ fn lowercase_outside_escapes(text: &str) -> String {
     out
 }
 
+/// The uppercase hex digit of `value` (below 16).
+fn upper_hex(value: u8) -> char {
+    char::from_digit(u32::from(value), 16).unwrap_or('0').to_ascii_uppercase()
+}
+
 fn hex_value(digit: u8) -> Option<u8> {
     char::from(digit).to_digit(16).and_then(|value| u8::try_from(value).ok())
 }
@@ -158,7 +163,7 @@ fn hex_value(digit: u8) -> Option<u8> {
 /// A part of an RFC 6570 template: literal text, or a variable (`{name}`: one or more
 /// characters that are not `/`, `?` or `#`; `{+name}`: any, but not empty).
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Part {
+pub(crate) enum Part {
     Literal(String),
     Variable { reserved: bool },
 }
@@ -247,10 +252,15 @@ impl Pattern {
 fn matches(parts: &[Part], uri: &str) -> bool {
     let Some((first, rest)) = parts.split_first() else { return uri.is_empty() };
     match first {
-        Part::Literal(text) => uri.strip_prefix(text.as_str()).is_some_and(|uri| matches(rest, uri)),
+        Part::Literal(text) => {
+            uri.strip_prefix(text.as_str()).is_some_and(|uri| matches(rest, uri))
+        }
         Part::Variable { reserved } => {
-            let stop = if *reserved { uri.len() } else { uri.find(['/', '?', '#']).unwrap_or(uri.len()) };
-            (1..=stop).rev().any(|taken| uri.is_char_boundary(taken) && matches(rest, uri.get(taken..).unwrap_or_default()))
+            let stop =
+                if *reserved { uri.len() } else { uri.find(['/', '?', '#']).unwrap_or(uri.len()) };
+            (1..=stop).rev().any(|taken| {
+                uri.is_char_boundary(taken) && matches(rest, uri.get(taken..).unwrap_or_default())
+            })
         }
     }
 }

@@ -70,11 +70,19 @@ impl DevIssuer {
     }
 }
 
-/// One JSON-RPC `tools/call` in the 2026-07-28 form: the body, and the standard headers.
-fn call(tool: &str, arguments: &str) -> String {
+/// One JSON-RPC request in the 2026-07-28 form: the standard headers (`Mcp-Name` when the
+/// method names something) and the body, whose `params` are `params` (JSON members) plus
+/// `_meta`.
+fn rpc(method: &str, name: Option<&str>, params: &str) -> String {
+    let name = name.map(|name| format!(" -H 'mcp-name: {name}'")).unwrap_or_default();
     format!(
-        "-H 'mcp-method: tools/call' -H 'mcp-name: {tool}' -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"{tool}\",\"arguments\":{arguments},\"_meta\":{{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{{}}}}}}}}'"
+        "-H 'mcp-method: {method}'{name} -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"{method}\",\"params\":{{{params},\"_meta\":{{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{{}}}}}}}}'"
     )
+}
+
+/// One `tools/call`.
+fn call(tool: &str, arguments: &str) -> String {
+    rpc("tools/call", Some(tool), &format!("\"name\":\"{tool}\",\"arguments\":{arguments}"))
 }
 
 /// The banner printed at start: tokens as shell exports, then curl commands with the status
@@ -113,6 +121,19 @@ pub fn banner(issuer: &DevIssuer, base: &str) -> String {
     let list = call("list_orders", "{}");
     let create = call("create_order", r#"{"item":"book"}"#);
     let approve = call("approve_order", r#"{"id":1}"#);
+    let read = |uri: &str| rpc("resources/read", Some(uri), &format!("\"uri\":\"{uri}\""));
+    let subscribe = rpc("resources/subscribe", None, "\"uri\":\"orders://audit-log\"");
+    let complete = rpc(
+        "completion/complete",
+        None,
+        r#""ref":{"type":"ref/prompt","name":"refund_customer"},"argument":{"name":"customer","value":"b"}"#,
+    );
+    let export = rpc("orders/export", None, r#""format":"csv""#);
+    let needs = |scope: &str| {
+        format!(
+            r#"403 Bearer error="insufficient_scope", scope="{scope}", resource_metadata="{metadata}""#
+        )
+    };
     let commands = [
         (format!("curl -s -o /dev/null -w '%{{http_code}}\\n' {metadata}"), "200".to_owned()),
         (
@@ -129,6 +150,22 @@ pub fn banner(issuer: &DevIssuer, base: &str) -> String {
         (format!("{post} {} {create} {mcp}", auth("WRITER")), "200".to_owned()),
         (format!("{post} {} {approve} {mcp}", auth("WRITER")), "403".to_owned()),
         (format!("{post} {} {approve} {mcp}", auth("OPERATOR")), "200".to_owned()),
+        (
+            format!("{post} {} {} {mcp}", auth("READER"), read("orders://orders/1")),
+            "200".to_owned(),
+        ),
+        (
+            format!("{challenge} {} {} {mcp}", auth("READER"), read("orders://audit-log")),
+            needs("orders.approve"),
+        ),
+        (
+            format!("{post} {} {} {mcp}", auth("OPERATOR"), read("orders://audit-log")),
+            "200".to_owned(),
+        ),
+        (format!("{challenge} {} {subscribe} {mcp}", auth("READER")), needs("orders.approve")),
+        (format!("{challenge} {} {complete} {mcp}", auth("READER")), needs("orders.approve")),
+        (format!("{post} {} {complete} {mcp}", auth("OPERATOR")), "200".to_owned()),
+        (format!("{post} {} {export} {mcp}", auth("OPERATOR")), "403".to_owned()),
         (
             format!(
                 "{post} {} -H 'mcp-method: tools/call' -H 'mcp-name: list_orders' -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"approve_order\",\"arguments\":{{\"id\":1}}}}}}' {mcp}",

@@ -3,14 +3,20 @@
 //! document tells clients where to get one. Run it with `cargo run -p mcp-server` (see
 //! `main.rs`).
 //!
-//! | tool | needs |
+//! | tool, resource or prompt | needs |
 //! |---|---|
-//! | `list_orders` | `orders.read` |
-//! | `create_order` | `orders.write` |
-//! | `approve_order` | `orders.approve` and role `operator` |
+//! | tool `list_orders` | `orders.read` |
+//! | tool `create_order` | `orders.write` |
+//! | tool `approve_order` | `orders.approve` and role `operator` |
+//! | resources `orders://orders/{id}` (template) | `orders.read` |
+//! | resource `orders://audit-log` (read, subscribe) | `orders.approve` |
+//! | prompt `refund_customer` (get, complete) | `orders.approve` |
+//!
+//! Everything else that names an object is refused, and so is any method no rule maps.
 
 #![forbid(unsafe_code)]
 
+pub mod catalog;
 pub mod dev;
 pub mod tools;
 
@@ -31,19 +37,21 @@ use crate::tools::{OrderTools, Orders};
 /// The scopes of the tools, published in the metadata document.
 pub const SCOPES: [&str; 3] = ["orders.read", "orders.write", "orders.approve"];
 
-/// Which tool needs what.
+/// Which tool, resource and prompt needs what.
 ///
 /// # Errors
 ///
-/// Never in practice: the scopes are fixed and valid.
-pub fn tool_scopes() -> Result<McpScopeLayer, scopegate::Error> {
-    Ok(McpScopeLayer::new()
-        .tool("list_orders", ScopeRequirement::all_of(["orders.read"])?)
+/// Never in practice: the scopes and URIs are fixed and valid.
+pub fn mcp_rules() -> Result<McpScopeLayer, scopegate::Error> {
+    let read = ScopeRequirement::all_of(["orders.read"])?;
+    let approve = ScopeRequirement::all_of(["orders.approve"])?;
+    McpScopeLayer::new()
+        .tool("list_orders", read.clone())
         .tool("create_order", ScopeRequirement::all_of(["orders.write"])?)
-        .tool(
-            "approve_order",
-            (ScopeRequirement::all_of(["orders.approve"])?, RoleRequirement::new("operator")),
-        ))
+        .tool("approve_order", (approve.clone(), RoleRequirement::new("operator")))
+        .prompt(catalog::REFUND_PROMPT, approve.clone())
+        .resource(catalog::AUDIT_LOG, approve)?
+        .resource_template(catalog::ORDER_TEMPLATE, read)
 }
 
 /// The service: `/mcp` behind the bearer layer and the tool scopes, the metadata document in
@@ -71,7 +79,7 @@ pub fn app(verifier: Verifier) -> Result<Router, scopegate::Error> {
     );
     let protected = ServiceBuilder::new()
         .layer(BearerAuthLayer::new(verifier).realm("orders-mcp"))
-        .layer(tool_scopes()?)
+        .layer(mcp_rules()?)
         .service(mcp);
     Ok(Router::new().route_service("/mcp", protected).merge(metadata_routes(metadata)))
 }

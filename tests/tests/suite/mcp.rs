@@ -18,7 +18,7 @@ use scopegate::ScopePolicy;
 use serde_json::{Value, json};
 
 /// The example on 127.0.0.1 with `policy`.
-async fn serve(policy: ScopePolicy) -> (SocketAddr, DevIssuer) {
+pub(crate) async fn serve(policy: ScopePolicy) -> (SocketAddr, DevIssuer) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let issuer = DevIssuer::new(&format!("http://{address}/mcp"));
@@ -41,7 +41,7 @@ fn arguments(value: Value) -> serde_json::Map<String, Value> {
 }
 
 /// One raw HTTP request; the status, one header, and the body.
-async fn raw(address: SocketAddr, request: Request<Full<Bytes>>, header: &str) -> (StatusCode, Option<String>, Vec<u8>) {
+pub(crate) async fn raw(address: SocketAddr, request: Request<Full<Bytes>>, header: &str) -> (StatusCode, Option<String>, Vec<u8>) {
     let stream = tokio::net::TcpStream::connect(address).await.unwrap();
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
     tokio::spawn(connection);
@@ -51,7 +51,7 @@ async fn raw(address: SocketAddr, request: Request<Full<Bytes>>, header: &str) -
     (status, value, response.into_body().collect().await.unwrap().to_bytes().to_vec())
 }
 
-fn post(address: SocketAddr, token: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Request<Full<Bytes>> {
+pub(crate) fn post(address: SocketAddr, token: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Request<Full<Bytes>> {
     let mut request = Request::post(format!("http://{address}/mcp"))
         .header("host", address.to_string())
         .header("content-type", "application/json")
