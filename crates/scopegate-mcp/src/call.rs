@@ -40,7 +40,7 @@ const PARSE_ERROR: i64 = -32700;
 const INVALID_REQUEST: i64 = -32600;
 const INVALID_PARAMS: i64 = -32602;
 /// MCP 2026-07-28: a standard header is missing, malformed, or disagrees with the body.
-const HEADER_MISMATCH: i64 = -32020;
+pub(crate) const HEADER_MISMATCH: i64 = -32020;
 
 /// The methods that name no tool, resource or prompt and need only a valid token (with every
 /// `notifications/...` a client sends, and JSON-RPC responses). Lists are in: what they show
@@ -98,6 +98,11 @@ pub struct McpCall {
     /// The resources a `subscriptions/listen` names (`notifications.resourceSubscriptions`),
     /// normalised: each needs its rule.
     pub subscriptions: Vec<String>,
+    /// The request's `id` (a string or a number), to find its answer; `None` for
+    /// notifications and responses.
+    pub id: Option<Value>,
+    /// A `tools/call`'s `params.arguments`, for rules that read them.
+    pub arguments: Option<Map<String, Value>>,
 }
 
 /// A request refused before any authorization: malformed JSON-RPC, a batch, a header that
@@ -112,7 +117,7 @@ pub struct CallError {
 }
 
 impl CallError {
-    fn new(code: i64, message: &'static str) -> Self {
+    pub(crate) fn new(code: i64, message: &'static str) -> Self {
         Self { status: StatusCode::BAD_REQUEST, code, message, id: Value::Null }
     }
 
@@ -187,6 +192,8 @@ impl McpCall {
         let id = message.get("id");
         let (call, spelled) = Self::from_message(&message).map_err(|error| error.with_id(id))?;
         check_headers(headers, &call, spelled.as_deref()).map_err(|error| error.with_id(id))?;
+        crate::params::check(headers, call.arguments.as_ref())
+            .map_err(|error| error.with_id(id))?;
         Ok(call)
     }
 
@@ -208,7 +215,14 @@ impl McpCall {
         }
         let method = match message.get("method") {
             None if message.contains_key("result") || message.contains_key("error") => {
-                return Ok((Self { method: None, target: None, subscriptions: Vec::new() }, None));
+                let none = Self {
+                    method: None,
+                    target: None,
+                    subscriptions: Vec::new(),
+                    id: None,
+                    arguments: None,
+                };
+                return Ok((none, None));
             }
             Some(Value::String(method)) => method,
             _ => return Err(invalid("the JSON-RPC message has no method")),
@@ -246,7 +260,16 @@ impl McpCall {
             ["name", "uri"].into_iter().find_map(|member| params.get(member)?.as_str())
         });
         let spelled = spelled.map(str::to_owned);
-        Ok((Self { method: Some(method.clone()), target, subscriptions }, spelled))
+        let id = match message.get("id") {
+            Some(id @ (Value::String(_) | Value::Number(_))) => Some(id.clone()),
+            _ => None,
+        };
+        let arguments = match params.and_then(|params| params.get("arguments")) {
+            Some(Value::Object(arguments)) if method == "tools/call" => Some(arguments.clone()),
+            _ => None,
+        };
+        let call = Self { method: Some(method.clone()), target, subscriptions, id, arguments };
+        Ok((call, spelled))
     }
 }
 
@@ -351,7 +374,7 @@ fn single<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Result<Option<&'a st
 }
 
 /// An `Mcp-Name` value: plain, or `=?base64?<standard base64 of UTF-8>?=` (MCP 2026-07-28).
-fn decode_name(value: &str) -> Option<String> {
+pub(crate) fn decode_name(value: &str) -> Option<String> {
     match value.strip_prefix("=?base64?").and_then(|rest| rest.strip_suffix("?=")) {
         Some(encoded) => String::from_utf8(STANDARD.decode(encoded).ok()?).ok(),
         None => Some(value.to_owned()),

@@ -59,6 +59,54 @@ pub fn call(data: &[u8]) {
     }
 }
 
+/// The `mcp_listing` fuzz target: the first line is the list method, the rest the server's
+/// answer (JSON, or an event stream when it does not start with `{`). Never panics; whatever
+/// is shown after filtering passes the filter, and an answer to another request is untouched.
+#[allow(
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "an oracle: a broken invariant must panic"
+)]
+pub fn listing(data: &[u8]) {
+    use crate::listing::{EventStream, Listing, filter_message};
+    let mut parts = data.splitn(2, |&byte| byte == b'\n');
+    let method = std::str::from_utf8(parts.next().unwrap_or_default()).unwrap_or_default();
+    let answer = parts.next().unwrap_or_default();
+    let Some(listing) = Listing::of(method) else { return };
+    let keep = |name: &str| name.len().is_multiple_of(2);
+    let id = serde_json::json!(1);
+    let (list, name) = match method {
+        "tools/list" | "prompts/list" => (method.trim_end_matches("/list"), "name"),
+        "resources/list" => ("resources", "uri"),
+        _ => ("resourceTemplates", "uriTemplate"),
+    };
+    let check = |message: &[u8]| {
+        let message: serde_json::Value =
+            serde_json::from_slice(message).expect("filtered JSON parses");
+        assert_eq!(message["id"], id);
+        assert_eq!(message["result"]["cacheScope"], "private");
+        for entry in message["result"][list].as_array().into_iter().flatten() {
+            assert!(entry[name].as_str().is_some_and(keep), "{entry} shown");
+        }
+    };
+    if answer.first() == Some(&b'{') {
+        if let Some(filtered) = filter_message(answer, &id, listing, &keep) {
+            check(&filtered);
+        }
+        return;
+    }
+    let mut events = EventStream::default();
+    for chunk in answer.chunks(7) {
+        if events.push(chunk, &id, listing, &keep) {
+            let out = events.finish();
+            let text = String::from_utf8_lossy(&out);
+            let last = text.trim_end_matches('\n').rsplit('\n').next().unwrap_or_default();
+            check(last.strip_prefix("data: ").expect("the answer's data line").as_bytes());
+            return;
+        }
+    }
+}
+
 /// The `resource_uri` fuzz target: never panics, and a normalised URI is its own normal form.
 pub fn resource_uri(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -84,6 +132,11 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/resource_uri");
         for file in std::fs::read_dir(&dir).unwrap() {
             super::resource_uri(&std::fs::read(file.unwrap().path()).unwrap());
+        }
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/mcp_listing");
+        for file in std::fs::read_dir(&dir).unwrap() {
+            super::listing(&std::fs::read(file.unwrap().path()).unwrap());
         }
     }
 }

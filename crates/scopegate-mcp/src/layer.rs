@@ -2,50 +2,48 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HeaderValue};
-use http::{Method, Request, Response};
-use http_body::Body;
-use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
 use scopegate_core::{Error, ErrorKind};
-use scopegate_tower::{AccessRule, Rejection, RequestHead, reject, verified_claims};
+use scopegate_tower::AccessRule;
+use serde_json::{Map, Value};
 use tower_layer::Layer;
-use tower_service::Service;
 
-use crate::call::{CallError, McpCall, Target};
+use crate::call::Target;
 use crate::resource::Pattern;
+use crate::service::McpScope;
 
 /// The largest JSON-RPC body read, unless [`McpScopeLayer::max_body_bytes`] says otherwise.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
-type Rule = Arc<dyn AccessRule>;
+pub(crate) type Rule = Arc<dyn AccessRule>;
+
+/// When a tool's arguments call for one more rule.
+pub(crate) type Condition = Arc<dyn Fn(&Map<String, Value>) -> bool + Send + Sync>;
 
 /// What happens to a tool, resource or prompt with no rule of its own.
 #[derive(Clone)]
-enum Unmapped {
+pub(crate) enum Unmapped {
     Deny,
     Require(Rule),
 }
 
 #[derive(Clone)]
-struct Config {
+pub(crate) struct Config {
     /// Tools and prompts, by name.
-    rules: HashMap<(Target, String), Rule>,
+    pub(crate) rules: HashMap<(Target, String), Rule>,
     /// Resources, by pattern; the most specific pattern that covers a URI decides.
-    resources: Vec<(Pattern, Rule)>,
+    pub(crate) resources: Vec<(Pattern, Rule)>,
     /// Methods that name no object and are not session methods (`tasks/get`, a server's own).
-    methods: HashMap<String, Rule>,
-    unmapped: Unmapped,
-    max_body_bytes: usize,
+    pub(crate) methods: HashMap<String, Rule>,
+    /// Rules a tool's call must pass on top of its own when its arguments meet a condition.
+    pub(crate) argument_rules: HashMap<String, Vec<(Condition, Rule)>>,
+    pub(crate) unmapped: Unmapped,
+    pub(crate) max_body_bytes: usize,
 }
 
 impl Config {
-    fn resource_rule(&self, uri: &str) -> Option<&Rule> {
+    pub(crate) fn resource_rule(&self, uri: &str) -> Option<&Rule> {
         self.resources
             .iter()
             .filter(|(pattern, _)| pattern.covers(uri))
@@ -83,6 +81,13 @@ impl Config {
 /// `Mcp-Method` and `Mcp-Name` are required from protocol revision 2026-07-28 on, and must
 /// agree with the body whenever sent; a batch, a body that is not JSON-RPC, or a disagreeing
 /// header is `400` with a JSON-RPC error.
+///
+/// The answers to `tools/list`, `prompts/list`, `resources/list` and
+/// `resources/templates/list` (JSON, or an event stream read up to the answer; at most 8 MiB,
+/// `502` beyond) keep only the entries whose rule the caller passes, and are marked
+/// `cacheScope: private`. Every request is marked
+/// [`NoTokenPassthrough`](scopegate_tower::NoTokenPassthrough): a tool cannot forward its
+/// client's token as it is.
 ///
 /// Rules use each token's issuer's scope policy, so a hierarchical policy lets `orders` grant
 /// a tool that requires `orders:read`. A refused call gets the standard `403
@@ -126,6 +131,7 @@ impl McpScopeLayer {
                 rules: HashMap::new(),
                 resources: Vec::new(),
                 methods: HashMap::new(),
+                argument_rules: HashMap::new(),
                 unmapped: Unmapped::Deny,
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             }),
@@ -207,6 +213,39 @@ impl McpScopeLayer {
         })
     }
 
+    /// One more rule for calls of the tool `name` whose arguments meet `condition`, on top of
+    /// the tool's own (which must exist, or the call is refused anyway): a refund over 100
+    /// needs a second scope. A refused call's `403` names this rule's scopes, so a client
+    /// asks for exactly what it lacks. Lists show the tool by its own rule alone.
+    ///
+    /// ```
+    /// use scopegate_core::ScopeRequirement;
+    /// use scopegate_mcp::McpScopeLayer;
+    ///
+    /// let tools = McpScopeLayer::new()
+    ///     .tool("refund", ScopeRequirement::all_of(["orders.write"])?)
+    ///     .tool_if(
+    ///         "refund",
+    ///         |arguments| arguments.get("amount").and_then(|amount| amount.as_f64()).is_none_or(|amount| amount > 100.0),
+    ///         ScopeRequirement::all_of(["orders.approve"])?,
+    ///     );
+    /// # let _ = tools;
+    /// # Ok::<(), scopegate_core::Error>(())
+    /// ```
+    ///
+    /// Write the condition to hold when the argument is missing or of another type, as above:
+    /// the tool may read it differently from the condition.
+    pub fn tool_if(
+        self,
+        name: impl Into<String>,
+        condition: impl Fn(&Map<String, Value>) -> bool + Send + Sync + 'static,
+        rule: impl AccessRule,
+    ) -> Self {
+        let (name, condition, rule): (String, Condition, Rule) =
+            (name.into(), Arc::new(condition), Arc::new(rule));
+        self.with(|config| config.argument_rules.entry(name).or_default().push((condition, rule)))
+    }
+
     /// The rule for the prompt `name` (`prompts/get`).
     pub fn prompt(self, name: impl Into<String>, rule: impl AccessRule) -> Self {
         self.rule(Target::Prompt, name, rule)
@@ -246,164 +285,6 @@ impl<S> Layer<S> for McpScopeLayer {
     type Service = McpScope<S>;
 
     fn layer(&self, inner: S) -> McpScope<S> {
-        McpScope { inner, config: Arc::clone(&self.config) }
+        McpScope::new(inner, Arc::clone(&self.config))
     }
-}
-
-/// The service of [`McpScopeLayer`].
-#[derive(Clone)]
-pub struct McpScope<S> {
-    inner: S,
-    config: Arc<Config>,
-}
-
-impl<S> McpScope<S> {
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// The wrapped service, unwrapped.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
-}
-
-impl<S> fmt::Debug for McpScope<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("McpScope").finish_non_exhaustive()
-    }
-}
-
-/// The request body handed on: the buffered JSON-RPC body of a `POST`, or the original body.
-pub type McpRequestBody<B> = Either<Full<Bytes>, B>;
-
-/// The response body: the inner service's, or this layer's own answer.
-pub type McpResponseBody<B> = Either<B, Full<Bytes>>;
-
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
-
-impl<S, B, ResB> Service<Request<B>> for McpScope<S>
-where
-    S: Service<Request<McpRequestBody<B>>, Response = Response<ResB>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-    B: Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    ResB: Send + 'static,
-{
-    type Response = Response<McpResponseBody<ResB>>;
-    type Error = S::Error;
-    type Future = BoxFuture<Self::Response, S::Error>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        // The service that was polled ready goes with the request; a clone stays.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        if request.method() != Method::POST {
-            let future = inner.call(request.map(Either::Right));
-            return Box::pin(async move { Ok(future.await?.map(Either::Left)) });
-        }
-        let config = Arc::clone(&self.config);
-        Box::pin(async move {
-            let (parts, body) = request.into_parts();
-            let refused = |response: Response<Bytes>| {
-                Ok(response.map(|bytes| Either::Right(Full::new(bytes))))
-            };
-            if let Err(rejection) = verified_claims(&parts.extensions) {
-                return refused(reject(&parts.extensions, &rejection, None));
-            }
-            let body = match Limited::new(body, config.max_body_bytes).collect().await {
-                Ok(collected) => collected.to_bytes(),
-                Err(error) if error.is::<LengthLimitError>() => {
-                    return refused(call_error(&CallError::too_large()));
-                }
-                Err(_) => return refused(call_error(&CallError::unreadable())),
-            };
-            let call = match McpCall::read(&parts.headers, &body) {
-                Ok(call) => call,
-                Err(error) => return refused(call_error(&error)),
-            };
-            if let Some(response) = authorize(&config, &parts, &call) {
-                return refused(response);
-            }
-            let request = Request::from_parts(parts, Either::Left(Full::new(body)));
-            Ok(inner.call(request).await?.map(Either::Left))
-        })
-    }
-}
-
-/// `None` when the call may go on; the refusal otherwise.
-fn authorize(
-    config: &Config,
-    parts: &http::request::Parts,
-    call: &McpCall,
-) -> Option<Response<Bytes>> {
-    if call.is_session() {
-        return None;
-    }
-    let unmapped = || match &config.unmapped {
-        Unmapped::Require(rule) => Some(rule),
-        Unmapped::Deny => None,
-    };
-    // A `subscriptions/listen` passes only if every resource it names would.
-    for uri in &call.subscriptions {
-        let rule = config.resource_rule(uri).or_else(unmapped);
-        if let Some(refused) = check(rule, parts, "no scope grants what this request names") {
-            return Some(refused);
-        }
-    }
-    if call.target.is_none() && call.method.as_deref() == Some("subscriptions/listen") {
-        return None;
-    }
-    let (rule, refusal) = match &call.target {
-        Some((Target::Resource, uri)) => {
-            (config.resource_rule(uri).or_else(unmapped), "no scope grants what this request names")
-        }
-        Some((kind, name)) => (
-            config.rules.get(&(*kind, name.clone())).or_else(unmapped),
-            "no scope grants what this request names",
-        ),
-        None => (
-            call.method.as_ref().and_then(|method| config.methods.get(method)),
-            "this server maps no rule to the method",
-        ),
-    };
-    check(rule, parts, refusal)
-}
-
-/// `None` when `rule` passes for the request's claims; the refusal otherwise (no rule:
-/// refused with `refusal`).
-fn check(
-    rule: Option<&Rule>,
-    parts: &http::request::Parts,
-    refusal: &'static str,
-) -> Option<Response<Bytes>> {
-    let head = RequestHead::new(&parts.method, &parts.uri, &parts.headers, &parts.extensions);
-    let outcome = match (rule, verified_claims(&parts.extensions)) {
-        (_, Err(rejection)) => Err(rejection),
-        (Some(rule), Ok(claims)) => rule.check(claims, &head),
-        (None, Ok(_)) => {
-            tracing::debug!(reason = refusal, "MCP request without a rule refused");
-            Err(Rejection::Forbidden(Error::new(ErrorKind::InsufficientScope, refusal)))
-        }
-    };
-    outcome.err().map(|rejection| reject(&parts.extensions, &rejection, None))
-}
-
-fn call_error(error: &CallError) -> Response<Bytes> {
-    tracing::debug!(status = %error.status, code = error.code(), reason = error.message(), "MCP request refused");
-    let mut response = Response::new(error.body());
-    *response.status_mut() = error.status;
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
 }

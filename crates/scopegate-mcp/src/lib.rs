@@ -43,11 +43,15 @@ mod call;
 #[doc(hidden)]
 pub mod fuzz;
 mod layer;
+mod listing;
+mod params;
 mod resource;
+mod service;
 
 pub use call::{
     CallError, MAX_BODY_DEPTH, MAX_SUBSCRIPTIONS, MCP_METHOD, MCP_NAME, McpCall, PROTOCOL_VERSION,
     SESSION_METHODS, STANDARD_HEADERS_SINCE, Target,
 };
-pub use layer::{DEFAULT_MAX_BODY_BYTES, McpRequestBody, McpResponseBody, McpScope, McpScopeLayer};
+pub use layer::{DEFAULT_MAX_BODY_BYTES, McpScopeLayer};
 pub use resource::{UriError, normalize_resource_uri};
+pub use service::{McpRequestBody, McpResponseBody, McpScope};

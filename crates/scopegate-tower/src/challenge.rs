@@ -25,6 +25,18 @@
 
 use std::fmt::{self, Write as _};
 
+/// The OpenID Connect scope that asks for a refresh token.
+const OFFLINE_ACCESS: &str = "offline_access";
+
+/// `scopes` (space-separated) without `offline_access`, spacing otherwise kept.
+pub(crate) fn without_offline_access(scopes: &str) -> String {
+    if !scopes.split(' ').any(|scope| scope == OFFLINE_ACCESS) {
+        return scopes.to_owned();
+    }
+    let kept: Vec<&str> = scopes.split(' ').filter(|scope| *scope != OFFLINE_ACCESS).collect();
+    kept.join(" ").trim_matches(' ').to_owned()
+}
+
 use http::HeaderValue;
 
 /// The longest `error_description` written, in bytes; longer ones are cut.
@@ -105,9 +117,12 @@ impl Challenge {
         self
     }
 
-    /// Sets `scope`: the scopes the resource requires, space-separated.
+    /// Sets `scope`: the scopes the resource requires, space-separated. `offline_access` is
+    /// left out: it asks for a refresh token, not for access to this resource, and a client
+    /// that follows the challenge would request it (MCP 2025-11-25 forbids it there).
     pub fn scope(mut self, scope: &str) -> Self {
-        self.scope = sanitize(scope, usize::MAX);
+        let sanitized = sanitize(scope, usize::MAX);
+        self.scope = without_offline_access(&sanitized);
         self
     }
 
@@ -235,6 +250,18 @@ mod tests {
             challenge.to_string(),
             r#"Bearer realm="api", error="invalid_token", error_description="the token has expired""#
         );
+    }
+
+    #[test]
+    fn offline_access_is_never_asked_for() {
+        let challenge =
+            Challenge::new().error("insufficient_scope").scope("offline_access notes.read");
+        assert_eq!(
+            challenge.to_string(),
+            r#"Bearer error="insufficient_scope", scope="notes.read""#
+        );
+        let only = Challenge::new().error("insufficient_scope").scope("offline_access");
+        assert_eq!(only.to_string(), r#"Bearer error="insufficient_scope""#);
     }
 
     #[test]

@@ -53,12 +53,21 @@ use crate::challenge::Scheme;
 use crate::context::AuthContext;
 use crate::extract::recorded_token;
 
+/// Marks a request whose token must never be sent on as it is: a layer in front of a server
+/// that may not pass its clients' tokens to other APIs inserts it (`scopegate-mcp` does: MCP
+/// forbids token passthrough, since the token's audience is this server). The token stays
+/// readable, to exchange it (RFC 8693) for one meant for the other API, but
+/// [`AccessToken::bearer_header`] refuses it and [`ForwardTokenLayer`] does not attach it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoTokenPassthrough;
+
 /// The access token a request presented and [`BearerAuthLayer`](crate::BearerAuthLayer)
 /// verified, to forward downstream. `Debug` never shows it; it is never logged.
 #[derive(Clone)]
 pub struct AccessToken {
     scheme: Scheme,
     token: Arc<str>,
+    passthrough: bool,
 }
 
 impl AccessToken {
@@ -71,7 +80,8 @@ impl AccessToken {
         let context = extensions.get::<AuthContext>()?;
         let (scheme, source) = (context.presented(), context.source());
         let token = recorded_token(headers, source, scheme, context.cookie_name())?;
-        Some(Self { scheme, token: Arc::from(token) })
+        let passthrough = extensions.get::<NoTokenPassthrough>().is_none();
+        Some(Self { scheme, token: Arc::from(token), passthrough })
     }
 
     /// The scheme it was presented with.
@@ -91,7 +101,16 @@ impl AccessToken {
     /// [`ErrorKind::SenderConstrained`](scopegate_core::ErrorKind::SenderConstrained) for a
     /// token presented with DPoP: it is bound to the caller's key and would be refused (or
     /// misused) as a bearer token downstream; exchange it instead.
+    /// [`ErrorKind::InvalidConfiguration`](scopegate_core::ErrorKind::InvalidConfiguration) for
+    /// a token of a request marked [`NoTokenPassthrough`].
     pub fn bearer_header(&self) -> Result<HeaderValue, Error> {
+        if !self.passthrough {
+            return Err(Error::new(
+                scopegate_core::ErrorKind::InvalidConfiguration,
+                "this token was received by a server that must not pass it on (MCP forbids \
+                 token passthrough); exchange it for a token meant for the other API",
+            ));
+        }
         if self.scheme == Scheme::Dpop {
             return Err(Error::new(
                 scopegate_core::ErrorKind::SenderConstrained,

@@ -70,7 +70,7 @@ pub use challenge::{Challenge, MAX_DESCRIPTION_BYTES, Scheme};
 pub use context::{Anonymous, AuthContext, reject, verified_claims};
 pub use csrf::CookieCsrf;
 pub use extract::TokenSource;
-pub use forward::{AccessToken, ForwardToken, ForwardTokenLayer};
+pub use forward::{AccessToken, ForwardToken, ForwardTokenLayer, NoTokenPassthrough};
 pub use future::ResponseFuture;
 pub use guard::{AccessRule, Guard, GuardLayer, RequestHead, RequireRoleLayer, RequireScopeLayer};
 pub use layer::{BearerAuthLayer, DEFAULT_REALM, OriginalUri};

@@ -73,9 +73,10 @@ pub use scopegate_core::{
 pub use scopegate_tower::{
     AccessRule, AccessToken, Anonymous, AuthContext, BearerAuth, BearerAuthLayer, Challenge,
     ClaimRuleLayer, CookieCsrf, DEFAULT_REALM, DPOP_NONCE, DefaultResponder, ForwardTokenLayer,
-    Guard, GuardLayer, MAX_DESCRIPTION_BYTES, PathParams, ProtectedResourceMetadata, Rejection,
-    RequestHead, RequireAuthenticationLayer, RequireRoleLayer, RequireScopeLayer, Responder,
-    ResponseBody, ResponseContext, ResponseFuture, Scheme, TokenSource,
+    Guard, GuardLayer, MAX_DESCRIPTION_BYTES, NoTokenPassthrough, PathParams,
+    ProtectedResourceMetadata, Rejection, RequestHead, RequireAuthenticationLayer,
+    RequireRoleLayer, RequireScopeLayer, Responder, ResponseBody, ResponseContext, ResponseFuture,
+    Scheme, TokenSource,
 };
 
 /// DPoP (RFC 9449): modes, proof checks, replay stores, nonces.

@@ -129,6 +129,8 @@ pub fn banner(issuer: &DevIssuer, base: &str) -> String {
         r#""ref":{"type":"ref/prompt","name":"refund_customer"},"argument":{"name":"customer","value":"b"}"#,
     );
     let export = rpc("orders/export", None, r#""format":"csv""#);
+    let small_refund = call("refund", r#"{"id":1,"amount":50}"#);
+    let large_refund = call("refund", r#"{"id":1,"amount":150}"#);
     let needs = |scope: &str| {
         format!(
             r#"403 Bearer error="insufficient_scope", scope="{scope}", resource_metadata="{metadata}""#
@@ -166,6 +168,8 @@ pub fn banner(issuer: &DevIssuer, base: &str) -> String {
         (format!("{challenge} {} {complete} {mcp}", auth("READER")), needs("orders.approve")),
         (format!("{post} {} {complete} {mcp}", auth("OPERATOR")), "200".to_owned()),
         (format!("{post} {} {export} {mcp}", auth("OPERATOR")), "403".to_owned()),
+        (format!("{post} {} {small_refund} {mcp}", auth("WRITER")), "200".to_owned()),
+        (format!("{challenge} {} {large_refund} {mcp}", auth("WRITER")), needs("orders.approve")),
         (
             format!(
                 "{post} {} -H 'mcp-method: tools/call' -H 'mcp-name: list_orders' -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"approve_order\",\"arguments\":{{\"id\":1}}}}}}' {mcp}",

@@ -8,6 +8,7 @@
 //! | tool `list_orders` | `orders.read` |
 //! | tool `create_order` | `orders.write` |
 //! | tool `approve_order` | `orders.approve` and role `operator` |
+//! | tool `refund` | `orders.write`; an `amount` over 100 also `orders.approve` |
 //! | resources `orders://orders/{id}` (template) | `orders.read` |
 //! | resource `orders://audit-log` (read, subscribe) | `orders.approve` |
 //! | prompt `refund_customer` (get, complete) | `orders.approve` |
@@ -49,6 +50,19 @@ pub fn mcp_rules() -> Result<McpScopeLayer, scopegate::Error> {
         .tool("list_orders", read.clone())
         .tool("create_order", ScopeRequirement::all_of(["orders.write"])?)
         .tool("approve_order", (approve.clone(), RoleRequirement::new("operator")))
+        .tool("refund", ScopeRequirement::all_of(["orders.write"])?)
+        // Missing or not a number counts as large: the condition must not be easier to
+        // meet than the tool's own reading of the argument.
+        .tool_if(
+            "refund",
+            |arguments| {
+                arguments
+                    .get("amount")
+                    .and_then(|amount| amount.as_f64())
+                    .is_none_or(|amount| amount > 100.0)
+            },
+            approve.clone(),
+        )
         .prompt(catalog::REFUND_PROMPT, approve.clone())
         .resource(catalog::AUDIT_LOG, approve)?
         .resource_template(catalog::ORDER_TEMPLATE, read)

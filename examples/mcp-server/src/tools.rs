@@ -49,6 +49,15 @@ pub struct Approval {
     pub id: u64,
 }
 
+/// Arguments of `refund`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct Refund {
+    /// The order's number.
+    pub id: u64,
+    /// How much to refund; over 100 needs `orders.approve` as well.
+    pub amount: f64,
+}
+
 /// The order tools.
 #[derive(Clone, Debug)]
 pub struct OrderTools {
@@ -59,7 +68,7 @@ pub struct OrderTools {
 impl OrderTools {
     /// The tools over `orders`.
     pub fn new(orders: Orders) -> Self {
-        Self { orders, tool_router: Self::tool_router() }
+        Self { orders, tool_router: Self::tool_router() + Self::refund_router() }
     }
 
     fn with<T>(&self, change: impl FnOnce(&mut Vec<Order>) -> T) -> T {
@@ -133,6 +142,20 @@ impl OrderTools {
             Some(order) => Ok(answer(json!({"caller": caller, "order": order}))),
             None => Ok(CallToolResult::error(vec![ContentBlock::text(format!("no order {id}"))])),
         }
+    }
+}
+
+#[tool_router(router = refund_router, vis = "pub(crate)")]
+impl OrderTools {
+    /// Needs `orders.write`; over 100, `orders.approve` as well.
+    #[tool(description = "Refund (part of) an order")]
+    async fn refund(
+        &self,
+        Parameters(Refund { id, amount }): Parameters<Refund>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let caller = caller(&context)?;
+        Ok(answer(json!({"caller": caller, "refunded": {"order": id, "amount": amount}})))
     }
 }
 

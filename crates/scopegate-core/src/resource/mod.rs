@@ -91,13 +91,21 @@ impl ProtectedResource {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidConfiguration`](crate::ErrorKind::InvalidConfiguration) for a scope
-    /// that breaks RFC 6749 syntax.
+    /// that breaks RFC 6749 syntax, and for `offline_access`: it asks for a refresh token, not
+    /// for access to this resource, and clients request what the document lists (MCP
+    /// 2025-11-25 forbids it there).
     pub fn scopes_supported<I, S>(mut self, scopes: I) -> Result<Self, Error>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
         for scope in scopes {
+            if scope.as_ref() == "offline_access" {
+                return Err(Error::config(
+                    "`offline_access` is not a scope of a protected resource; leave it out of \
+                     scopes_supported",
+                ));
+            }
             let scope = Scope::new(scope.as_ref())?;
             if !self.scopes_supported.contains(&scope) {
                 self.scopes_supported.push(scope);
@@ -206,6 +214,16 @@ impl Serialize for ProtectedResource {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn offline_access_is_not_a_scope_of_the_resource() {
+        let error = ProtectedResource::new("https://api.example.com/mcp")
+            .unwrap()
+            .scopes_supported(["notes.read", "offline_access"])
+            .unwrap_err();
+        assert_eq!(error.kind(), crate::ErrorKind::InvalidConfiguration);
+        assert!(error.to_string().contains("offline_access"), "{error}");
+    }
 
     #[test]
     fn absent_members_are_omitted() {

@@ -1,0 +1,313 @@
+//! [`McpScope`], the service of [`McpScopeLayer`](crate::McpScopeLayer): reads each `POST`'s
+//! JSON-RPC body, authorizes what it names, and filters the lists the server answers with.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http::{HeaderMap, Method, Request, Response, Uri};
+use http_body::Body;
+use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
+use scopegate_core::{Error, ErrorKind};
+use scopegate_tower::{NoTokenPassthrough, Rejection, RequestHead, reject, verified_claims};
+use serde_json::Value;
+use tower_service::Service;
+
+use crate::call::{CallError, McpCall, Target};
+use crate::layer::{Config, Rule, Unmapped};
+use crate::listing::{EventStream, Listing, filter_message};
+use crate::resource::normalize;
+
+/// The service of [`McpScopeLayer`].
+#[derive(Clone)]
+pub struct McpScope<S> {
+    inner: S,
+    config: Arc<Config>,
+}
+
+impl<S> McpScope<S> {
+    pub(crate) fn new(inner: S, config: Arc<Config>) -> Self {
+        Self { inner, config }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S> fmt::Debug for McpScope<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("McpScope").finish_non_exhaustive()
+    }
+}
+
+/// The request body handed on: the buffered JSON-RPC body of a `POST`, or the original body.
+pub type McpRequestBody<B> = Either<Full<Bytes>, B>;
+
+/// The response body: the inner service's, or this layer's own answer.
+pub type McpResponseBody<B> = Either<B, Full<Bytes>>;
+
+type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+/// The largest list answer read to filter it (`502` beyond: an answer too large to judge is
+/// not passed on unjudged).
+const MAX_LIST_BYTES: usize = 8 * 1024 * 1024;
+
+impl<S, B, ResB> Service<Request<B>> for McpScope<S>
+where
+    S: Service<Request<McpRequestBody<B>>, Response = Response<ResB>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    ResB: Body<Data = Bytes> + Send + Unpin + 'static,
+    ResB::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = Response<McpResponseBody<ResB>>;
+    type Error = S::Error;
+    type Future = BoxFuture<Self::Response, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        // The service that was polled ready goes with the request; a clone stays.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        // MCP forbids passing the client's token on: its audience is this server.
+        request.extensions_mut().insert(NoTokenPassthrough);
+        if request.method() != Method::POST {
+            let future = inner.call(request.map(Either::Right));
+            return Box::pin(async move { Ok(future.await?.map(Either::Left)) });
+        }
+        let config = Arc::clone(&self.config);
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let refused = |response: Response<Bytes>| {
+                Ok(response.map(|bytes| Either::Right(Full::new(bytes))))
+            };
+            if let Err(rejection) = verified_claims(&parts.extensions) {
+                return refused(reject(&parts.extensions, &rejection, None));
+            }
+            let body = match Limited::new(body, config.max_body_bytes).collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(error) if error.is::<LengthLimitError>() => {
+                    return refused(call_error(&CallError::too_large()));
+                }
+                Err(_) => return refused(call_error(&CallError::unreadable())),
+            };
+            let call = match McpCall::read(&parts.headers, &body) {
+                Ok(call) => call,
+                Err(error) => return refused(call_error(&error)),
+            };
+            if let Some(response) = authorize(&config, &parts, &call) {
+                return refused(response);
+            }
+            let listing = call.method.as_deref().and_then(Listing::of);
+            let (Some(listing), Some(id)) = (listing, call.id.clone()) else {
+                let request = Request::from_parts(parts, Either::Left(Full::new(body)));
+                return Ok(inner.call(request).await?.map(Either::Left));
+            };
+            let caller = Caller {
+                method: parts.method.clone(),
+                uri: parts.uri.clone(),
+                headers: parts.headers.clone(),
+                extensions: parts.extensions.clone(),
+            };
+            let request = Request::from_parts(parts, Either::Left(Full::new(body)));
+            let response = inner.call(request).await?;
+            let keep = |name: &str| caller.may_use(&config, listing, name);
+            Ok(filtered(response, &id, listing, &keep).await)
+        })
+    }
+}
+
+/// `None` when the call may go on; the refusal otherwise.
+fn authorize(
+    config: &Config,
+    parts: &http::request::Parts,
+    call: &McpCall,
+) -> Option<Response<Bytes>> {
+    if call.is_session() {
+        return None;
+    }
+    let unmapped = || match &config.unmapped {
+        Unmapped::Require(rule) => Some(rule),
+        Unmapped::Deny => None,
+    };
+    // A `subscriptions/listen` passes only if every resource it names would.
+    for uri in &call.subscriptions {
+        let rule = config.resource_rule(uri).or_else(unmapped);
+        if let Some(refused) = check(rule, parts, "no scope grants what this request names") {
+            return Some(refused);
+        }
+    }
+    if call.target.is_none() && call.method.as_deref() == Some("subscriptions/listen") {
+        return None;
+    }
+    let (rule, refusal) = match &call.target {
+        Some((Target::Resource, uri)) => {
+            (config.resource_rule(uri).or_else(unmapped), "no scope grants what this request names")
+        }
+        Some((kind, name)) => (
+            config.rules.get(&(*kind, name.clone())).or_else(unmapped),
+            "no scope grants what this request names",
+        ),
+        None => (
+            call.method.as_ref().and_then(|method| config.methods.get(method)),
+            "this server maps no rule to the method",
+        ),
+    };
+    if let Some(refused) = check(rule, parts, refusal) {
+        return Some(refused);
+    }
+    // A tool's rules that depend on its arguments, on top of its own.
+    let Some((Target::Tool, tool)) = &call.target else { return None };
+    let empty = serde_json::Map::new();
+    let arguments = call.arguments.as_ref().unwrap_or(&empty);
+    config
+        .argument_rules
+        .get(tool)
+        .into_iter()
+        .flatten()
+        .filter(|(condition, _)| condition(arguments))
+        .find_map(|(_, rule)| check(Some(rule), parts, refusal))
+}
+
+/// `None` when `rule` passes for the request's claims; the refusal otherwise (no rule:
+/// refused with `refusal`).
+fn check(
+    rule: Option<&Rule>,
+    parts: &http::request::Parts,
+    refusal: &'static str,
+) -> Option<Response<Bytes>> {
+    let head = RequestHead::new(&parts.method, &parts.uri, &parts.headers, &parts.extensions);
+    let outcome = match (rule, verified_claims(&parts.extensions)) {
+        (_, Err(rejection)) => Err(rejection),
+        (Some(rule), Ok(claims)) => rule.check(claims, &head),
+        (None, Ok(_)) => {
+            tracing::debug!(reason = refusal, "MCP request without a rule refused");
+            Err(Rejection::Forbidden(Error::new(ErrorKind::InsufficientScope, refusal)))
+        }
+    };
+    outcome.err().map(|rejection| reject(&parts.extensions, &rejection, None))
+}
+
+fn call_error(error: &CallError) -> Response<Bytes> {
+    tracing::debug!(status = %error.status, code = error.code(), reason = error.message(), "MCP request refused");
+    let mut response = Response::new(error.body());
+    *response.status_mut() = error.status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// What a list entry is judged by: the head of the request that asked for the list.
+struct Caller {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    extensions: http::Extensions,
+}
+
+impl Caller {
+    /// Whether the caller could use the entry `name` (a tool or prompt name, a resource URI or
+    /// template): the rule that would guard it passes.
+    fn may_use(&self, config: &Config, listing: Listing, name: &str) -> bool {
+        let unmapped = || match &config.unmapped {
+            Unmapped::Require(rule) => Some(rule),
+            Unmapped::Deny => None,
+        };
+        let rule: Option<&Rule> = match listing {
+            Listing::Tools => config.rules.get(&(Target::Tool, name.to_owned())).or_else(unmapped),
+            Listing::Prompts => {
+                config.rules.get(&(Target::Prompt, name.to_owned())).or_else(unmapped)
+            }
+            Listing::Resources | Listing::Templates => {
+                let Ok(uri) = normalize(name, listing == Listing::Templates) else { return false };
+                config.resource_rule(&uri).or_else(unmapped)
+            }
+        };
+        let head = RequestHead::new(&self.method, &self.uri, &self.headers, &self.extensions);
+        match (rule, verified_claims(&self.extensions)) {
+            (Some(rule), Ok(claims)) => rule.check(claims, &head).is_ok(),
+            _ => false,
+        }
+    }
+}
+
+/// `response` (the answer to a list request `id`) with what the caller may not use removed:
+/// JSON read whole, an event stream up to the answer. Other answers pass unchanged.
+async fn filtered<ResB, Keep>(
+    response: Response<ResB>,
+    id: &Value,
+    listing: Listing,
+    keep: &Keep,
+) -> Response<McpResponseBody<ResB>>
+where
+    ResB: Body<Data = Bytes> + Unpin,
+    Keep: Fn(&str) -> bool + Sync,
+    ResB::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let kind = response.headers().get(CONTENT_TYPE).and_then(|value| value.to_str().ok());
+    let event_stream = kind.is_some_and(|kind| kind.starts_with("text/event-stream"));
+    if !response.status().is_success()
+        || !(event_stream || kind.is_some_and(|kind| kind.starts_with("application/json")))
+    {
+        return response.map(Either::Left);
+    }
+    let (mut parts, mut body) = response.into_parts();
+    // The length changes; the framing is the server's again.
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    let (mut read, mut events) = (Vec::new(), EventStream::default());
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return list_error("the server's list answer broke off");
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        if read.len().saturating_add(data.len()) > MAX_LIST_BYTES {
+            return list_error("the server's list answer is larger than this layer filters");
+        }
+        if event_stream {
+            read.extend_from_slice(&data);
+            if events.push(&data, id, listing, keep) {
+                break;
+            }
+        } else {
+            read.extend_from_slice(&data);
+        }
+    }
+    let out = if event_stream {
+        events.finish()
+    } else {
+        filter_message(&read, id, listing, keep).unwrap_or(read)
+    };
+    Response::from_parts(parts, Either::Right(Full::new(Bytes::from(out))))
+}
+
+/// A list answer that could not be judged: not passed on.
+fn list_error<B>(message: &'static str) -> Response<McpResponseBody<B>> {
+    tracing::error!(reason = message, "an MCP list answer was not filtered");
+    let body = serde_json::json!({
+        "jsonrpc": "2.0", "id": null, "error": {"code": -32603, "message": message},
+    });
+    let mut response = Response::new(Either::Right(Full::new(Bytes::from(body.to_string()))));
+    *response.status_mut() = http::StatusCode::BAD_GATEWAY;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
