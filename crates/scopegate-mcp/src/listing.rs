@@ -85,6 +85,8 @@ impl EventStream {
                 Some(rewritten) => {
                     self.out.extend_from_slice(&rewritten);
                     self.out.extend_from_slice(b"\n\n");
+                    // The stream ends at the answer: what came after it is not passed on.
+                    self.pending.clear();
                     return true;
                 }
                 None => self.out.extend_from_slice(&event),
@@ -93,8 +95,8 @@ impl EventStream {
         false
     }
 
-    /// Everything read, the filtered answer included; an unfinished event at the end as it
-    /// came.
+    /// Everything read up to and with the filtered answer; without an answer, everything as
+    /// it came (an unfinished event at the end included).
     pub(crate) fn finish(mut self) -> Vec<u8> {
         self.out.append(&mut self.pending);
         self.out
@@ -191,6 +193,10 @@ mod tests {
         );
         let mut events = EventStream::default();
         // Fed a byte at a time: events are judged only once complete.
+        // In one piece too: what follows the answer in the same read is dropped.
+        let mut whole = EventStream::default();
+        assert!(whole.push(stream.as_bytes(), &json!(3), Listing::Prompts, &only_a));
+        assert!(!String::from_utf8(whole.finish()).unwrap().contains(": after"));
         let mut done = false;
         for byte in stream.as_bytes() {
             done = events.push(std::slice::from_ref(byte), &json!(3), Listing::Prompts, &only_a);

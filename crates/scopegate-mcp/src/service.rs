@@ -22,7 +22,7 @@ use crate::layer::{Config, Rule, Unmapped};
 use crate::listing::{EventStream, Listing, filter_message};
 use crate::resource::normalize;
 
-/// The service of [`McpScopeLayer`].
+/// The service of [`McpScopeLayer`](crate::McpScopeLayer).
 #[derive(Clone)]
 pub struct McpScope<S> {
     inner: S,

@@ -30,8 +30,23 @@ use scopegate_core::{Error, ErrorKind};
 /// The `Sec-Fetch-Site` request header (Fetch Metadata).
 const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
-/// How requests authenticated by a cookie token are protected from cross-site forgery. See
-/// the [module docs](self).
+/// How requests authenticated by a cookie token are protected from cross-site forgery: a
+/// browser sends the cookie with requests other sites make, so an unsafe method (anything
+/// but `GET`, `HEAD`, `OPTIONS`, `TRACE`; a WebSocket handshake counts as unsafe) needs
+/// `Sec-Fetch-Site: same-origin` (or `none`), or a header only your own scripts send.
+/// Otherwise: `400 invalid_request`. On by default with
+/// [`BearerAuthLayer::token_cookie`](crate::BearerAuthLayer::token_cookie).
+///
+/// ```
+/// use scopegate_tower::{BearerAuthLayer, CookieCsrf};
+/// # let verifier = scopegate_testkit::TestIssuer::new().verifier();
+///
+/// let layer = BearerAuthLayer::new(verifier)
+///     .token_cookie("access_token")
+///     .cookie_csrf(CookieCsrf::same_origin_or_header("x-requested-with")?);
+/// # let _ = layer;
+/// # Ok::<(), scopegate_core::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CookieCsrf {
     protected: bool,
