@@ -204,6 +204,41 @@ MUTATIONS = [
         "    let _ = template;\n    Ok::<_, ()>(uri.to_owned()).map_err(|_| {",
         ["-p", "scopegate-tests", "--test", "suite", "mcp_rules::"],
     ),
+    (
+        "nonces: the MAC never checked",
+        "crates/scopegate-core/src/dpop/nonce.rs",
+        "        opened.then(|| u64::from_be_bytes(issued))",
+        "        let _ = opened;\n        Some(u64::from_be_bytes(issued))",
+        ["-p", "scopegate-core", "--lib", "nonce::tests::rotation_and_tampering"],
+    ),
+    (
+        "mcp: list answers matched by the id as written",
+        "crates/scopegate-mcp/src/service.rs",
+        "            let Some(id) = canonical_id(id) else {",
+        "            let Some(id) = Some(id.clone()) else {",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_rules::regression_lists"],
+    ),
+    (
+        "mcp: a list answer that cannot be judged passed on",
+        "crates/scopegate-mcp/src/service.rs",
+        "            Judged::Other => {\n                return list_error(\"the server's list answer is not one this layer can filter\");\n            }",
+        "            Judged::Other => json,",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_rules::a_list_answer_that_cannot"],
+    ),
+    (
+        "mcp: stream resumption allowed",
+        "crates/scopegate-mcp/src/service.rs",
+        "        if request.method() == Method::GET && request.headers().contains_key(LAST_EVENT_ID) {",
+        "        if false && request.headers().contains_key(LAST_EVENT_ID) {",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_rules::regression_lists"],
+    ),
+    (
+        "mcp: the most specific resource rule alone decides",
+        "crates/scopegate-mcp/src/service.rs",
+        "        rules.into_iter().find_map(|rule| check(Some(rule), parts, NAMES))",
+        "        rules.into_iter().take(1).find_map(|rule| check(Some(rule), parts, NAMES))",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_rules::every_rule_that_covers"],
+    ),
 ]
 
 

@@ -134,6 +134,18 @@ impl CallError {
         Self::new(INVALID_REQUEST, "the request body could not be read")
     }
 
+    pub(crate) fn fractional_id() -> Self {
+        Self::new(INVALID_REQUEST, "a list request's id must be a string or an integer")
+    }
+
+    pub(crate) fn resumption() -> Self {
+        Self::new(
+            INVALID_REQUEST,
+            "resuming an event stream is not supported behind this layer: replayed answers \
+             would skip its filtering",
+        )
+    }
+
     fn with_id(mut self, id: Option<&Value>) -> Self {
         if let Some(id @ (Value::String(_) | Value::Number(_))) = id {
             self.id = id.clone();
@@ -201,7 +213,8 @@ impl McpCall {
     /// the [`SESSION_METHODS`].
     pub fn is_session(&self) -> bool {
         self.method.as_deref().is_none_or(|method| {
-            method.starts_with("notifications/")
+            // A notification has no id: one with an id is a request, judged as such.
+            (method.starts_with("notifications/") && self.id.is_none())
                 || SESSION_METHODS.contains(&method)
                 || (method == "subscriptions/listen" && self.subscriptions.is_empty())
         })

@@ -43,12 +43,13 @@ pub(crate) struct Config {
 }
 
 impl Config {
-    pub(crate) fn resource_rule(&self, uri: &str) -> Option<&Rule> {
-        self.resources
-            .iter()
-            .filter(|(pattern, _)| pattern.covers(uri))
-            .max_by_key(|(pattern, _)| pattern.rank())
-            .map(|(_, rule)| rule)
+    /// Every rule whose pattern covers the normalised `uri`, the most specific first (so that a
+    /// refusal names the most specific scopes): all of them must pass.
+    pub(crate) fn resource_rules(&self, uri: &str) -> Vec<&Rule> {
+        let mut covering: Vec<_> =
+            self.resources.iter().filter(|(pattern, _)| pattern.covers(uri)).collect();
+        covering.sort_by_key(|(pattern, _)| std::cmp::Reverse(pattern.rank()));
+        covering.into_iter().map(|(_, rule)| rule).collect()
     }
 }
 
@@ -73,10 +74,10 @@ impl Config {
 ///   maps it to a rule.
 ///
 /// Resource rules match the normalised URI ([`normalize_resource_uri`](crate::normalize_resource_uri):
-/// one spelling per resource, dot segments refused with `400`), exactly, by RFC 6570 template
-/// or by prefix; the most specific rule that covers a URI decides (exact, then templates, then
-/// prefixes, longer literal text first). A broader rule is a fallback for what no specific
-/// rule covers: make it at least as strict as any specific rule under it.
+/// one spelling per resource; dot segments, encoded slashes and other ambiguous spellings
+/// refused with `400`), exactly, by RFC 6570 template or by prefix (ending at a `/`, `?` or
+/// `#`). Every rule that covers a URI must pass, so a broad rule can never open what a
+/// specific one guards; a refusal names the most specific failing rule's scopes.
 ///
 /// `Mcp-Method` and `Mcp-Name` are required from protocol revision 2026-07-28 on, and must
 /// agree with the body whenever sent; a batch, a body that is not JSON-RPC, or a disagreeing

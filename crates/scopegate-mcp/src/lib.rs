@@ -53,5 +53,5 @@ pub use call::{
     SESSION_METHODS, STANDARD_HEADERS_SINCE, Target,
 };
 pub use layer::{DEFAULT_MAX_BODY_BYTES, McpScopeLayer};
-pub use resource::{UriError, normalize_resource_uri};
+pub use resource::{MAX_RESOURCE_URI_BYTES, UriError, normalize_resource_uri};
 pub use service::{McpRequestBody, McpResponseBody, McpScope};

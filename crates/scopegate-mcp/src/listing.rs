@@ -22,7 +22,8 @@ impl Listing {
         match method {
             "tools/list" => Some(Self::Tools),
             "prompts/list" => Some(Self::Prompts),
-            "resources/list" => Some(Self::Resources),
+            // A directory's children are a list of resources too.
+            "resources/list" | "resources/directory/read" => Some(Self::Resources),
             "resources/templates/list" => Some(Self::Templates),
             _ => None,
         }
@@ -38,26 +39,67 @@ impl Listing {
     }
 }
 
-/// The JSON-RPC response to request `id` in `message`, with the entries `keep` refuses removed
-/// (and entries without a name: what cannot be judged is not shown), marked private to the
-/// caller (`cacheScope`, MCP 2026-07-28). `None` when `message` is not that response.
+/// What became of a message read from a list's answer.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Judged {
+    /// The answer to the request, filtered.
+    Filtered(Vec<u8>),
+    /// The answer to the request, an error: nothing to show, passed on.
+    Error,
+    /// Not the answer (another message, or not JSON-RPC): the caller decides.
+    Other,
+}
+
+/// A JSON-RPC id in one spelling: servers answer `1.0` or `1e0` as `1` (rmcp does), so the
+/// answer to a request is found whichever way the client wrote its id. `None` for what is
+/// not an id (fractions, other types, integers beyond 2^53 written as floats).
+pub(crate) fn canonical_id(id: &Value) -> Option<Value> {
+    match id {
+        Value::String(_) => Some(id.clone()),
+        Value::Number(number) => {
+            if let Some(integer) = number.as_i64() {
+                return Some(Value::from(integer));
+            }
+            if let Some(integer) = number.as_u64() {
+                return Some(Value::from(integer));
+            }
+            let float = number.as_f64()?;
+            let exact = float.fract() == 0.0 && float.abs() < 9.0e15;
+            // Integral and below 2^53: the conversion is exact.
+            #[allow(clippy::cast_possible_truncation)]
+            exact.then(|| Value::from(float as i64))
+        }
+        _ => None,
+    }
+}
+
+/// The JSON-RPC response to request `id` (canonical, [`canonical_id`]) in `message`, with the
+/// entries `keep` refuses removed (and entries without a name: what cannot be judged is not
+/// shown), marked private to the caller (`cacheScope`, MCP 2026-07-28).
 pub(crate) fn filter_message(
     message: &[u8],
     id: &Value,
     listing: Listing,
     keep: &dyn Fn(&str) -> bool,
-) -> Option<Vec<u8>> {
-    let mut message = scopegate_core::json::parse_value(message, MAX_BODY_DEPTH).ok()?;
-    if message.get("id") != Some(id) {
-        return None;
+) -> Judged {
+    let Ok(mut message) = scopegate_core::json::parse_value(message, MAX_BODY_DEPTH) else {
+        return Judged::Other;
+    };
+    if message.get("id").and_then(canonical_id).as_ref() != Some(id) {
+        return Judged::Other;
+    }
+    if message.get("error").is_some() && message.get("result").is_none() {
+        return Judged::Error;
     }
     let (list, name) = listing.members();
-    let result = message.get_mut("result")?.as_object_mut()?;
+    let Some(result) = message.get_mut("result").and_then(Value::as_object_mut) else {
+        return Judged::Other;
+    };
     if let Some(Value::Array(entries)) = result.get_mut(list) {
         entries.retain(|entry| entry.get(name).and_then(Value::as_str).is_some_and(keep));
     }
     result.insert("cacheScope".to_owned(), Value::String("private".to_owned()));
-    serde_json::to_vec(&message).ok()
+    serde_json::to_vec(&message).map_or(Judged::Other, Judged::Filtered)
 }
 
 /// What is read of a server-sent event stream so far: complete events are judged as they
@@ -65,11 +107,14 @@ pub(crate) fn filter_message(
 #[derive(Default)]
 pub(crate) struct EventStream {
     pending: Vec<u8>,
+    /// How much of `pending` was searched for a boundary without finding one.
+    scanned: usize,
     out: Vec<u8>,
+    answered: bool,
 }
 
 impl EventStream {
-    /// Adds `bytes`; `true` once the answer to `id` has been filtered (read no further).
+    /// Adds `bytes`; `true` once the answer to `id` has been judged (read no further).
     pub(crate) fn push(
         &mut self,
         bytes: &[u8],
@@ -78,21 +123,34 @@ impl EventStream {
         keep: &dyn Fn(&str) -> bool,
     ) -> bool {
         self.pending.extend_from_slice(bytes);
-        while let Some((end, next)) = event_end(&self.pending) {
+        // A boundary may straddle the previous read: search again from 3 bytes before.
+        while let Some((end, next)) = event_end(&self.pending, self.scanned.saturating_sub(3)) {
+            self.scanned = 0;
             let event: Vec<u8> = self.pending.drain(..next).collect();
             let body = event.get(..end).unwrap_or_default();
             match filter_event(body, id, listing, keep) {
-                Some(rewritten) => {
+                Some(Some(rewritten)) => {
                     self.out.extend_from_slice(&rewritten);
                     self.out.extend_from_slice(b"\n\n");
-                    // The stream ends at the answer: what came after it is not passed on.
-                    self.pending.clear();
-                    return true;
                 }
-                None => self.out.extend_from_slice(&event),
+                Some(None) => self.out.extend_from_slice(&event),
+                None => {
+                    self.out.extend_from_slice(&event);
+                    continue;
+                }
             }
+            // The stream ends at the answer: what came after it is not passed on.
+            self.pending.clear();
+            self.answered = true;
+            return true;
         }
+        self.scanned = self.pending.len();
         false
+    }
+
+    /// Whether the answer to the request was found (filtered, or an error).
+    pub(crate) fn answered(&self) -> bool {
+        self.answered
     }
 
     /// Everything read up to and with the filtered answer; without an answer, everything as
@@ -103,24 +161,27 @@ impl EventStream {
     }
 }
 
-/// Where the first complete event of `buffer` ends (before its blank line) and where the next
-/// begins.
-fn event_end(buffer: &[u8]) -> Option<(usize, usize)> {
-    let lf = buffer.windows(2).position(|pair| pair == b"\n\n").map(|at| (at, at + 2));
-    let crlf = buffer.windows(4).position(|quad| quad == b"\r\n\r\n").map(|at| (at, at + 4));
+/// Where the first complete event of `buffer` (searched from `from`) ends (before its blank
+/// line) and where the next begins.
+fn event_end(buffer: &[u8], from: usize) -> Option<(usize, usize)> {
+    let rest = buffer.get(from..)?;
+    let at = |offset: usize, length: usize| (from + offset, from + offset + length);
+    let lf = rest.windows(2).position(|pair| pair == b"\n\n").map(|offset| at(offset, 2));
+    let crlf = rest.windows(4).position(|quad| quad == b"\r\n\r\n").map(|offset| at(offset, 4));
     match (lf, crlf) {
         (Some(lf), Some(crlf)) => Some(if lf.0 < crlf.0 { lf } else { crlf }),
         (found, None) | (None, found) => found,
     }
 }
 
-/// The event with its `data` filtered, when its data is the answer to `id`.
+/// The event with its `data` filtered when its data is the answer to `id` (`Some(None)`: the
+/// answer is an error, passed on as it is); `None` for any other event.
 fn filter_event(
     event: &[u8],
     id: &Value,
     listing: Listing,
     keep: &dyn Fn(&str) -> bool,
-) -> Option<Vec<u8>> {
+) -> Option<Option<Vec<u8>>> {
     let text = std::str::from_utf8(event).ok()?;
     let mut data = String::new();
     let mut others = Vec::new();
@@ -135,7 +196,11 @@ fn filter_event(
             None => others.push(line),
         }
     }
-    let filtered = filter_message(data.as_bytes(), id, listing, keep)?;
+    let filtered = match filter_message(data.as_bytes(), id, listing, keep) {
+        Judged::Filtered(filtered) => filtered,
+        Judged::Error => return Some(None),
+        Judged::Other => return None,
+    };
     let mut out = Vec::with_capacity(event.len());
     for line in others {
         out.extend_from_slice(line.as_bytes());
@@ -143,90 +208,9 @@ fn filter_event(
     }
     out.extend_from_slice(b"data: ");
     out.extend_from_slice(&filtered);
-    Some(out)
+    Some(Some(out))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn only_a(name: &str) -> bool {
-        name.starts_with('a')
-    }
-
-    #[test]
-    fn json_answers_keep_what_the_caller_may_use() {
-        let answer = json!({"jsonrpc": "2.0", "id": 7, "result": {
-            "tools": [{"name": "a1"}, {"name": "b1"}, {"title": "no name"}, {"name": 5}, {"name": "a2"}],
-            "nextCursor": "c"
-        }})
-        .to_string();
-        let filtered =
-            filter_message(answer.as_bytes(), &json!(7), Listing::Tools, &only_a).unwrap();
-        assert_eq!(
-            serde_json::from_slice::<Value>(&filtered).unwrap(),
-            json!({"jsonrpc": "2.0", "id": 7, "result": {
-                "tools": [{"name": "a1"}, {"name": "a2"}], "nextCursor": "c", "cacheScope": "private"
-            }})
-        );
-        // Another request's answer, or not an answer: left alone.
-        assert!(filter_message(answer.as_bytes(), &json!(8), Listing::Tools, &only_a).is_none());
-        let templates = json!({"jsonrpc": "2.0", "id": "x", "result": {"resourceTemplates": [
-            {"uriTemplate": "a://{id}"}, {"uriTemplate": "b://{id}"}
-        ]}})
-        .to_string();
-        let filtered =
-            filter_message(templates.as_bytes(), &json!("x"), Listing::Templates, &only_a).unwrap();
-        assert_eq!(
-            serde_json::from_slice::<Value>(&filtered).unwrap()["result"]["resourceTemplates"],
-            json!([{"uriTemplate": "a://{id}"}])
-        );
-    }
-
-    #[test]
-    fn event_streams_are_filtered_event_by_event_and_end_at_the_answer() {
-        let answer = r#"{"jsonrpc":"2.0","id":3,"result":{"prompts":[{"name":"a"},{"name":"b"}]}}"#;
-        let progress = r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{}}"#;
-        let stream = format!(
-            "id: 1\r\ndata: {progress}\r\n\r\nevent: message\ndata: {answer}\n\n: after\n\n"
-        );
-        let mut events = EventStream::default();
-        // Fed a byte at a time: events are judged only once complete.
-        // In one piece too: what follows the answer in the same read is dropped.
-        let mut whole = EventStream::default();
-        assert!(whole.push(stream.as_bytes(), &json!(3), Listing::Prompts, &only_a));
-        assert!(!String::from_utf8(whole.finish()).unwrap().contains(": after"));
-        let mut done = false;
-        for byte in stream.as_bytes() {
-            done = events.push(std::slice::from_ref(byte), &json!(3), Listing::Prompts, &only_a);
-            if done {
-                break;
-            }
-        }
-        assert!(done);
-        let out = String::from_utf8(events.finish()).unwrap();
-        let (before, last) = out.split_once("event: message\ndata: ").unwrap();
-        assert_eq!(before, format!("id: 1\r\ndata: {progress}\r\n\r\n"));
-        let data = last.strip_suffix("\n\n").unwrap();
-        assert_eq!(
-            serde_json::from_str::<Value>(data).unwrap(),
-            json!({"jsonrpc": "2.0", "id": 3, "result": {"prompts": [{"name": "a"}], "cacheScope": "private"}})
-        );
-    }
-
-    #[test]
-    fn a_stream_without_the_answer_is_passed_on_as_it_came() {
-        let mut events = EventStream::default();
-        assert!(!events.push(
-            b"data: {\"jsonrpc\":\"2.0\",\"id\":9,\"result\":{}}\n\ndata: unfinished",
-            &json!(3),
-            Listing::Tools,
-            &only_a
-        ));
-        assert_eq!(
-            events.finish(),
-            b"data: {\"jsonrpc\":\"2.0\",\"id\":9,\"result\":{}}\n\ndata: unfinished"
-        );
-    }
-}
+#[path = "listing_tests.rs"]
+mod tests;

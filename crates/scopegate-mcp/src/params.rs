@@ -24,11 +24,16 @@ pub(crate) fn check(
     for (name, value) in headers {
         let Some(argument) = name.as_str().strip_prefix(PREFIX) else { continue };
         // Header names are case-insensitive; argument names are matched the same way.
-        let mirrored = arguments
-            .and_then(|arguments| {
-                arguments.iter().find(|(name, _)| name.eq_ignore_ascii_case(argument))
-            })
+        let mut candidates = arguments
+            .into_iter()
+            .flatten()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(argument))
             .map(|(_, value)| value);
+        let mirrored = candidates.next();
+        // `Amount` and `amount` both: which one the tool reads is unknown.
+        if candidates.next().is_some() {
+            return Err(mismatch());
+        }
         let expected = match mirrored {
             Some(Value::String(text)) => text.clone(),
             Some(Value::Number(number)) => number.to_string(),
@@ -80,6 +85,9 @@ mod tests {
             let error = check(&headers(&bad), arguments).unwrap_err();
             assert_eq!(error.code(), HEADER_MISMATCH, "{bad:?}");
         }
+        // Two arguments the header could mirror: refused.
+        let twins = json!({"amount": 1, "Amount": 1});
+        assert!(check(&headers(&[("mcp-param-amount", "1")]), twins.as_object()).is_err());
         // A request that is not a tool call carries no such header.
         assert!(check(&headers(&[("mcp-param-amount", "150")]), None).is_err());
     }

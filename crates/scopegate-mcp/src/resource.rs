@@ -4,7 +4,8 @@
 //! ```
 //! use scopegate_mcp::normalize_resource_uri;
 //!
-//! assert_eq!(normalize_resource_uri("ORDERS://Example.COM/%6Frders/%2f1")?, "orders://example.com/orders/%2F1");
+//! assert_eq!(normalize_resource_uri("ORDERS://Example.COM/%6Frders/%2b1")?, "orders://example.com/orders/%2B1");
+//! assert!(normalize_resource_uri("orders://x/a%2Fb").is_err(), "an encoded slash");
 //! assert!(normalize_resource_uri("orders://x/orders/../admin").is_err());
 //! # Ok::<(), scopegate_mcp::UriError>(())
 //! ```
@@ -23,7 +24,15 @@ pub enum UriError {
     DotSegment,
     /// A control character, a space, or a character outside ASCII.
     BadCharacter,
+    /// A spelling that servers read in more than one way: an encoded `/` or `\\` (`%2F`,
+    /// `%5C`) in the path, user information, or an empty port.
+    Ambiguous,
+    /// Longer than [`MAX_RESOURCE_URI_BYTES`].
+    TooLong,
 }
+
+/// The longest resource URI read (8 KiB).
+pub const MAX_RESOURCE_URI_BYTES: usize = 8 * 1024;
 
 impl fmt::Display for UriError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -32,6 +41,8 @@ impl fmt::Display for UriError {
             Self::BadPercentEncoding => "the resource URI has a malformed percent-encoding",
             Self::DotSegment => "the resource URI has a dot segment",
             Self::BadCharacter => "the resource URI has a character URIs cannot have",
+            Self::Ambiguous => "the resource URI has a spelling servers read in more than one way",
+            Self::TooLong => "the resource URI is too long",
         })
     }
 }
@@ -41,7 +52,9 @@ impl std::error::Error for UriError {}
 /// The one spelling of a resource URI rules are matched against (RFC 3986 section 6.2.2):
 /// scheme and host in lowercase, percent-encoded unreserved characters decoded, other
 /// percent-encodings in uppercase hex. URIs with `.` or `..` path segments (also encoded) are
-/// refused rather than resolved, as are control characters, spaces and non-ASCII text.
+/// refused rather than resolved, as are control characters, spaces and non-ASCII text, and
+/// spellings servers read differently: an encoded `/` or `\\` in the path, user information,
+/// an empty port. At most [`MAX_RESOURCE_URI_BYTES`].
 ///
 /// # Errors
 ///
@@ -52,6 +65,9 @@ pub fn normalize_resource_uri(uri: &str) -> Result<String, UriError> {
 
 /// `uri` normalised; `template` lets `{`, `}` through (for RFC 6570 templates).
 pub(crate) fn normalize(uri: &str, template: bool) -> Result<String, UriError> {
+    if uri.len() > MAX_RESOURCE_URI_BYTES {
+        return Err(UriError::TooLong);
+    }
     let (scheme, rest) = uri.split_once(':').ok_or(UriError::NoScheme)?;
     let scheme_ok = scheme.bytes().next().is_some_and(|first| first.is_ascii_alphabetic())
         && scheme.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"+-.".contains(&byte));
@@ -70,15 +86,11 @@ pub(crate) fn normalize(uri: &str, template: bool) -> Result<String, UriError> {
     };
     if rest.starts_with("//") {
         out.push_str("//");
-        // The host is case-insensitive; user information is not.
-        let (user, host) = match authority.rsplit_once('@') {
-            Some((user, host)) => (Some(user), host),
-            None => (None, authority),
-        };
-        if let Some(user) = user {
-            decode_into(&mut out, user, template)?;
-            out.push('@');
+        // `user@host` and `host:` are spelled differently by different servers.
+        if authority.contains('@') || authority.ends_with(':') {
+            return Err(UriError::Ambiguous);
         }
+        let host = authority;
         let start = out.len();
         decode_into(&mut out, host, template)?;
         let host = lowercase_outside_escapes(&out.split_off(start));
@@ -88,13 +100,12 @@ pub(crate) fn normalize(uri: &str, template: bool) -> Result<String, UriError> {
     let (path, query) = path_and_more.split_at(end);
     let start = out.len();
     decode_into(&mut out, path, template)?;
-    if out
-        .get(start..)
-        .unwrap_or_default()
-        .split('/')
-        .any(|segment| segment == "." || segment == "..")
-    {
+    let normal_path = out.get(start..).unwrap_or_default();
+    if normal_path.split('/').any(|segment| segment == "." || segment == "..") {
         return Err(UriError::DotSegment);
+    }
+    if normal_path.contains("%2F") || normal_path.contains("%5C") {
+        return Err(UriError::Ambiguous);
     }
     decode_into(&mut out, query, template)?;
     Ok(out)
@@ -223,13 +234,19 @@ impl Pattern {
     pub(crate) fn covers(&self, uri: &str) -> bool {
         match self {
             Self::Exact(exact) => exact == uri,
-            Self::Prefix(prefix) => uri.starts_with(prefix.as_str()),
+            // At a boundary: `orders://a` covers `orders://a/b`, not `orders://ab`.
+            Self::Prefix(prefix) => uri.strip_prefix(prefix.as_str()).is_some_and(|rest| {
+                rest.is_empty()
+                    || prefix.ends_with(['/', ':', '?', '#'])
+                    || rest.starts_with(['/', '?', '#'])
+            }),
             Self::Template { text, parts } => text == uri || matches(parts, uri),
         }
     }
 
-    /// How specific the pattern is, for choosing among several that cover a URI: exact
-    /// first, then templates, then prefixes, each by the length of their literal text.
+    /// How specific the pattern is, to check the rules that cover a URI most specific first
+    /// (a refusal names that rule's scopes): exact, then templates, then prefixes, each by
+    /// the length of their literal text.
     pub(crate) fn rank(&self) -> (u8, usize) {
         match self {
             Self::Exact(exact) => (2, exact.len()),
@@ -248,21 +265,44 @@ impl Pattern {
     }
 }
 
-/// Whether `parts` match all of `uri` (backtracking over variables; templates are short).
+/// Whether `parts` match all of `uri`: the positions each part can end at, part by part, so
+/// that any template and any URI cost O(parts x length), never a backtracking search.
 fn matches(parts: &[Part], uri: &str) -> bool {
-    let Some((first, rest)) = parts.split_first() else { return uri.is_empty() };
-    match first {
-        Part::Literal(text) => {
-            uri.strip_prefix(text.as_str()).is_some_and(|uri| matches(rest, uri))
-        }
-        Part::Variable { reserved } => {
-            let stop =
-                if *reserved { uri.len() } else { uri.find(['/', '?', '#']).unwrap_or(uri.len()) };
-            (1..=stop).rev().any(|taken| {
-                uri.is_char_boundary(taken) && matches(rest, uri.get(taken..).unwrap_or_default())
-            })
-        }
+    let bytes = uri.as_bytes();
+    let mut reachable = vec![false; bytes.len() + 1];
+    if let Some(start) = reachable.first_mut() {
+        *start = true;
     }
+    for part in parts {
+        let mut next = vec![false; bytes.len() + 1];
+        match part {
+            Part::Literal(text) => {
+                for (at, _) in reachable.iter().enumerate().filter(|(_, reached)| **reached) {
+                    if bytes.get(at..).is_some_and(|rest| rest.starts_with(text.as_bytes()))
+                        && let Some(end) = next.get_mut(at + text.len())
+                    {
+                        *end = true;
+                    }
+                }
+            }
+            Part::Variable { reserved } => {
+                // A variable takes at least one character; a simple one stops at `/`, `?`, `#`.
+                let mut open = false;
+                for (at, byte) in bytes.iter().enumerate() {
+                    open |= reachable.get(at).copied().unwrap_or(false);
+                    if !reserved && matches!(byte, b'/' | b'?' | b'#') {
+                        open = false;
+                        continue;
+                    }
+                    if open && let Some(end) = next.get_mut(at + 1) {
+                        *end = true;
+                    }
+                }
+            }
+        }
+        reachable = next;
+    }
+    reachable.last().copied().unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -275,10 +315,10 @@ mod tests {
             ("orders://orders/1", "orders://orders/1"),
             ("ORDERS://ORDERS/1", "orders://orders/1"),
             ("orders://orders/%31", "orders://orders/1"),
-            ("orders://orders/a%2fb", "orders://orders/a%2Fb"),
+            ("orders://orders/a%2bb", "orders://orders/a%2Bb"),
             ("file:///Notes/%7Euser", "file:///Notes/~user"),
             ("urn:Example:Thing", "urn:Example:Thing"),
-            ("orders://u%41@Host/x?q=%7e", "orders://uA@host/x?q=~"),
+            ("orders://Host/x?q=%7e", "orders://host/x?q=~"),
             ("orders://HOST%41%2f/x", "orders://hosta%2F/x"),
         ] {
             assert_eq!(normalize_resource_uri(spelling).as_deref(), Ok(normal), "{spelling}");
@@ -295,6 +335,10 @@ mod tests {
             ("orders://x/a b", UriError::BadCharacter),
             ("orders://x/\u{e9}", UriError::BadCharacter),
             ("orders://x/{id}", UriError::BadCharacter),
+            ("orders://x/secret%2Fother", UriError::Ambiguous),
+            ("orders://x/a%5cb", UriError::Ambiguous),
+            ("orders://user@x/a", UriError::Ambiguous),
+            ("orders://x:/a", UriError::Ambiguous),
         ] {
             assert_eq!(normalize_resource_uri(bad), Err(error), "{bad}");
         }
@@ -317,6 +361,33 @@ mod tests {
         for bad in ["orders://{}", "orders://{a-b}", "orders://{id", "orders://id}"] {
             assert!(Pattern::template(bad).is_err(), "{bad}");
         }
+    }
+
+    /// The review's finding: `{a}.{b}` against a megabyte of dots took ~10^11 steps by
+    /// backtracking. Matching now costs O(parts x length), and URIs are capped at 8 KiB.
+    #[test]
+    fn hostile_uris_cost_little() {
+        let template = Pattern::template("orders://orders/{id}.{format}").unwrap();
+        let dots = format!("orders://orders/{}", ".".repeat(MAX_RESOURCE_URI_BYTES - 20));
+        assert!(template.covers(&dots), "a.b shape: dots on both sides");
+        assert!(!template.covers(&format!("{dots}/")));
+        let reserved = Pattern::template("files://{+a}.{+b}.{+c}").unwrap();
+        assert!(!reserved.covers(&format!("files://{}", "x".repeat(MAX_RESOURCE_URI_BYTES - 10))));
+        let long = format!("orders://x/{}", "a".repeat(MAX_RESOURCE_URI_BYTES));
+        assert_eq!(normalize_resource_uri(&long), Err(UriError::TooLong));
+    }
+
+    #[test]
+    fn prefixes_end_at_a_boundary() {
+        let prefix = Pattern::prefix("orders://a").unwrap();
+        for covered in ["orders://a", "orders://a/b", "orders://a?x", "orders://a#f"] {
+            assert!(prefix.covers(covered), "{covered}");
+        }
+        for other in ["orders://ab", "orders://a.evil", "orders://a:8443/x"] {
+            assert!(!prefix.covers(other), "{other}");
+        }
+        assert!(Pattern::prefix("orders://").unwrap().covers("orders://anything"));
+        assert!(Pattern::prefix("urn:orders:").unwrap().covers("urn:orders:1"));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use tower_service::Service;
 
 use crate::call::{CallError, McpCall, Target};
 use crate::layer::{Config, Rule, Unmapped};
-use crate::listing::{EventStream, Listing, filter_message};
+use crate::listing::{EventStream, Judged, Listing, canonical_id, filter_message};
 use crate::resource::normalize;
 
 /// The service of [`McpScopeLayer`](crate::McpScopeLayer).
@@ -68,6 +68,9 @@ type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 /// not passed on unjudged).
 const MAX_LIST_BYTES: usize = 8 * 1024 * 1024;
 
+/// `Last-Event-ID`: a client resuming an event stream.
+const LAST_EVENT_ID: http::HeaderName = http::HeaderName::from_static("last-event-id");
+
 impl<S, B, ResB> Service<Request<B>> for McpScope<S>
 where
     S: Service<Request<McpRequestBody<B>>, Response = Response<ResB>> + Clone + Send + 'static,
@@ -92,6 +95,14 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         // MCP forbids passing the client's token on: its audience is this server.
         request.extensions_mut().insert(NoTokenPassthrough);
+        // Resuming a stream replays the server's stored events as they were sent to it, list
+        // answers unfiltered: refused (use a stateless server, or one without an event store).
+        if request.method() == Method::GET && request.headers().contains_key(LAST_EVENT_ID) {
+            let refusal = call_error(&CallError::resumption());
+            return Box::pin(
+                async move { Ok(refusal.map(|bytes| Either::Right(Full::new(bytes)))) },
+            );
+        }
         if request.method() != Method::POST {
             let future = inner.call(request.map(Either::Right));
             return Box::pin(async move { Ok(future.await?.map(Either::Left)) });
@@ -120,10 +131,17 @@ where
                 return refused(response);
             }
             let listing = call.method.as_deref().and_then(Listing::of);
-            let (Some(listing), Some(id)) = (listing, call.id.clone()) else {
+            let (Some(listing), Some(id)) = (listing, call.id.as_ref()) else {
                 let request = Request::from_parts(parts, Either::Left(Full::new(body)));
                 return Ok(inner.call(request).await?.map(Either::Left));
             };
+            // The answer is found by its id, whichever way the server spells it.
+            let Some(id) = canonical_id(id) else {
+                return refused(call_error(&CallError::fractional_id()));
+            };
+            let mut parts = parts;
+            // An encoded answer could not be read to filter it.
+            parts.headers.remove(http::header::ACCEPT_ENCODING);
             let caller = Caller {
                 method: parts.method.clone(),
                 uri: parts.uri.clone(),
@@ -151,24 +169,25 @@ fn authorize(
         Unmapped::Require(rule) => Some(rule),
         Unmapped::Deny => None,
     };
-    // A `subscriptions/listen` passes only if every resource it names would.
-    for uri in &call.subscriptions {
-        let rule = config.resource_rule(uri).or_else(unmapped);
-        if let Some(refused) = check(rule, parts, "no scope grants what this request names") {
-            return Some(refused);
+    const NAMES: &str = "no scope grants what this request names";
+    // A resource passes when every rule that covers it passes (or, with none, the default).
+    let resource = |uri: &str| {
+        let rules = config.resource_rules(uri);
+        if rules.is_empty() {
+            return check(unmapped(), parts, NAMES);
         }
+        rules.into_iter().find_map(|rule| check(Some(rule), parts, NAMES))
+    };
+    // A `subscriptions/listen` passes only if every resource it names would.
+    if let Some(refused) = call.subscriptions.iter().find_map(|uri| resource(uri)) {
+        return Some(refused);
     }
     if call.target.is_none() && call.method.as_deref() == Some("subscriptions/listen") {
         return None;
     }
     let (rule, refusal) = match &call.target {
-        Some((Target::Resource, uri)) => {
-            (config.resource_rule(uri).or_else(unmapped), "no scope grants what this request names")
-        }
-        Some((kind, name)) => (
-            config.rules.get(&(*kind, name.clone())).or_else(unmapped),
-            "no scope grants what this request names",
-        ),
+        Some((Target::Resource, uri)) => return resource(uri),
+        Some((kind, name)) => (config.rules.get(&(*kind, name.clone())).or_else(unmapped), NAMES),
         None => (
             call.method.as_ref().and_then(|method| config.methods.get(method)),
             "this server maps no rule to the method",
@@ -233,26 +252,35 @@ impl Caller {
             Unmapped::Require(rule) => Some(rule),
             Unmapped::Deny => None,
         };
-        let rule: Option<&Rule> = match listing {
-            Listing::Tools => config.rules.get(&(Target::Tool, name.to_owned())).or_else(unmapped),
-            Listing::Prompts => {
-                config.rules.get(&(Target::Prompt, name.to_owned())).or_else(unmapped)
-            }
+        let rules: Vec<&Rule> = match listing {
+            Listing::Tools => config
+                .rules
+                .get(&(Target::Tool, name.to_owned()))
+                .or_else(unmapped)
+                .into_iter()
+                .collect(),
+            Listing::Prompts => config
+                .rules
+                .get(&(Target::Prompt, name.to_owned()))
+                .or_else(unmapped)
+                .into_iter()
+                .collect(),
             Listing::Resources | Listing::Templates => {
                 let Ok(uri) = normalize(name, listing == Listing::Templates) else { return false };
-                config.resource_rule(&uri).or_else(unmapped)
+                let rules = config.resource_rules(&uri);
+                if rules.is_empty() { unmapped().into_iter().collect() } else { rules }
             }
         };
         let head = RequestHead::new(&self.method, &self.uri, &self.headers, &self.extensions);
-        match (rule, verified_claims(&self.extensions)) {
-            (Some(rule), Ok(claims)) => rule.check(claims, &head).is_ok(),
-            _ => false,
-        }
+        let Ok(claims) = verified_claims(&self.extensions) else { return false };
+        !rules.is_empty() && rules.iter().all(|rule| rule.check(claims, &head).is_ok())
     }
 }
 
 /// `response` (the answer to a list request `id`) with what the caller may not use removed:
-/// JSON read whole, an event stream up to the answer. Other answers pass unchanged.
+/// JSON read whole, an event stream up to the answer. A successful answer this layer cannot
+/// judge (another content type, an encoding, no answer to `id`, too large) is not passed on:
+/// `502`. Errors (status or JSON-RPC) pass unchanged: they show nothing.
 async fn filtered<ResB, Keep>(
     response: Response<ResB>,
     id: &Value,
@@ -264,38 +292,51 @@ where
     Keep: Fn(&str) -> bool + Sync,
     ResB::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let kind = response.headers().get(CONTENT_TYPE).and_then(|value| value.to_str().ok());
-    let event_stream = kind.is_some_and(|kind| kind.starts_with("text/event-stream"));
-    if !response.status().is_success()
-        || !(event_stream || kind.is_some_and(|kind| kind.starts_with("application/json")))
-    {
+    if !response.status().is_success() {
         return response.map(Either::Left);
+    }
+    let kind = response.headers().get(CONTENT_TYPE).and_then(|value| value.to_str().ok());
+    let kind = kind.map(str::to_ascii_lowercase).unwrap_or_default();
+    let event_stream = kind.starts_with("text/event-stream");
+    let encoded = response
+        .headers()
+        .get(http::header::CONTENT_ENCODING)
+        .is_some_and(|encoding| encoding != "identity");
+    if encoded || !(event_stream || kind.starts_with("application/json")) {
+        return list_error("the server's list answer is in a form this layer cannot filter");
     }
     let (mut parts, mut body) = response.into_parts();
     // The length changes; the framing is the server's again.
     parts.headers.remove(http::header::CONTENT_LENGTH);
-    let (mut read, mut events) = (Vec::new(), EventStream::default());
+    let (mut length, mut json, mut events) = (0usize, Vec::new(), EventStream::default());
     while let Some(frame) = body.frame().await {
         let Ok(frame) = frame else {
             return list_error("the server's list answer broke off");
         };
         let Ok(data) = frame.into_data() else { continue };
-        if read.len().saturating_add(data.len()) > MAX_LIST_BYTES {
+        length = length.saturating_add(data.len());
+        if length > MAX_LIST_BYTES {
             return list_error("the server's list answer is larger than this layer filters");
         }
-        if event_stream {
-            read.extend_from_slice(&data);
-            if events.push(&data, id, listing, keep) {
-                break;
-            }
-        } else {
-            read.extend_from_slice(&data);
+        if !event_stream {
+            json.extend_from_slice(&data);
+        } else if events.push(&data, id, listing, keep) {
+            break;
         }
     }
     let out = if event_stream {
+        if !events.answered() {
+            return list_error("the server's list answer holds no answer this layer can filter");
+        }
         events.finish()
     } else {
-        filter_message(&read, id, listing, keep).unwrap_or(read)
+        match filter_message(&json, id, listing, keep) {
+            Judged::Filtered(filtered) => filtered,
+            Judged::Error => json,
+            Judged::Other => {
+                return list_error("the server's list answer is not one this layer can filter");
+            }
+        }
     };
     Response::from_parts(parts, Either::Right(Full::new(Bytes::from(out))))
 }

@@ -58,6 +58,8 @@ use crate::extract::recorded_token;
 /// forbids token passthrough, since the token's audience is this server). The token stays
 /// readable, to exchange it (RFC 8693) for one meant for the other API, but
 /// [`AccessToken::bearer_header`] refuses it and [`ForwardTokenLayer`] does not attach it.
+/// It guards against mistakes, not against the application: code that copies
+/// [`AccessToken::secret`] or the request's `Authorization` header by hand still can.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NoTokenPassthrough;
 

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::StatusCode;
+use http_body_util::BodyExt;
 use mcp_server::dev::DevIssuer;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -236,4 +237,114 @@ async fn rules_that_read_a_tools_arguments() {
         serde_json::from_slice::<Value>(&body).unwrap(),
         json!({"jsonrpc": "2.0", "id": 2, "error": {"code": -32020, "message": "an Mcp-Param header does not match the tool's arguments"}})
     );
+}
+
+/// Findings of an attacker's review of the layer, each a way a low-scope token saw more than
+/// its rules allow.
+#[tokio::test]
+async fn regression_lists_and_notifications_cannot_be_used_to_see_more() {
+    let (address, issuer) = serve(ScopePolicy::exact()).await;
+    let reader = issuer.token("alice", &["orders.read"], &[]);
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    let headers = [("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/list")];
+    // 1. An id written `1.0`: rmcp answers `"id":1`, which the filter once failed to match,
+    //    passing the whole list on.
+    for id in [json!(1.0), json!(1e0)] {
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": "tools/list", "params": {"_meta": meta}}).to_string();
+        let (status, _, body) = raw(address, post(address, &reader, &headers, body), "content-type").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(listed(&body, "tools", "name"), ["list_orders"], "id {id}");
+    }
+    let fractional = json!({"jsonrpc": "2.0", "id": 1.5, "method": "tools/list", "params": {"_meta": meta}}).to_string();
+    let (status, _, _) = raw(address, post(address, &reader, &headers, fractional), "content-type").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // 2. Resuming a stream would replay the server's answers unfiltered.
+    let resume = http::Request::get(format!("http://{address}/mcp"))
+        .header("host", address.to_string())
+        .header("accept", "text/event-stream")
+        .header("authorization", format!("Bearer {reader}"))
+        .header("last-event-id", "0/1")
+        .body(http_body_util::Full::default())
+        .unwrap();
+    let (status, _, body) = raw(address, resume, "content-type").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(&body));
+    // 3. A "notification" with an id is a request: no rule maps it.
+    let (status, challenge, _) = send(address, &reader, "notifications/orders_export", json!({})).await;
+    assert_eq!((status, challenge), (StatusCode::FORBIDDEN, needs(address, None)));
+}
+
+/// Every rule that covers a resource must pass: a broad rule never opens what a specific one
+/// guards, and a prefix ends at a boundary.
+#[tokio::test]
+async fn every_rule_that_covers_a_resource_must_pass() {
+    use scopegate::ScopeRequirement;
+    use scopegate::mcp::McpScopeLayer;
+    let scopes = |scope: &str| ScopeRequirement::all_of([scope]).unwrap();
+    let rules = McpScopeLayer::new()
+        .resource_template("files://{+path}", scopes("files.read"))
+        .unwrap()
+        .resource_prefix("files://admin", scopes("files.admin"))
+        .unwrap();
+    let issuer = scopegate_testkit::TestIssuer::new();
+    let reader = issuer.token().scopes(["files.read"]).sign();
+    let admin = issuer.token().scopes(["files.read", "files.admin"]).sign();
+    let app = ServiceBuilder::new()
+        .layer(BearerAuthLayer::new(issuer.verifier()))
+        .layer(rules)
+        .service(tower::service_fn(|_: http::Request<scopegate::mcp::McpRequestBody<http_body_util::Full<hyper::body::Bytes>>>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(http_body_util::Full::<hyper::body::Bytes>::default()))
+        }));
+    for (uri, token, status) in [
+        ("files://admin/keys", &reader, 403),
+        ("files://admin/keys", &admin, 200),
+        ("files://administrator/notes", &reader, 200),
+        ("files://docs/a", &reader, 200),
+    ] {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "resources/read", "params": {"uri": uri}}).to_string();
+        let request = http::Request::post("/mcp")
+            .header("authorization", format!("Bearer {token}"))
+            .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
+            .unwrap();
+        let response = tower::ServiceExt::oneshot(app.clone(), request).await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{uri}");
+    }
+}
+
+/// A successful list answer the layer cannot judge is never passed on unfiltered: another id,
+/// another content type, a compressed body, an event stream without the answer.
+#[tokio::test]
+async fn a_list_answer_that_cannot_be_judged_is_refused() {
+    use http_body_util::Full;
+    use hyper::body::Bytes;
+    let issuer = scopegate_testkit::TestIssuer::new();
+    let token = issuer.token().scopes(["files.read"]).sign();
+    let tools = r#"{"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"secret_tool"}]}}"#;
+    let stream = format!("data: {tools}\n\n");
+    for (content_type, encoding, body) in [
+        ("application/json", None, tools.to_owned()),
+        ("text/plain", None, tools.replace("\"id\":2", "\"id\":1")),
+        ("application/json", Some("gzip"), tools.replace("\"id\":2", "\"id\":1")),
+        ("text/event-stream", None, stream),
+    ] {
+        let answer = body.clone();
+        let app = ServiceBuilder::new()
+            .layer(BearerAuthLayer::new(issuer.verifier()))
+            .layer(scopegate::mcp::McpScopeLayer::new())
+            .service(tower::service_fn(move |_: http::Request<scopegate::mcp::McpRequestBody<Full<Bytes>>>| {
+                let mut response = http::Response::new(Full::new(Bytes::from(answer.clone())));
+                response.headers_mut().insert("content-type", http::HeaderValue::from_static(content_type));
+                if let Some(encoding) = encoding {
+                    response.headers_mut().insert("content-encoding", http::HeaderValue::from_static(encoding));
+                }
+                async move { Ok::<_, std::convert::Infallible>(response) }
+            }));
+        let request = http::Request::post("/mcp")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Full::new(Bytes::from(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)))
+            .unwrap();
+        let response = tower::ServiceExt::oneshot(app, request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_GATEWAY, "{content_type} {encoding:?}: {body}");
+        let shown = response.into_body().collect().await.unwrap().to_bytes();
+        assert!(!String::from_utf8_lossy(&shown).contains("secret_tool"));
+    }
 }

@@ -145,9 +145,17 @@ mod tests {
         let nonce = old.issue(1_000);
         assert!(new.is_valid(&nonce, 1_010), "the old secret still opens it");
         assert!(!Nonces::new(vec![2; 32]).unwrap().is_valid(&nonce, 1_010));
-        let mut tampered = nonce.into_bytes();
-        tampered[3] ^= 1;
-        assert!(!new.is_valid(&String::from_utf8(tampered).unwrap(), 1_010));
+        // A well-formed nonce with a changed time (decodes, right length): only the MAC can
+        // refuse it. (Flipping a character of the text made invalid base64 instead, which
+        // the decoder refused before the MAC was ever checked.)
+        let mut sealed = URL_SAFE_NO_PAD.decode(&nonce).unwrap();
+        sealed[7] ^= 1;
+        let forged = URL_SAFE_NO_PAD.encode(&sealed);
+        assert!(new.issued_at(&forged).is_none(), "the MAC refuses a changed time");
+        assert!(!new.is_valid(&forged, 1_010));
+        // The same bytes re-encoded unchanged still open: the refusal is the MAC's.
+        sealed[7] ^= 1;
+        assert_eq!(new.issued_at(&URL_SAFE_NO_PAD.encode(&sealed)), Some(1_000));
         assert!(!new.is_valid(&new.issue(2_000), 1_000), "from the future");
         assert!(Nonces::new(vec![0; 31]).is_err());
         assert_eq!(format!("{new:?}"), r#"Nonces { secrets: "[2 redacted]", lifetime: 300s }"#);
