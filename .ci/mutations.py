@@ -239,6 +239,13 @@ MUTATIONS = [
         "        rules.into_iter().take(1).find_map(|rule| check(Some(rule), parts, NAMES))",
         ["-p", "scopegate-tests", "--test", "suite", "mcp_rules::every_rule_that_covers"],
     ),
+    (
+        "single flight: the slot freed after the outcome is sent",
+        "crates/scopegate-core/src/flight.rs",
+        "            drop(permit);\n            let _ = sender.send(Some(outcome));",
+        "            let _ = sender.send(Some(outcome));\n            drop(permit);",
+        ["-p", "scopegate-core", "--features", "remote", "--lib", "a_finished_call"],
+    ),
 ]
 
 

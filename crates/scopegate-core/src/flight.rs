@@ -174,7 +174,7 @@ where
             // Declared first, dropped last: the table forgets the call only after waiters
             // have its outcome.
             let _departure = departure;
-            let _permit = permit;
+            let permit = permit;
             let outcome = match tokio::time::timeout(timeout, work).await {
                 Ok(value) => Ok(value),
                 Err(_) => {
@@ -184,6 +184,9 @@ where
                     Err(Failed::TimedOut)
                 }
             };
+            // The slot is free before anyone learns the outcome: a waiter that goes on to
+            // start another call finds room for it.
+            drop(permit);
             let _ = sender.send(Some(outcome));
         });
         table.calls.insert(key.clone(), (id, receiver.clone(), task.abort_handle()));
@@ -246,6 +249,21 @@ mod tests {
             runs.fetch_add(1, Ordering::SeqCst);
             release.notified().await;
             value
+        }
+    }
+
+    /// A flaky test found it: the slot was freed only after the outcome was sent, so a caller
+    /// that learned it and went on to a new call could find no room (on a multi-threaded
+    /// runtime, now and then).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_finished_call_has_freed_its_place_when_its_outcome_arrives() {
+        let calls = Calls::new(1, Duration::from_secs(5));
+        for n in 0..500u32 {
+            let first = calls.join_or_start(&n, move || async move { n }).unwrap();
+            assert_eq!(first.outcome().await, Ok(n));
+            let next = calls.join_or_start(&(n + 1_000_000), || async { 0 });
+            assert!(next.is_ok(), "round {n}: no room right after an outcome");
+            assert_eq!(next.unwrap().outcome().await, Ok(0));
         }
     }
 

@@ -77,7 +77,7 @@ pub fn listing(data: &[u8]) {
     let id = serde_json::json!(1);
     let (list, name) = match method {
         "tools/list" | "prompts/list" => (method.trim_end_matches("/list"), "name"),
-        "resources/list" => ("resources", "uri"),
+        "resources/list" | "resources/directory/read" => ("resources", "uri"),
         _ => ("resourceTemplates", "uriTemplate"),
     };
     let check = |message: &[u8]| {
