@@ -246,6 +246,13 @@ MUTATIONS = [
         "            let _ = sender.send(Some(outcome));\n            drop(permit);",
         ["-p", "scopegate-core", "--features", "remote", "--lib", "a_finished_call"],
     ),
+    (
+        "mcp: sessions not bound to their callers",
+        "crates/scopegate-mcp/src/service.rs",
+        "                .is_ok_and(|claims| config.sessions.belongs_to(id, claims));",
+        "                .is_ok();",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_rules::a_session_belongs"],
+    ),
 ]
 
 

@@ -12,6 +12,7 @@ use tower_layer::Layer;
 use crate::call::Target;
 use crate::resource::Pattern;
 use crate::service::McpScope;
+use crate::sessions::Sessions;
 
 /// The largest JSON-RPC body read, unless [`McpScopeLayer::max_body_bytes`] says otherwise.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -40,6 +41,8 @@ pub(crate) struct Config {
     pub(crate) argument_rules: HashMap<String, Vec<(Condition, Rule)>>,
     pub(crate) unmapped: Unmapped,
     pub(crate) max_body_bytes: usize,
+    /// The sessions begun through this layer, and by whom (shared by its clones).
+    pub(crate) sessions: Arc<Sessions>,
 }
 
 impl Config {
@@ -78,6 +81,11 @@ impl Config {
 /// refused with `400`), exactly, by RFC 6570 template or by prefix (ending at a `/`, `?` or
 /// `#`). Every rule that covers a URI must pass, so a broad rule can never open what a
 /// specific one guards; a refusal names the most specific failing rule's scopes.
+///
+/// On a stateful server, a session belongs to the token that began it (issuer and subject, or
+/// client): a request naming another caller's `Mcp-Session-Id`, or one this layer never saw
+/// begin, is `404` (session not found; the client initializes again). At most 100,000
+/// sessions are remembered, the oldest forgotten first.
 ///
 /// `Mcp-Method` and `Mcp-Name` are required from protocol revision 2026-07-28 on, and must
 /// agree with the body whenever sent; a batch, a body that is not JSON-RPC, or a disagreeing
@@ -135,6 +143,7 @@ impl McpScopeLayer {
                 argument_rules: HashMap::new(),
                 unmapped: Unmapped::Deny,
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+                sessions: Arc::default(),
             }),
         }
     }

@@ -47,6 +47,7 @@ mod listing;
 mod params;
 mod resource;
 mod service;
+mod sessions;
 
 pub use call::{
     CallError, MAX_BODY_DEPTH, MAX_SUBSCRIPTIONS, MCP_METHOD, MCP_NAME, McpCall, PROTOCOL_VERSION,

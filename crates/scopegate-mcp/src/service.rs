@@ -68,6 +68,9 @@ type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 /// not passed on unjudged).
 const MAX_LIST_BYTES: usize = 8 * 1024 * 1024;
 
+/// `Mcp-Session-Id`: the session a stateful server began.
+const MCP_SESSION_ID: http::HeaderName = http::HeaderName::from_static("mcp-session-id");
+
 /// `Last-Event-ID`: a client resuming an event stream.
 const LAST_EVENT_ID: http::HeaderName = http::HeaderName::from_static("last-event-id");
 
@@ -103,11 +106,29 @@ where
                 async move { Ok(refusal.map(|bytes| Either::Right(Full::new(bytes)))) },
             );
         }
-        if request.method() != Method::POST {
-            let future = inner.call(request.map(Either::Right));
-            return Box::pin(async move { Ok(future.await?.map(Either::Left)) });
-        }
         let config = Arc::clone(&self.config);
+        // A session belongs to whoever began it.
+        let session = request.headers().get(MCP_SESSION_ID).map(|id| id.as_bytes().to_vec());
+        if let Some(id) = &session {
+            let owner = verified_claims(request.extensions())
+                .is_ok_and(|claims| config.sessions.belongs_to(id, claims));
+            if !owner {
+                tracing::debug!("an MCP session id of another caller, or unknown, refused");
+                let refusal = session_error();
+                return Box::pin(async move { Ok(refusal) });
+            }
+        }
+        if request.method() != Method::POST {
+            let ending = (request.method() == Method::DELETE).then_some(session).flatten();
+            let future = inner.call(request.map(Either::Right));
+            return Box::pin(async move {
+                let response = future.await?;
+                if let Some(id) = ending.filter(|_| response.status().is_success()) {
+                    config.sessions.end(&id);
+                }
+                Ok(response.map(Either::Left))
+            });
+        }
         Box::pin(async move {
             let (parts, body) = request.into_parts();
             let refused = |response: Response<Bytes>| {
@@ -129,6 +150,18 @@ where
             };
             if let Some(response) = authorize(&config, &parts, &call) {
                 return refused(response);
+            }
+            if call.method.as_deref() == Some("initialize") {
+                let claims = verified_claims(&parts.extensions).ok().cloned();
+                let request = Request::from_parts(parts, Either::Left(Full::new(body)));
+                let response = inner.call(request).await?;
+                let begun = response.headers().get(MCP_SESSION_ID);
+                if let (Some(id), Some(claims)) = (begun, &claims)
+                    && response.status().is_success()
+                {
+                    config.sessions.begin(id.as_bytes(), claims);
+                }
+                return Ok(response.map(Either::Left));
             }
             let listing = call.method.as_deref().and_then(Listing::of);
             let (Some(listing), Some(id)) = (listing, call.id.as_ref()) else {
@@ -339,6 +372,19 @@ where
         }
     };
     Response::from_parts(parts, Either::Right(Full::new(Bytes::from(out))))
+}
+
+/// `404` for a session this caller did not begin (the transport's "session not found": a
+/// client initializes again).
+fn session_error<B>() -> Response<McpResponseBody<B>> {
+    let body = serde_json::json!({
+        "jsonrpc": "2.0", "id": null,
+        "error": {"code": -32001, "message": "session not found"},
+    });
+    let mut response = Response::new(Either::Right(Full::new(Bytes::from(body.to_string()))));
+    *response.status_mut() = http::StatusCode::NOT_FOUND;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }
 
 /// A list answer that could not be judged: not passed on.

@@ -348,3 +348,47 @@ async fn a_list_answer_that_cannot_be_judged_is_refused() {
         assert!(!String::from_utf8_lossy(&shown).contains("secret_tool"));
     }
 }
+
+/// On a stateful server a session belongs to the token that began it: another caller naming
+/// its `Mcp-Session-Id`, or anyone naming a session never begun here, gets `404`.
+#[tokio::test]
+async fn a_session_belongs_to_whoever_began_it() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let issuer = DevIssuer::new(&format!("http://{address}/mcp"));
+    let orders = mcp_server::tools::Orders::default();
+    let mcp = StreamableHttpService::new(
+        move || Ok(mcp_server::tools::OrderTools::new(Arc::clone(&orders))),
+        Arc::new(LocalSessionManager::default()),
+        StreamableHttpServerConfig::default().with_sse_keep_alive(None),
+    );
+    let service = ServiceBuilder::new()
+        .layer(BearerAuthLayer::new(issuer.verifier().unwrap()))
+        .layer(mcp_server::mcp_rules().unwrap())
+        .service(mcp);
+    let app = axum::Router::new().route_service("/mcp", service);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let alice = issuer.token("alice", &["orders.read"], &[]);
+    let mallory = issuer.token("mallory", &["orders.read"], &[]);
+
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}
+    }})
+    .to_string();
+    let (status, session, _) = raw(address, post(address, &alice, &[], initialize), "mcp-session-id").await;
+    assert_eq!(status, StatusCode::OK);
+    let session = session.expect("a stateful server begins a session");
+    let initialized = || json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string();
+    let headers = [("mcp-session-id", session.as_str()), ("mcp-protocol-version", "2025-06-18")];
+    let (status, _, body) = raw(address, post(address, &mallory, &headers, initialized()), "content-type").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another caller's session");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap(),
+        json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32001, "message": "session not found"}})
+    );
+    let (status, _, _) = raw(address, post(address, &alice, &headers, initialized()), "content-type").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "its owner's");
+    let unknown = [("mcp-session-id", "not-begun-here"), ("mcp-protocol-version", "2025-06-18")];
+    let (status, _, _) = raw(address, post(address, &alice, &unknown, initialized()), "content-type").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a session never begun here");
+}
