@@ -219,7 +219,13 @@ async fn a_hundred_concurrent_requests_make_one_exchange() {
         })
         .collect();
     server.wait_for_token_requests(1).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Every other request has joined the one exchange before the endpoint answers (waited on
+    // by count, not by sleeping).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while verifier.exchange_stats()[0].joined < 99 {
+        assert!(std::time::Instant::now() < deadline, "{:?}", verifier.exchange_stats());
+        tokio::task::yield_now().await;
+    }
     server.release_token_endpoint();
     let mut tokens = Vec::new();
     for task in tasks {

@@ -179,22 +179,27 @@ async fn redis_down_fails_closed_or_degrades_and_comes_back() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     println!("shared again {:?} after Redis restarted", restarted.elapsed());
-    // Shared again: a proof the fail-closed replica accepted is refused by the other.
-    let shared = proof();
-    assert_eq!(send(&closed, &token, &shared).await.0, StatusCode::OK);
+    // Shared again: a proof the fail-closed replica accepted is refused by the other. Each
+    // try uses a fresh proof: the degraded replica's local memory has never seen it, so only
+    // the shared store can refuse it. (Re-sending one proof let the local memory refuse it the
+    // second time, and the test passed with Redis never coming back.)
+    let replays_before = degraded_store.stats().replays;
     let mut refused = false;
     for _ in 0..100 {
+        let shared = proof();
+        assert_eq!(send(&closed, &token, &shared).await.0, StatusCode::OK);
         let (status, challenge) = send(&degraded, &token, &shared).await;
-        if status == StatusCode::UNAUTHORIZED && replayed(&challenge) {
+        if status == StatusCode::UNAUTHORIZED {
+            assert!(replayed(&challenge), "{challenge}");
             refused = true;
             break;
         }
-        // The degraded replica's connection may still be reconnecting: it checks locally,
-        // where this proof is unknown, so use a fresh one to probe and try again.
-        let _ = send(&degraded, &token, &proof()).await;
+        // Still reconnecting: checked locally, where this proof was new.
+        assert_eq!(status, StatusCode::OK);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(refused, "the degraded replica came back to the shared store");
+    assert_eq!(degraded_store.stats().replays, replays_before + 1, "refused by the shared store");
 }
 
 #[tokio::test]

@@ -33,6 +33,8 @@ pub struct ExchangeStats {
     pub failures: u64,
     /// Exchanged tokens cached now.
     pub cached: u64,
+    /// Requests that waited on an exchange already under way instead of making their own.
+    pub joined: u64,
 }
 
 #[derive(Default)]
@@ -69,6 +71,7 @@ impl ExchangeState {
             hits: counters.hits.load(Ordering::Relaxed),
             failures: counters.failures.load(Ordering::Relaxed),
             cached: self.cache.len() as u64,
+            joined: self.flights.stats().joined,
         }
     }
 
