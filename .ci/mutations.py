@@ -253,6 +253,13 @@ MUTATIONS = [
         "                .is_ok();",
         ["-p", "scopegate-tests", "--test", "suite", "mcp_rules::a_session_belongs"],
     ),
+    (
+        "claims: `jti` filed as the subject",
+        "crates/scopegate-core/src/claims/payload.rs",
+        "            \"jti\" => &mut self.jwt_id,",
+        "            \"jti\" => &mut self.subject,",
+        ["-p", "scopegate-core", "--lib", "flat_payload"],
+    ),
 ]
 
 

@@ -42,6 +42,7 @@ pub fn claims(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
         assert!(crate::claims::flat_payload::agrees_with_full_parser(text));
     }
+    claims_land_where_they_came_from(data);
     let permissive =
         ClaimMapping::new().scope_claims(["scope", "scp"]).accept_scope_arrays(true).role_paths(
             ["roles", "role", "realm_access.roles", "cognito:groups"]
@@ -55,6 +56,44 @@ pub fn claims(data: &[u8]) {
             // Every scope that was accepted is valid RFC 6749 syntax.
             assert!(verified.scopes.iter().all(is_valid_scope));
         }
+    }
+}
+
+/// Both payload parsers file members through one table, so comparing them cannot show a claim
+/// filed under the wrong name. This reads the payload independently, with `serde_json`, and
+/// checks that every member scopegate accepted holds what the text says under that name.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "an oracle: a divergence must panic (JSON indexing yields null, never panics)"
+)]
+pub(crate) fn claims_land_where_they_came_from(data: &[u8]) {
+    let Ok(payload) = UnverifiedPayload::parse(data) else { return };
+    let text: serde_json::Value = match serde_json::from_slice(data) {
+        Ok(serde_json::Value::Object(members)) => serde_json::Value::Object(members),
+        // scopegate accepted what serde_json refuses (or not an object): a divergence.
+        other => panic!("accepted a payload serde_json reads as {other:?}"),
+    };
+    let same = |name: &str, value: Option<crate::json::Loose<'_>>| {
+        let read = value.map(crate::json::Loose::into_value);
+        let expected = text.get(name).cloned();
+        assert_eq!(read, expected, "`{name}`");
+    };
+    if let Some(issuer) = text["iss"].as_str() {
+        assert_eq!(&*payload.issuer, issuer, "`iss`");
+    }
+    same("aud", payload.audience);
+    same("exp", payload.expires_at);
+    same("nbf", payload.not_before);
+    same("iat", payload.issued_at);
+    same("sub", payload.subject);
+    same("jti", payload.jwt_id);
+    same("client_id", payload.client_id);
+    same("azp", payload.authorized_party);
+    same("scope", payload.scope);
+    assert_eq!(payload.confirmation, text.get("cnf").is_some(), "`cnf`");
+    for (name, value) in &payload.custom {
+        assert_eq!(Some(value), text.get(name), "custom `{name}`");
     }
 }
 

@@ -296,11 +296,13 @@ mod tests {
     }
 
     proptest! {
-        /// Whatever this path reads, the full parser reads alike.
+        /// Whatever this path reads, the full parser reads alike, and each member lands under
+        /// the name it came with (read independently, with `serde_json`).
         #[test]
         fn agrees_with_the_full_parser(members in proptest::collection::vec(member(), 0..8), space in "[ \n]{0,2}") {
             let text = format!("{space}{{{}}}{space}", members.join(","));
             prop_assert!(agrees_with_full_parser(&text), "{}", text);
+            crate::fuzz::claims_land_where_they_came_from(text.as_bytes());
         }
     }
 }
