@@ -39,6 +39,9 @@ pub const MAX_SUBSCRIPTIONS: usize = 256;
 const PARSE_ERROR: i64 = -32700;
 const INVALID_REQUEST: i64 = -32600;
 const INVALID_PARAMS: i64 = -32602;
+const INTERNAL_ERROR: i64 = -32603;
+/// The MCP transport's "session not found".
+const SESSION_NOT_FOUND: i64 = -32001;
 /// MCP 2026-07-28: a standard header is missing, malformed, or disagrees with the body.
 pub(crate) const HEADER_MISMATCH: i64 = -32020;
 
@@ -132,6 +135,16 @@ impl CallError {
 
     pub(crate) fn unreadable() -> Self {
         Self::new(INVALID_REQUEST, "the request body could not be read")
+    }
+
+    /// `404`: a session this caller did not begin (the client initializes again).
+    pub(crate) fn session_not_found() -> Self {
+        Self { status: StatusCode::NOT_FOUND, ..Self::new(SESSION_NOT_FOUND, "session not found") }
+    }
+
+    /// `502`: a list answer the layer cannot judge, not passed on.
+    pub(crate) fn unfiltered(message: &'static str) -> Self {
+        Self { status: StatusCode::BAD_GATEWAY, ..Self::new(INTERNAL_ERROR, message) }
     }
 
     pub(crate) fn fractional_id() -> Self {

@@ -46,6 +46,14 @@ pub(crate) struct Config {
 }
 
 impl Config {
+    /// The rule for an object without one of its own: `otherwise`'s, or none (refused).
+    pub(crate) fn unmapped_rule(&self) -> Option<&Rule> {
+        match &self.unmapped {
+            Unmapped::Require(rule) => Some(rule),
+            Unmapped::Deny => None,
+        }
+    }
+
     /// Every rule whose pattern covers the normalised `uri`, the most specific first (so that a
     /// refusal names the most specific scopes): all of them must pass.
     pub(crate) fn resource_rules(&self, uri: &str) -> Vec<&Rule> {

@@ -18,7 +18,7 @@ use serde_json::Value;
 use tower_service::Service;
 
 use crate::call::{CallError, McpCall, Target};
-use crate::layer::{Config, Rule, Unmapped};
+use crate::layer::{Config, Rule};
 use crate::listing::{EventStream, Judged, Listing, canonical_id, filter_message};
 use crate::resource::normalize;
 
@@ -101,10 +101,8 @@ where
         // Resuming a stream replays the server's stored events as they were sent to it, list
         // answers unfiltered: refused (use a stateless server, or one without an event store).
         if request.method() == Method::GET && request.headers().contains_key(LAST_EVENT_ID) {
-            let refusal = call_error(&CallError::resumption());
-            return Box::pin(
-                async move { Ok(refusal.map(|bytes| Either::Right(Full::new(bytes)))) },
-            );
+            let refused = refusal(&CallError::resumption());
+            return Box::pin(async move { Ok(refused) });
         }
         let config = Arc::clone(&self.config);
         // A session belongs to whoever began it.
@@ -114,8 +112,8 @@ where
                 .is_ok_and(|claims| config.sessions.belongs_to(id, claims));
             if !owner {
                 tracing::debug!("an MCP session id of another caller, or unknown, refused");
-                let refusal = session_error();
-                return Box::pin(async move { Ok(refusal) });
+                let refused = refusal(&CallError::session_not_found());
+                return Box::pin(async move { Ok(refused) });
             }
         }
         if request.method() != Method::POST {
@@ -198,10 +196,7 @@ fn authorize(
     if call.is_session() {
         return None;
     }
-    let unmapped = || match &config.unmapped {
-        Unmapped::Require(rule) => Some(rule),
-        Unmapped::Deny => None,
-    };
+    let unmapped = || config.unmapped_rule();
     const NAMES: &str = "no scope grants what this request names";
     // A resource passes when every rule that covers it passes (or, with none, the default).
     let resource = |uri: &str| {
@@ -281,10 +276,7 @@ impl Caller {
     /// Whether the caller could use the entry `name` (a tool or prompt name, a resource URI or
     /// template): the rule that would guard it passes.
     fn may_use(&self, config: &Config, listing: Listing, name: &str) -> bool {
-        let unmapped = || match &config.unmapped {
-            Unmapped::Require(rule) => Some(rule),
-            Unmapped::Deny => None,
-        };
+        let unmapped = || config.unmapped_rule();
         let rules: Vec<&Rule> = match listing {
             Listing::Tools => config
                 .rules
@@ -374,27 +366,13 @@ where
     Response::from_parts(parts, Either::Right(Full::new(Bytes::from(out))))
 }
 
-/// `404` for a session this caller did not begin (the transport's "session not found": a
-/// client initializes again).
-fn session_error<B>() -> Response<McpResponseBody<B>> {
-    let body = serde_json::json!({
-        "jsonrpc": "2.0", "id": null,
-        "error": {"code": -32001, "message": "session not found"},
-    });
-    let mut response = Response::new(Either::Right(Full::new(Bytes::from(body.to_string()))));
-    *response.status_mut() = http::StatusCode::NOT_FOUND;
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
+/// This layer's own answer to `error`, as the service's response.
+fn refusal<B>(error: &CallError) -> Response<McpResponseBody<B>> {
+    call_error(error).map(|bytes| Either::Right(Full::new(bytes)))
 }
 
 /// A list answer that could not be judged: not passed on.
 fn list_error<B>(message: &'static str) -> Response<McpResponseBody<B>> {
     tracing::error!(reason = message, "an MCP list answer was not filtered");
-    let body = serde_json::json!({
-        "jsonrpc": "2.0", "id": null, "error": {"code": -32603, "message": message},
-    });
-    let mut response = Response::new(Either::Right(Full::new(Bytes::from(body.to_string()))));
-    *response.status_mut() = http::StatusCode::BAD_GATEWAY;
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
+    refusal(&CallError::unfiltered(message))
 }

@@ -151,9 +151,8 @@ async fn list(address: SocketAddr, token: &str, method: &str) -> Vec<u8> {
     body
 }
 
-/// The example's rules in front of the example's tools, served as an event stream (rmcp's
-/// default) rather than JSON.
-async fn serve_streaming() -> (SocketAddr, DevIssuer) {
+/// The example's rules in front of the example's tools, on rmcp configured by `config`.
+async fn serve_rmcp(config: StreamableHttpServerConfig) -> (SocketAddr, DevIssuer) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let issuer = DevIssuer::new(&format!("http://{address}/mcp"));
@@ -161,7 +160,7 @@ async fn serve_streaming() -> (SocketAddr, DevIssuer) {
     let mcp = StreamableHttpService::new(
         move || Ok(mcp_server::tools::OrderTools::new(Arc::clone(&orders))),
         Arc::new(LocalSessionManager::default()),
-        StreamableHttpServerConfig::default().with_legacy_session_mode(false).with_sse_keep_alive(None),
+        config.with_sse_keep_alive(None),
     );
     let service = ServiceBuilder::new()
         .layer(BearerAuthLayer::new(issuer.verifier().unwrap()))
@@ -196,7 +195,8 @@ async fn lists_show_each_caller_only_what_it_may_use() {
 
 #[tokio::test]
 async fn event_stream_lists_are_filtered_too() {
-    let (address, issuer) = serve_streaming().await;
+    // Stateless, answering in event streams (rmcp's default) rather than JSON.
+    let (address, issuer) = serve_rmcp(StreamableHttpServerConfig::default().with_legacy_session_mode(false)).await;
     let reader = issuer.token("alice", &["orders.read"], &[]);
     let body = list(address, &reader, "tools/list").await;
     assert!(std::str::from_utf8(&body).unwrap().contains("data: "), "not an event stream");
@@ -353,21 +353,8 @@ async fn a_list_answer_that_cannot_be_judged_is_refused() {
 /// its `Mcp-Session-Id`, or anyone naming a session never begun here, gets `404`.
 #[tokio::test]
 async fn a_session_belongs_to_whoever_began_it() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let issuer = DevIssuer::new(&format!("http://{address}/mcp"));
-    let orders = mcp_server::tools::Orders::default();
-    let mcp = StreamableHttpService::new(
-        move || Ok(mcp_server::tools::OrderTools::new(Arc::clone(&orders))),
-        Arc::new(LocalSessionManager::default()),
-        StreamableHttpServerConfig::default().with_sse_keep_alive(None),
-    );
-    let service = ServiceBuilder::new()
-        .layer(BearerAuthLayer::new(issuer.verifier().unwrap()))
-        .layer(mcp_server::mcp_rules().unwrap())
-        .service(mcp);
-    let app = axum::Router::new().route_service("/mcp", service);
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    // Stateful: rmcp begins a session at `initialize`.
+    let (address, issuer) = serve_rmcp(StreamableHttpServerConfig::default()).await;
     let alice = issuer.token("alice", &["orders.read"], &[]);
     let mallory = issuer.token("mallory", &["orders.read"], &[]);
 

@@ -38,69 +38,40 @@ fn main() {
             .layer(BearerAuthLayer::new(verifier)),
     );
     let token = issuer.token().subject("42").bound_to(&client).sign();
-    // `junk_bearer` / `junk_rsa8192`: the hostile rows of the `paths` bench, refused.
+    // A valid DPoP request (a fresh proof each), or with `junk_bearer` / `junk_rsa8192` the
+    // hostile rows of the `paths` bench, refused.
     let mode = std::env::args().nth(2).unwrap_or_default();
-    if !mode.is_empty() {
-        let authorization = match mode.as_str() {
-            "junk_bearer" => "Bearer junk.token.value",
-            _ => "DPoP junk.token.value",
-        };
-        let proof = (mode == "junk_rsa8192").then(rsa8192_proof);
-        let requests = |count: usize| -> Vec<Request> {
-            (0..count)
-                .map(|_| {
-                    let mut request = Request::builder()
-                        .uri("/orders")
-                        .header(header::AUTHORIZATION, authorization);
-                    if let Some(proof) = &proof {
-                        request = request.header("dpop", proof.as_str());
-                    }
-                    request.body(Body::empty()).expect("request")
-                })
-                .collect()
-        };
-        let runtime =
-            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        let run = |requests: Vec<Request>| {
-            runtime.block_on(async {
-                for request in requests {
-                    let response = router.clone().oneshot(request).await.expect("infallible");
-                    assert_eq!(response.status().as_u16(), 401);
-                }
-            });
-        };
-        run(requests(100));
-        measured(&run, requests(count));
-        return;
-    }
-    let requests = |count: usize| -> Vec<Request> {
-        (0..count)
-            .map(|_| {
+    let junk_proof = (mode == "junk_rsa8192").then(rsa8192_proof);
+    let request = || -> Request {
+        let request = Request::builder().uri("/orders");
+        let request = match mode.as_str() {
+            "" => {
                 let proof = client
                     .dpop_proof("GET", &format!("{ORIGIN}/orders"))
                     .access_token(&token)
                     .sign();
-                Request::builder()
-                    .uri("/orders")
-                    .header(header::AUTHORIZATION, format!("DPoP {token}"))
-                    .header("dpop", proof)
-                    .body(Body::empty())
-                    .expect("request")
-            })
-            .collect()
+                request.header(header::AUTHORIZATION, format!("DPoP {token}")).header("dpop", proof)
+            }
+            "junk_bearer" => request.header(header::AUTHORIZATION, "Bearer junk.token.value"),
+            _ => request
+                .header(header::AUTHORIZATION, "DPoP junk.token.value")
+                .header("dpop", junk_proof.as_deref().unwrap_or_default()),
+        };
+        request.body(Body::empty()).expect("request")
     };
+    let expected = if mode.is_empty() { 200 } else { 401 };
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let run = |requests: Vec<Request>| {
         runtime.block_on(async {
             for request in requests {
                 let response = router.clone().oneshot(request).await.expect("infallible");
-                assert!(response.status().is_success());
+                assert_eq!(response.status().as_u16(), expected);
             }
         });
     };
-    run(requests(100));
-    measured(&run, requests(count));
+    run((0..100).map(|_| request()).collect());
+    measured(&run, (0..count).map(|_| request()).collect());
 }
 
 /// What callgrind counts, with `--collect-atstart=no --toggle-collect='*measured*'`.
