@@ -185,7 +185,7 @@ MUTATIONS = [
     ),
     (
         "mcp: methods that name no object pass with any token",
-        "crates/scopegate-mcp/src/layer.rs",
+        "crates/scopegate-mcp/src/service.rs",
         "    if call.is_session() {\n        return None;\n    }",
         "    if call.is_session() || call.target.is_none() {\n        return None;\n    }",
         ["-p", "scopegate-tests", "--test", "suite", "mcp_rules::"],
@@ -249,9 +249,37 @@ MUTATIONS = [
     (
         "mcp: sessions not bound to their callers",
         "crates/scopegate-mcp/src/service.rs",
-        "                .is_ok_and(|claims| config.sessions.belongs_to(id, claims));",
+        "                .is_ok_and(|claims| config.sessions.owned_by(id, claims).is_some());",
         "                .is_ok();",
         ["-p", "scopegate-tests", "--test", "suite", "mcp_rules::a_session_belongs"],
+    ),
+    (
+        "mcp: ids owned by anyone with the same issuer",
+        "crates/scopegate-mcp/src/owned.rs",
+        "        (*owner == Owner::of(claims)).then(|| kept.clone())",
+        "        (owner.issuer == Owner::of(claims).issuer).then(|| kept.clone())",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_tasks::"],
+    ),
+    (
+        "mcp: a task reached without its tool's rule",
+        "crates/scopegate-mcp/src/service.rs",
+        "            return object(kind, &name)\n",
+        "            return None.filter(|_: &Response<Bytes>| object(kind, &name).is_some())\n",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_tasks::a_task_belongs"],
+    ),
+    (
+        "mcp: a JSON task handle never read",
+        "crates/scopegate-mcp/src/tasks.rs",
+        "                    let held = this.release(true);\n                    return Poll::Ready(",
+        "                    let held = this.release(false);\n                    return Poll::Ready(",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_tasks::a_task_belongs"],
+    ),
+    (
+        "mcp: tasks/list unfiltered",
+        "crates/scopegate-mcp/src/service.rs",
+        "                    return false;\n                };\n                created",
+        "                    return true;\n                };\n                created",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_tasks::"],
     ),
     (
         "claims: `jti` filed as the subject",

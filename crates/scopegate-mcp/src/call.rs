@@ -45,10 +45,10 @@ const SESSION_NOT_FOUND: i64 = -32001;
 /// MCP 2026-07-28: a standard header is missing, malformed, or disagrees with the body.
 pub(crate) const HEADER_MISMATCH: i64 = -32020;
 
-/// The methods that name no tool, resource or prompt and need only a valid token (with every
-/// `notifications/...` a client sends, and JSON-RPC responses). Lists are in: what they show
-/// is the server's business (and a client that sees a tool still needs its rule to call it).
-pub const SESSION_METHODS: [&str; 9] = [
+/// The methods that name no tool, resource, prompt or task and need only a valid token (with
+/// every `notifications/...` a client sends, and JSON-RPC responses). Lists are in: the layer
+/// filters what they show (and a client that sees a tool still needs its rule to call it).
+pub const SESSION_METHODS: [&str; 10] = [
     "initialize",
     "ping",
     "server/discover",
@@ -57,6 +57,7 @@ pub const SESSION_METHODS: [&str; 9] = [
     "prompts/list",
     "resources/list",
     "resources/templates/list",
+    "tasks/list",
     "logging/setLevel",
 ];
 
@@ -71,6 +72,9 @@ pub enum Target {
     Resource,
     /// `prompts/get`: `params.name`; `completion/complete` of a `ref/prompt`: its `name`.
     Prompt,
+    /// `tasks/get`, `tasks/result`, `tasks/update`, `tasks/cancel`: `params.taskId`, a task a
+    /// server created for an earlier call (it belongs to that call's caller).
+    Task,
 }
 
 impl Target {
@@ -83,13 +87,18 @@ impl Target {
             | "resources/unsubscribe"
             | "resources/directory/read" => Some((Self::Resource, "uri")),
             "prompts/get" => Some((Self::Prompt, "name")),
+            "tasks/get" | "tasks/result" | "tasks/update" | "tasks/cancel" => {
+                Some((Self::Task, "taskId"))
+            }
             _ => None,
         }
     }
 }
 
-/// The methods whose `Mcp-Name` header is required from [`STANDARD_HEADERS_SINCE`] on.
-const NAME_HEADER_METHODS: [&str; 3] = ["tools/call", "resources/read", "prompts/get"];
+/// The methods whose `Mcp-Name` header is required from [`STANDARD_HEADERS_SINCE`] on (a
+/// task's id for the tasks extension's methods, so that a gateway can route the polling).
+const NAME_HEADER_METHODS: [&str; 6] =
+    ["tools/call", "resources/read", "prompts/get", "tasks/get", "tasks/update", "tasks/cancel"];
 
 /// A JSON-RPC message as the layer reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,6 +154,13 @@ impl CallError {
     /// `502`: a list answer the layer cannot judge, not passed on.
     pub(crate) fn unfiltered(message: &'static str) -> Self {
         Self { status: StatusCode::BAD_GATEWAY, ..Self::new(INTERNAL_ERROR, message) }
+    }
+
+    /// A task this caller did not create, or none by that id: `200` with the JSON-RPC error
+    /// MCP gives for an unknown task (the same answer either way).
+    pub(crate) fn task_not_found(id: Option<&Value>) -> Self {
+        let error = Self { status: StatusCode::OK, ..Self::new(INVALID_PARAMS, "task not found") };
+        error.with_id(id)
     }
 
     pub(crate) fn fractional_id() -> Self {
@@ -263,6 +279,7 @@ impl McpCall {
                 _ => {
                     return Err(invalid(match kind {
                         Target::Resource => "the request names no resource (`params.uri`)",
+                        Target::Task => "the request names no task (`params.taskId`)",
                         _ => "the request names no tool or prompt (`params.name`)",
                     }));
                 }

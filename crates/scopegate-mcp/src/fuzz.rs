@@ -36,6 +36,9 @@ pub fn call(data: &[u8]) {
         let spelled =
             [&params["name"], &params["uri"], &params["ref"]["name"], &params["ref"]["uri"]]
                 .into_iter()
+                .chain([&params["taskId"]].into_iter().filter(|_| {
+                    call.target.as_ref().is_some_and(|(kind, _)| *kind == Target::Task)
+                }))
                 .find_map(serde_json::Value::as_str)
                 .expect("an Mcp-Name header was accepted for a call naming nothing");
         let decoded =
@@ -78,6 +81,7 @@ pub fn listing(data: &[u8]) {
     let (list, name) = match method {
         "tools/list" | "prompts/list" => (method.trim_end_matches("/list"), "name"),
         "resources/list" | "resources/directory/read" => ("resources", "uri"),
+        "tasks/list" => ("tasks", "taskId"),
         _ => ("resourceTemplates", "uriTemplate"),
     };
     let check = |message: &[u8]| {
@@ -110,6 +114,72 @@ pub fn listing(data: &[u8]) {
             }
             return;
         }
+    }
+}
+
+/// The `mcp_task_watch` fuzz target: a `tools/call` answer (JSON, or an event stream when it
+/// does not start with `{`) watched for a task handle, in chunks of the first byte's size.
+/// Never panics, passes every byte on unchanged and in order, and sees at most one task, one
+/// the answer to the request hands out.
+#[allow(
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "an oracle: a broken invariant must panic"
+)]
+pub fn task_watch(data: &[u8]) {
+    use std::collections::VecDeque;
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll};
+
+    use bytes::Bytes;
+    use http_body::{Body, Frame};
+
+    use crate::tasks::WatchedBody;
+
+    struct Chunks(VecDeque<Bytes>);
+    impl Body for Chunks {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            Poll::Ready(self.0.pop_front().map(|chunk| Ok(Frame::data(chunk))))
+        }
+    }
+    let Some((&size, answer)) = data.split_first() else { return };
+    let size = usize::from(size.max(1));
+    let chunks = answer.chunks(size).map(Bytes::copy_from_slice).collect();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    let on_task = Box::new(move |task: &str| {
+        record.lock().expect("not poisoned").push(task.to_owned());
+    });
+    let event_stream = answer.first() != Some(&b'{');
+    let mut body =
+        WatchedBody::watched(Chunks(chunks), serde_json::json!(1), event_stream, on_task);
+    let mut context = Context::from_waker(std::task::Waker::noop());
+    let mut out = Vec::new();
+    while let Poll::Ready(Some(frame)) = Pin::new(&mut body).poll_frame(&mut context) {
+        if let Ok(data) = frame.expect("infallible").into_data() {
+            out.extend_from_slice(&data);
+        }
+    }
+    assert_eq!(out, answer, "the answer was changed on its way");
+    let seen = seen.lock().expect("not poisoned");
+    assert!(seen.len() <= 1, "more than one task from one answer");
+    if let (Some(task), false) = (seen.first(), event_stream) {
+        // An independent reading of the JSON answer: the handle it holds, if it answers id 1.
+        let message: serde_json::Value = serde_json::from_slice(answer).expect("a task from JSON");
+        assert_eq!(message["id"].as_f64(), Some(1.0), "a task from another request's answer");
+        let result = &message["result"];
+        let named = if result["resultType"] == "task" {
+            &result["taskId"]
+        } else {
+            &result["task"]["taskId"]
+        };
+        assert_eq!(named.as_str(), Some(task.as_str()), "a task the answer does not hand out");
     }
 }
 
@@ -153,6 +223,11 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/mcp_listing");
         for file in std::fs::read_dir(&dir).unwrap() {
             super::listing(&std::fs::read(file.unwrap().path()).unwrap());
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/seeds/mcp_task_watch");
+        for file in std::fs::read_dir(&dir).unwrap() {
+            super::task_watch(&std::fs::read(file.unwrap().path()).unwrap());
         }
     }
 }

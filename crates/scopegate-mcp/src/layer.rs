@@ -10,9 +10,9 @@ use serde_json::{Map, Value};
 use tower_layer::Layer;
 
 use crate::call::Target;
+use crate::owned::OwnedIds;
 use crate::resource::Pattern;
 use crate::service::McpScope;
-use crate::sessions::Sessions;
 
 /// The largest JSON-RPC body read, unless [`McpScopeLayer::max_body_bytes`] says otherwise.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -42,7 +42,9 @@ pub(crate) struct Config {
     pub(crate) unmapped: Unmapped,
     pub(crate) max_body_bytes: usize,
     /// The sessions begun through this layer, and by whom (shared by its clones).
-    pub(crate) sessions: Arc<Sessions>,
+    pub(crate) sessions: Arc<OwnedIds<()>>,
+    /// The tasks created through this layer: by whom, and the object the task runs.
+    pub(crate) tasks: Arc<OwnedIds<(Target, String)>>,
 }
 
 impl Config {
@@ -52,6 +54,16 @@ impl Config {
             Unmapped::Require(rule) => Some(rule),
             Unmapped::Deny => None,
         }
+    }
+
+    /// The rules an object must pass: its own (for a resource, every rule that covers it), or
+    /// else the default; empty when the object is refused.
+    pub(crate) fn object_rules(&self, kind: Target, name: &str) -> Vec<&Rule> {
+        let own = match kind {
+            Target::Resource => self.resource_rules(name),
+            _ => self.rules.get(&(kind, name.to_owned())).into_iter().collect(),
+        };
+        if own.is_empty() { self.unmapped_rule().into_iter().collect() } else { own }
     }
 
     /// Every rule whose pattern covers the normalised `uri`, the most specific first (so that a
@@ -78,11 +90,20 @@ impl Config {
 ///   `resources/unsubscribe` (the resource), `completion/complete` (the prompt or resource
 ///   template its `ref` names). An object without a rule is refused (`403`) unless
 ///   [`otherwise`](Self::otherwise) gives a default;
+/// - a task (`tasks/get`, `tasks/result`, `tasks/update`, `tasks/cancel` by `taskId`) belongs
+///   to the caller whose `tools/call` created it, and is reached only by that caller (issuer
+///   and subject, or client), with a token that still passes the tool's rule; any other task
+///   id gets MCP's answer for an unknown task (`-32602`, the same whether it exists). The
+///   layer learns the owner by watching each `tools/call` answer for a task handle before the
+///   client has it; at most 100,000 tasks are remembered, in this process (a task created
+///   through another replica is not found here: route its polling by `Mcp-Name`, or serve
+///   tasks from one replica). A [`method`](Self::method) rule for a `tasks/` method applies
+///   on top;
 /// - the [session methods](crate::SESSION_METHODS) (`initialize`, `ping`, the `*/list`
 ///   methods, `logging/setLevel`), notifications and JSON-RPC responses need only a valid
 ///   token;
-/// - any other method (`tasks/get`, a server's own) is refused unless [`method`](Self::method)
-///   maps it to a rule.
+/// - any other method (a server's own) is refused unless [`method`](Self::method) maps it to
+///   a rule.
 ///
 /// Resource rules match the normalised URI ([`normalize_resource_uri`](crate::normalize_resource_uri):
 /// one spelling per resource; dot segments, encoded slashes and other ambiguous spellings
@@ -99,10 +120,10 @@ impl Config {
 /// agree with the body whenever sent; a batch, a body that is not JSON-RPC, or a disagreeing
 /// header is `400` with a JSON-RPC error.
 ///
-/// The answers to `tools/list`, `prompts/list`, `resources/list` and
-/// `resources/templates/list` (JSON, or an event stream read up to the answer; at most 8 MiB,
-/// `502` beyond) keep only the entries whose rule the caller passes, and are marked
-/// `cacheScope: private`. Every request is marked
+/// The answers to `tools/list`, `prompts/list`, `resources/list`,
+/// `resources/templates/list` and `tasks/list` (JSON, or an event stream read up to the
+/// answer; at most 8 MiB, `502` beyond) keep only the entries whose rule the caller passes
+/// (for tasks: the caller's own), and are marked `cacheScope: private`. Every request is marked
 /// [`NoTokenPassthrough`](scopegate_tower::NoTokenPassthrough): a tool cannot forward its
 /// client's token as it is.
 ///
@@ -151,7 +172,8 @@ impl McpScopeLayer {
                 argument_rules: HashMap::new(),
                 unmapped: Unmapped::Deny,
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-                sessions: Arc::default(),
+                sessions: Arc::new(OwnedIds::new(crate::owned::MAX_SESSIONS)),
+                tasks: Arc::new(OwnedIds::new(crate::tasks::MAX_TASKS)),
             }),
         }
     }
@@ -221,9 +243,8 @@ impl McpScopeLayer {
     }
 
     /// The rule for `method`, a method that names no tool, resource or prompt and is not a
-    /// session method: a server's own, or `tasks/get`, `tasks/result`, `tasks/cancel`,
-    /// `tasks/list` (this layer does not track which caller made a task: a rule for them lets
-    /// any caller that passes it reach any task).
+    /// session method: a server's own. For the methods that name a task (`tasks/get`, ...),
+    /// the rule applies on top of the task's own checks (its creator, the tool's rule).
     pub fn method(self, method: impl Into<String>, rule: impl AccessRule) -> Self {
         let (method, rule): (String, Rule) = (method.into(), Arc::new(rule));
         self.with(|config| {

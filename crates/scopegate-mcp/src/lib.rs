@@ -39,15 +39,17 @@
 #![forbid(unsafe_code)]
 
 mod call;
+mod events;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzz;
 mod layer;
 mod listing;
+mod owned;
 mod params;
 mod resource;
 mod service;
-mod sessions;
+mod tasks;
 
 pub use call::{
     CallError, MAX_BODY_DEPTH, MAX_SUBSCRIPTIONS, MCP_METHOD, MCP_NAME, McpCall, PROTOCOL_VERSION,
@@ -56,3 +58,4 @@ pub use call::{
 pub use layer::{DEFAULT_MAX_BODY_BYTES, McpScopeLayer};
 pub use resource::{MAX_RESOURCE_URI_BYTES, UriError, normalize_resource_uri};
 pub use service::{McpRequestBody, McpResponseBody, McpScope};
+pub use tasks::WatchedBody;

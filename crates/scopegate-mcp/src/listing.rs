@@ -1,11 +1,12 @@
 //! Lists show only what the caller may use: the answer to `tools/list`, `prompts/list`,
-//! `resources/list` or `resources/templates/list`, as JSON or as a server-sent event stream,
+//! `resources/list`, `resources/templates/list` or `tasks/list`, as JSON or as a server-sent event stream,
 //! with every entry the caller's token would be refused removed, by the same rules that
 //! guard the calls (one place decides both).
 
 use serde_json::Value;
 
 use crate::call::MAX_BODY_DEPTH;
+use crate::events::{EventSplitter, event_data};
 
 /// What a list method lists: the member of `result` that holds the entries, and the member
 /// of each entry that names it.
@@ -15,6 +16,7 @@ pub(crate) enum Listing {
     Prompts,
     Resources,
     Templates,
+    Tasks,
 }
 
 impl Listing {
@@ -25,6 +27,7 @@ impl Listing {
             // A directory's children are a list of resources too.
             "resources/list" | "resources/directory/read" => Some(Self::Resources),
             "resources/templates/list" => Some(Self::Templates),
+            "tasks/list" => Some(Self::Tasks),
             _ => None,
         }
     }
@@ -35,6 +38,7 @@ impl Listing {
             Self::Prompts => ("prompts", "name"),
             Self::Resources => ("resources", "uri"),
             Self::Templates => ("resourceTemplates", "uriTemplate"),
+            Self::Tasks => ("tasks", "taskId"),
         }
     }
 }
@@ -106,9 +110,7 @@ pub(crate) fn filter_message(
 /// arrive, so that a stream the server keeps open ends at the list's answer.
 #[derive(Default)]
 pub(crate) struct EventStream {
-    pending: Vec<u8>,
-    /// How much of `pending` was searched for a boundary without finding one.
-    scanned: usize,
+    events: EventSplitter,
     out: Vec<u8>,
     answered: bool,
 }
@@ -122,11 +124,8 @@ impl EventStream {
         listing: Listing,
         keep: &dyn Fn(&str) -> bool,
     ) -> bool {
-        self.pending.extend_from_slice(bytes);
-        // A boundary may straddle the previous read: search again from 3 bytes before.
-        while let Some((end, next)) = event_end(&self.pending, self.scanned.saturating_sub(3)) {
-            self.scanned = 0;
-            let event: Vec<u8> = self.pending.drain(..next).collect();
+        self.events.push(bytes);
+        while let Some((event, end)) = self.events.next_event() {
             let body = event.get(..end).unwrap_or_default();
             match filter_event(body, id, listing, keep) {
                 Some(Some(rewritten)) => {
@@ -140,11 +139,10 @@ impl EventStream {
                 }
             }
             // The stream ends at the answer: what came after it is not passed on.
-            self.pending.clear();
+            self.events.take_pending();
             self.answered = true;
             return true;
         }
-        self.scanned = self.pending.len();
         false
     }
 
@@ -156,21 +154,8 @@ impl EventStream {
     /// Everything read up to and with the filtered answer; without an answer, everything as
     /// it came (an unfinished event at the end included).
     pub(crate) fn finish(mut self) -> Vec<u8> {
-        self.out.append(&mut self.pending);
+        self.out.append(&mut self.events.take_pending());
         self.out
-    }
-}
-
-/// Where the first complete event of `buffer` (searched from `from`) ends (before its blank
-/// line) and where the next begins.
-fn event_end(buffer: &[u8], from: usize) -> Option<(usize, usize)> {
-    let rest = buffer.get(from..)?;
-    let at = |offset: usize, length: usize| (from + offset, from + offset + length);
-    let lf = rest.windows(2).position(|pair| pair == b"\n\n").map(|offset| at(offset, 2));
-    let crlf = rest.windows(4).position(|quad| quad == b"\r\n\r\n").map(|offset| at(offset, 4));
-    match (lf, crlf) {
-        (Some(lf), Some(crlf)) => Some(if lf.0 < crlf.0 { lf } else { crlf }),
-        (found, None) | (None, found) => found,
     }
 }
 
@@ -183,19 +168,7 @@ fn filter_event(
     keep: &dyn Fn(&str) -> bool,
 ) -> Option<Option<Vec<u8>>> {
     let text = std::str::from_utf8(event).ok()?;
-    let mut data = String::new();
-    let mut others = Vec::new();
-    for line in text.split('\n').map(|line| line.strip_suffix('\r').unwrap_or(line)) {
-        match line.strip_prefix("data:") {
-            Some(value) => {
-                if !data.is_empty() {
-                    data.push('\n');
-                }
-                data.push_str(value.strip_prefix(' ').unwrap_or(value));
-            }
-            None => others.push(line),
-        }
-    }
+    let (data, others) = event_data(text);
     let filtered = match filter_message(data.as_bytes(), id, listing, keep) {
         Judged::Filtered(filtered) => filtered,
         Judged::Error => return Some(None),

@@ -20,7 +20,9 @@ use tower_service::Service;
 use crate::call::{CallError, McpCall, Target};
 use crate::layer::{Config, Rule};
 use crate::listing::{EventStream, Judged, Listing, canonical_id, filter_message};
+use crate::owned::Owner;
 use crate::resource::normalize;
+use crate::tasks::{TaskWatch, WatchedBody};
 
 /// The service of [`McpScopeLayer`](crate::McpScopeLayer).
 #[derive(Clone)]
@@ -59,8 +61,9 @@ impl<S> fmt::Debug for McpScope<S> {
 /// The request body handed on: the buffered JSON-RPC body of a `POST`, or the original body.
 pub type McpRequestBody<B> = Either<Full<Bytes>, B>;
 
-/// The response body: the inner service's, or this layer's own answer.
-pub type McpResponseBody<B> = Either<B, Full<Bytes>>;
+/// The response body: the inner service's (watched for task handles when it answers a
+/// `tools/call`), or this layer's own answer.
+pub type McpResponseBody<B> = Either<WatchedBody<B>, Full<Bytes>>;
 
 type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
@@ -109,7 +112,7 @@ where
         let session = request.headers().get(MCP_SESSION_ID).map(|id| id.as_bytes().to_vec());
         if let Some(id) = &session {
             let owner = verified_claims(request.extensions())
-                .is_ok_and(|claims| config.sessions.belongs_to(id, claims));
+                .is_ok_and(|claims| config.sessions.owned_by(id, claims).is_some());
             if !owner {
                 tracing::debug!("an MCP session id of another caller, or unknown, refused");
                 let refused = refusal(&CallError::session_not_found());
@@ -122,9 +125,9 @@ where
             return Box::pin(async move {
                 let response = future.await?;
                 if let Some(id) = ending.filter(|_| response.status().is_success()) {
-                    config.sessions.end(&id);
+                    config.sessions.forget(&id);
                 }
-                Ok(response.map(Either::Left))
+                Ok(response.map(passed))
             });
         }
         Box::pin(async move {
@@ -157,14 +160,21 @@ where
                 if let (Some(id), Some(claims)) = (begun, &claims)
                     && response.status().is_success()
                 {
-                    config.sessions.begin(id.as_bytes(), claims);
+                    config.sessions.give(id.as_bytes(), Owner::of(claims), ());
                 }
-                return Ok(response.map(Either::Left));
+                return Ok(response.map(passed));
+            }
+            if let Some(watch) = TaskWatch::of(&call, &parts.extensions, &config) {
+                let mut parts = parts;
+                // An encoded answer could not be read for a task handle.
+                parts.headers.remove(http::header::ACCEPT_ENCODING);
+                let request = Request::from_parts(parts, Either::Left(Full::new(body)));
+                return Ok(watch.answer(inner.call(request).await?));
             }
             let listing = call.method.as_deref().and_then(Listing::of);
             let (Some(listing), Some(id)) = (listing, call.id.as_ref()) else {
                 let request = Request::from_parts(parts, Either::Left(Full::new(body)));
-                return Ok(inner.call(request).await?.map(Either::Left));
+                return Ok(inner.call(request).await?.map(passed));
             };
             // The answer is found by its id, whichever way the server spells it.
             let Some(id) = canonical_id(id) else {
@@ -196,33 +206,40 @@ fn authorize(
     if call.is_session() {
         return None;
     }
-    let unmapped = || config.unmapped_rule();
     const NAMES: &str = "no scope grants what this request names";
-    // A resource passes when every rule that covers it passes (or, with none, the default).
-    let resource = |uri: &str| {
-        let rules = config.resource_rules(uri);
+    // An object passes when every rule that covers it passes (none: refused).
+    let object = |kind: Target, name: &str| {
+        let rules = config.object_rules(kind, name);
         if rules.is_empty() {
-            return check(unmapped(), parts, NAMES);
+            return check(None, parts, NAMES);
         }
         rules.into_iter().find_map(|rule| check(Some(rule), parts, NAMES))
     };
     // A `subscriptions/listen` passes only if every resource it names would.
-    if let Some(refused) = call.subscriptions.iter().find_map(|uri| resource(uri)) {
+    if let Some(refused) = call.subscriptions.iter().find_map(|uri| object(Target::Resource, uri)) {
         return Some(refused);
     }
-    if call.target.is_none() && call.method.as_deref() == Some("subscriptions/listen") {
-        return None;
-    }
-    let (rule, refusal) = match &call.target {
-        Some((Target::Resource, uri)) => return resource(uri),
-        Some((kind, name)) => (config.rules.get(&(*kind, name.clone())).or_else(unmapped), NAMES),
-        None => (
-            call.method.as_ref().and_then(|method| config.methods.get(method)),
-            "this server maps no rule to the method",
-        ),
-    };
-    if let Some(refused) = check(rule, parts, refusal) {
-        return Some(refused);
+    let method_rule = || call.method.as_ref().and_then(|method| config.methods.get(method));
+    match &call.target {
+        // A task: its creator's alone, and only while the token still passes what it runs.
+        Some((Target::Task, task)) => {
+            let claims = verified_claims(&parts.extensions).ok();
+            let owned = claims.and_then(|claims| config.tasks.owned_by(task.as_bytes(), claims));
+            let Some((kind, name)) = owned else {
+                tracing::debug!("an MCP task of another caller, or unknown, refused");
+                return Some(call_error(&CallError::task_not_found(call.id.as_ref())));
+            };
+            let extra = method_rule();
+            return object(kind, &name)
+                .or_else(|| extra.and_then(|rule| check(Some(rule), parts, NAMES)));
+        }
+        Some((kind, name)) => {
+            if let Some(refused) = object(*kind, name) {
+                return Some(refused);
+            }
+        }
+        None if call.method.as_deref() == Some("subscriptions/listen") => return None,
+        None => return check(method_rule(), parts, "this server maps no rule to the method"),
     }
     // A tool's rules that depend on its arguments, on top of its own.
     let Some((Target::Tool, tool)) = &call.target else { return None };
@@ -234,7 +251,7 @@ fn authorize(
         .into_iter()
         .flatten()
         .filter(|(condition, _)| condition(arguments))
-        .find_map(|(_, rule)| check(Some(rule), parts, refusal))
+        .find_map(|(_, rule)| check(Some(rule), parts, NAMES))
 }
 
 /// `None` when `rule` passes for the request's claims; the refusal otherwise (no rule:
@@ -274,30 +291,26 @@ struct Caller {
 
 impl Caller {
     /// Whether the caller could use the entry `name` (a tool or prompt name, a resource URI or
-    /// template): the rule that would guard it passes.
+    /// template, a task id): the rules that would guard it pass.
     fn may_use(&self, config: &Config, listing: Listing, name: &str) -> bool {
-        let unmapped = || config.unmapped_rule();
-        let rules: Vec<&Rule> = match listing {
-            Listing::Tools => config
-                .rules
-                .get(&(Target::Tool, name.to_owned()))
-                .or_else(unmapped)
-                .into_iter()
-                .collect(),
-            Listing::Prompts => config
-                .rules
-                .get(&(Target::Prompt, name.to_owned()))
-                .or_else(unmapped)
-                .into_iter()
-                .collect(),
+        let Ok(claims) = verified_claims(&self.extensions) else { return false };
+        let (kind, name) = match listing {
+            Listing::Tools => (Target::Tool, name.to_owned()),
+            Listing::Prompts => (Target::Prompt, name.to_owned()),
             Listing::Resources | Listing::Templates => {
                 let Ok(uri) = normalize(name, listing == Listing::Templates) else { return false };
-                let rules = config.resource_rules(&uri);
-                if rules.is_empty() { unmapped().into_iter().collect() } else { rules }
+                (Target::Resource, uri)
+            }
+            // A task shows to its creator, while the token passes what it runs.
+            Listing::Tasks => {
+                let Some(created) = config.tasks.owned_by(name.as_bytes(), claims) else {
+                    return false;
+                };
+                created
             }
         };
+        let rules = config.object_rules(kind, &name);
         let head = RequestHead::new(&self.method, &self.uri, &self.headers, &self.extensions);
-        let Ok(claims) = verified_claims(&self.extensions) else { return false };
         !rules.is_empty() && rules.iter().all(|rule| rule.check(claims, &head).is_ok())
     }
 }
@@ -318,7 +331,7 @@ where
     ResB::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     if !response.status().is_success() {
-        return response.map(Either::Left);
+        return response.map(passed);
     }
     let kind = response.headers().get(CONTENT_TYPE).and_then(|value| value.to_str().ok());
     let kind = kind.map(str::to_ascii_lowercase).unwrap_or_default();
@@ -364,6 +377,11 @@ where
         }
     };
     Response::from_parts(parts, Either::Right(Full::new(Bytes::from(out))))
+}
+
+/// The inner service's answer, passed on untouched.
+fn passed<B>(body: B) -> McpResponseBody<B> {
+    Either::Left(WatchedBody::plain(body))
 }
 
 /// This layer's own answer to `error`, as the service's response.

@@ -9,6 +9,7 @@
 //! | tool `create_order` | `orders.write` |
 //! | tool `approve_order` | `orders.approve` and role `operator` |
 //! | tool `refund` | `orders.write`; an `amount` over 100 also `orders.approve` |
+//! | tool `export_orders` (a task when the client polls tasks) | `orders.read`; the task only by its creator |
 //! | resources `orders://orders/{id}` (template) | `orders.read` |
 //! | resource `orders://audit-log` (read, subscribe) | `orders.approve` |
 //! | prompt `refund_customer` (get, complete) | `orders.approve` |
@@ -24,6 +25,7 @@ pub mod tools;
 use std::sync::Arc;
 
 use axum::Router;
+use rmcp::task_manager::TaskManager;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use scopegate::mcp::McpScopeLayer;
@@ -51,6 +53,7 @@ pub fn mcp_rules() -> Result<McpScopeLayer, scopegate::Error> {
         .tool("create_order", ScopeRequirement::all_of(["orders.write"])?)
         .tool("approve_order", (approve.clone(), RoleRequirement::new("operator")))
         .tool("refund", ScopeRequirement::all_of(["orders.write"])?)
+        .tool("export_orders", read.clone())
         // Missing or not a number counts as large: the condition must not be easier to
         // meet than the tool's own reading of the argument.
         .tool_if(
@@ -81,9 +84,9 @@ pub fn app(verifier: Verifier) -> Result<Router, scopegate::Error> {
             "the MCP server's verifier needs a protected resource",
         )
     })?;
-    let orders = Orders::default();
+    let (orders, tasks) = (Orders::default(), TaskManager::new());
     let mcp = StreamableHttpService::new(
-        move || Ok(OrderTools::new(Arc::clone(&orders))),
+        move || Ok(OrderTools::new(Arc::clone(&orders), tasks.clone())),
         Arc::new(LocalSessionManager::default()),
         // Stateless, JSON answers: every request stands alone, which also makes it curl-able.
         StreamableHttpServerConfig::default()

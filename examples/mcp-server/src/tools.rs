@@ -1,17 +1,22 @@
-//! The MCP server itself: three order tools on `rmcp`, each answering with the caller's `sub`
-//! from the claims scopegate verified.
+//! The MCP server itself: order tools on `rmcp`, each answering with the caller's `sub` from
+//! the claims scopegate verified. `export_orders` runs as a task (MCP's tasks extension) when
+//! the client says it can poll one.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
-    CallToolResult, CompleteRequestParams, CompleteResult, ContentBlock, GetPromptRequestParams,
-    GetPromptResponse, Implementation, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-    ServerCapabilities, ServerConfig, SubscribeRequestParams, UnsubscribeRequestParams,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams,
+    CompleteRequestParams, CompleteResult, ContentBlock, CreateTaskResult, GetPromptRequestParams,
+    GetPromptResponse, GetTaskParams, GetTaskResult, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
+    SubscribeRequestParams, UnsubscribeRequestParams,
 };
 use rmcp::service::RequestContext;
+use rmcp::task_manager::{TaskManager, TaskOptions};
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 use scopegate::Claims;
 
@@ -59,16 +64,38 @@ pub struct Refund {
 }
 
 /// The order tools.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct OrderTools {
     orders: Orders,
+    /// The exports under way (shared by every request, like the orders).
+    tasks: TaskManager,
     tool_router: ToolRouter<Self>,
 }
 
+impl std::fmt::Debug for OrderTools {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrderTools").finish_non_exhaustive()
+    }
+}
+
 impl OrderTools {
-    /// The tools over `orders`.
-    pub fn new(orders: Orders) -> Self {
-        Self { orders, tool_router: Self::tool_router() + Self::refund_router() }
+    /// The tools over `orders`, running exports as tasks of `tasks`.
+    pub fn new(orders: Orders, tasks: TaskManager) -> Self {
+        Self { orders, tasks, tool_router: Self::tool_router() + Self::refund_router() }
+    }
+
+    /// `export_orders` as a task: its handle now, the orders (as the caller saw them) when the
+    /// client polls with `tasks/get`.
+    fn export_task(&self, caller: String) -> CreateTaskResult {
+        let orders = self.with(|orders| orders.clone());
+        let options = TaskOptions::new().with_poll_interval_ms(20);
+        let task = self.tasks.spawn(options, move |_| {
+            Box::pin(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                Ok(answer(json!({"caller": caller, "export": orders})))
+            })
+        });
+        CreateTaskResult::new(task)
     }
 
     fn with<T>(&self, change: impl FnOnce(&mut Vec<Order>) -> T) -> T {
@@ -157,10 +184,51 @@ impl OrderTools {
         let caller = caller(&context)?;
         Ok(answer(json!({"caller": caller, "refunded": {"order": id, "amount": amount}})))
     }
+
+    /// Needs `orders.read`; a task for a client that polls tasks.
+    #[tool(description = "Export the orders (a task when the client supports tasks)")]
+    async fn export_orders(
+        &self,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let caller = caller(&context)?;
+        let orders = self.with(|orders| orders.clone());
+        Ok(answer(json!({"caller": caller, "export": orders})))
+    }
 }
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for OrderTools {
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let polls = context.client_capabilities().is_some_and(|client| client.supports_tasks());
+        if request.name == "export_orders" && polls {
+            return Ok(CallToolResponse::Task(self.export_task(caller(&context)?)));
+        }
+        self.tool_router.call(ToolCallContext::new(self, request, context)).await
+    }
+
+    // The tasks' owners are scopegate's business: it lets through only the caller that
+    // created a task.
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        Ok(GetTaskResult::new(self.tasks.get_task(&request.task_id)?))
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.tasks.cancel_task(&request.task_id)
+    }
+
     fn get_info(&self) -> ServerConfig {
         let capabilities = ServerCapabilities::builder()
             .enable_tools()
@@ -168,6 +236,7 @@ impl ServerHandler for OrderTools {
             .enable_resources_subscribe()
             .enable_prompts()
             .enable_completions()
+            .enable_tasks()
             .build();
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new(

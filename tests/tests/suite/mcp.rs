@@ -98,7 +98,7 @@ async fn a_reader_lists_and_reads_but_cannot_write() {
         client.list_all_tools().await.unwrap().into_iter().map(|tool| tool.name.to_string()).collect();
     tools.sort();
     // The list shows only what the reader may call.
-    assert_eq!(tools, ["list_orders"]);
+    assert_eq!(tools, ["export_orders", "list_orders"]);
     let listed = client.call_tool(CallToolRequestParams::new("list_orders")).await.unwrap();
     let text = listed.content[0].as_text().unwrap().text.clone();
     assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), json!({"caller": "alice", "orders": []}));

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use http::StatusCode;
 use http_body_util::BodyExt;
 use mcp_server::dev::DevIssuer;
+use rmcp::task_manager::TaskManager;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use scopegate::{BearerAuthLayer, ScopePolicy};
@@ -20,11 +21,16 @@ use crate::mcp::{post, raw, serve};
 
 /// `method` with `params` as `token`, a stateless 2026-07-28 request with its standard headers:
 /// the status, the challenge, and the body.
-async fn send(address: SocketAddr, token: &str, method: &str, mut params: Value) -> (StatusCode, Option<String>, Value) {
-    let name = ["name", "uri"].iter().find_map(|member| params[member].as_str().map(str::to_owned));
+async fn send(address: SocketAddr, token: &str, method: &str, params: Value) -> (StatusCode, Option<String>, Value) {
+    send_as(address, token, method, params, json!({})).await
+}
+
+/// [`send`] from a client with `capabilities`.
+pub(crate) async fn send_as(address: SocketAddr, token: &str, method: &str, mut params: Value, capabilities: Value) -> (StatusCode, Option<String>, Value) {
+    let name = ["name", "uri", "taskId"].iter().find_map(|member| params[member].as_str().map(str::to_owned));
     params["_meta"] = json!({
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientCapabilities": capabilities,
     });
     let body = json!({"jsonrpc": "2.0", "id": 9, "method": method, "params": params}).to_string();
     let mut headers = vec![("mcp-protocol-version", "2026-07-28"), ("mcp-method", method)];
@@ -33,10 +39,19 @@ async fn send(address: SocketAddr, token: &str, method: &str, mut params: Value)
     }
     let request = post(address, token, &headers, body);
     let (status, challenge, body) = raw(address, request, "www-authenticate").await;
-    (status, challenge, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    (status, challenge, answer(&body))
 }
 
-fn needs(address: SocketAddr, scope: Option<&str>) -> Option<String> {
+/// The JSON-RPC answer in `body`: JSON, or the last `data` of an event stream.
+fn answer(body: &[u8]) -> Value {
+    serde_json::from_slice(body).unwrap_or_else(|_| {
+        let text = String::from_utf8_lossy(body);
+        let data = text.lines().rev().find_map(|line| line.strip_prefix("data: "));
+        data.and_then(|data| serde_json::from_str(data).ok()).unwrap_or(Value::Null)
+    })
+}
+
+pub(crate) fn needs(address: SocketAddr, scope: Option<&str>) -> Option<String> {
     let metadata = format!("http://{address}/.well-known/oauth-protected-resource/mcp");
     Some(match scope {
         Some(scope) => format!(r#"Bearer error="insufficient_scope", scope="{scope}", resource_metadata="{metadata}""#),
@@ -76,7 +91,6 @@ async fn every_method_that_names_an_object_is_checked_by_its_rule() {
         ("completion/complete", prompt_ref, &operator, 200, None),
         ("completion/complete", template_ref.clone(), &nobody, 403, Some("orders.read")),
         // Methods no rule maps are refused, whoever asks.
-        ("tasks/get", json!({"taskId": "t-1"}), &operator, 403, None),
         ("orders/export", json!({}), &operator, 403, None),
         ("skills/get", json!({"name": "refunds"}), &operator, 403, None),
         // Session methods need only a valid token.
@@ -152,13 +166,13 @@ async fn list(address: SocketAddr, token: &str, method: &str) -> Vec<u8> {
 }
 
 /// The example's rules in front of the example's tools, on rmcp configured by `config`.
-async fn serve_rmcp(config: StreamableHttpServerConfig) -> (SocketAddr, DevIssuer) {
+pub(crate) async fn serve_rmcp(config: StreamableHttpServerConfig) -> (SocketAddr, DevIssuer) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let issuer = DevIssuer::new(&format!("http://{address}/mcp"));
-    let orders = mcp_server::tools::Orders::default();
+    let (orders, tasks) = (mcp_server::tools::Orders::default(), TaskManager::new());
     let mcp = StreamableHttpService::new(
-        move || Ok(mcp_server::tools::OrderTools::new(Arc::clone(&orders))),
+        move || Ok(mcp_server::tools::OrderTools::new(Arc::clone(&orders), tasks.clone())),
         Arc::new(LocalSessionManager::default()),
         config.with_sse_keep_alive(None),
     );
@@ -178,8 +192,8 @@ async fn lists_show_each_caller_only_what_it_may_use() {
     let operator = issuer.token("carol", &["orders.read", "orders.write", "orders.approve"], &["operator"]);
     let nobody = issuer.token("zed", &["profile"], &[]);
     let cases: [(&str, &str, &str, &String, &[&str]); 8] = [
-        ("tools/list", "tools", "name", &reader, &["list_orders"]),
-        ("tools/list", "tools", "name", &operator, &["approve_order", "create_order", "list_orders", "refund"]),
+        ("tools/list", "tools", "name", &reader, &["export_orders", "list_orders"]),
+        ("tools/list", "tools", "name", &operator, &["approve_order", "create_order", "export_orders", "list_orders", "refund"]),
         ("tools/list", "tools", "name", &nobody, &[]),
         ("prompts/list", "prompts", "name", &reader, &[]),
         ("prompts/list", "prompts", "name", &operator, &["refund_customer"]),
@@ -200,7 +214,7 @@ async fn event_stream_lists_are_filtered_too() {
     let reader = issuer.token("alice", &["orders.read"], &[]);
     let body = list(address, &reader, "tools/list").await;
     assert!(std::str::from_utf8(&body).unwrap().contains("data: "), "not an event stream");
-    assert_eq!(listed(&body, "tools", "name"), ["list_orders"]);
+    assert_eq!(listed(&body, "tools", "name"), ["export_orders", "list_orders"]);
 }
 
 /// A refund over 100 also needs `orders.approve`, and the `403` names exactly that scope, so
@@ -253,7 +267,7 @@ async fn regression_lists_and_notifications_cannot_be_used_to_see_more() {
         let body = json!({"jsonrpc": "2.0", "id": id, "method": "tools/list", "params": {"_meta": meta}}).to_string();
         let (status, _, body) = raw(address, post(address, &reader, &headers, body), "content-type").await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(listed(&body, "tools", "name"), ["list_orders"], "id {id}");
+        assert_eq!(listed(&body, "tools", "name"), ["export_orders", "list_orders"], "id {id}");
     }
     let fractional = json!({"jsonrpc": "2.0", "id": 1.5, "method": "tools/list", "params": {"_meta": meta}}).to_string();
     let (status, _, _) = raw(address, post(address, &reader, &headers, fractional), "content-type").await;
