@@ -282,6 +282,20 @@ MUTATIONS = [
         ["-p", "scopegate-tests", "--test", "suite", "mcp_tasks::"],
     ),
     (
+        "mcp: an anonymous GET or DELETE passes an optional bearer layer",
+        "crates/scopegate-mcp/src/service.rs",
+        "        if request.method() != Method::POST\n            && let Err(rejection)",
+        "        if false\n            && let Err(rejection)",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_challenges::no_anonymous"],
+    ),
+    (
+        "mcp: an anonymous call's 401 names only the first login's scopes",
+        "crates/scopegate-mcp/src/service.rs",
+        "                    Some(Ok(call)) => config.challenge_for(call),",
+        "                    Some(Ok(_)) => config.challenge_scope.clone(),",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_challenges::an_anonymous_call"],
+    ),
+    (
         "claims: `jti` filed as the subject",
         "crates/scopegate-core/src/claims/payload.rs",
         "            \"jti\" => &mut self.jwt_id,",

@@ -9,7 +9,7 @@ use scopegate_tower::AccessRule;
 use serde_json::{Map, Value};
 use tower_layer::Layer;
 
-use crate::call::Target;
+use crate::call::{McpCall, Target};
 use crate::owned::OwnedIds;
 use crate::resource::Pattern;
 use crate::service::McpScope;
@@ -41,6 +41,8 @@ pub(crate) struct Config {
     pub(crate) argument_rules: HashMap<String, Vec<(Condition, Rule)>>,
     pub(crate) unmapped: Unmapped,
     pub(crate) max_body_bytes: usize,
+    /// The scopes a `401` names when the request names nothing with a rule.
+    pub(crate) challenge_scope: Option<String>,
     /// The sessions begun through this layer, and by whom (shared by its clones).
     pub(crate) sessions: Arc<OwnedIds<()>>,
     /// The tasks created through this layer: by whom, and the object the task runs.
@@ -66,6 +68,36 @@ impl Config {
         if own.is_empty() { self.unmapped_rule().into_iter().collect() } else { own }
     }
 
+    /// Every rule this layer holds.
+    fn all_rules(&self) -> impl Iterator<Item = &Rule> {
+        let arguments = self.argument_rules.values().flatten().map(|(_, rule)| rule);
+        self.rules
+            .values()
+            .chain(self.resources.iter().map(|(_, rule)| rule))
+            .chain(self.methods.values())
+            .chain(arguments)
+            .chain(self.unmapped_rule())
+    }
+
+    /// The scopes the `401` of an anonymous `call` names: those its object's rules require
+    /// (with the argument rules its arguments meet), or else the challenge scope.
+    pub(crate) fn challenge_for(&self, call: &McpCall) -> Option<String> {
+        let mut rules: Vec<&Rule> = Vec::new();
+        for uri in &call.subscriptions {
+            rules.extend(self.object_rules(Target::Resource, uri));
+        }
+        match &call.target {
+            Some((Target::Task, _)) | None => {}
+            Some((kind, name)) => rules.extend(self.object_rules(*kind, name)),
+        }
+        if let (Some((Target::Tool, tool)), Some(arguments)) = (&call.target, &call.arguments) {
+            let extra = self.argument_rules.get(tool).into_iter().flatten();
+            rules.extend(extra.filter(|(condition, _)| condition(arguments)).map(|(_, rule)| rule));
+        }
+        let scopes = scopes_of(rules.into_iter());
+        if scopes.is_empty() { self.challenge_scope.clone() } else { Some(scopes.join(" ")) }
+    }
+
     /// Every rule whose pattern covers the normalised `uri`, the most specific first (so that a
     /// refusal names the most specific scopes): all of them must pass.
     pub(crate) fn resource_rules(&self, uri: &str) -> Vec<&Rule> {
@@ -79,7 +111,11 @@ impl Config {
 /// Requires scopes (or any [`AccessRule`]) per MCP tool, resource and prompt, on the
 /// streamable HTTP transport. Install it after
 /// [`BearerAuthLayer`](scopegate_tower::BearerAuthLayer): the layer authenticates every
-/// request, this one authorizes what a `POST` asks for.
+/// request, this one authorizes what a `POST` asks for. With the bearer layer
+/// [`optional`](scopegate_tower::BearerAuthLayer::optional), this layer refuses anonymous
+/// requests itself, and the `401` names the scopes the call needs (or the
+/// [`challenge_scope`](Self::challenge_scope) when it names nothing with a rule; anonymous
+/// bodies are read to 64 KiB at most).
 ///
 /// For each `POST` it reads the JSON-RPC body (at most 1 MiB by default: `413` beyond, nested
 /// at most 64 deep, repeated member names refused) and hands it on unchanged. Nothing passes
@@ -172,6 +208,7 @@ impl McpScopeLayer {
                 argument_rules: HashMap::new(),
                 unmapped: Unmapped::Deny,
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+                challenge_scope: None,
                 sessions: Arc::new(OwnedIds::new(crate::owned::MAX_SESSIONS)),
                 tasks: Arc::new(OwnedIds::new(crate::tasks::MAX_TASKS)),
             }),
@@ -298,10 +335,59 @@ impl McpScopeLayer {
         self.with(|config| config.unmapped = Unmapped::Require(rule))
     }
 
+    /// The scopes a `401` names when the request names no tool, resource or prompt with a
+    /// rule (`initialize`, the lists, a `GET` of the event stream): the scopes a client should
+    /// ask for at its first login, e.g. the read scopes. Unset, such a `401` names none, and a
+    /// client asks for whatever the metadata lists. `offline_access` is never named.
+    pub fn challenge_scope(self, scopes: impl Into<String>) -> Self {
+        let scopes = scopes.into();
+        self.with(|config| config.challenge_scope = Some(scopes))
+    }
+
+    /// Every scope the rules require, sorted, for the `scopes_supported` of the RFC 9728
+    /// document: declared once, here, so that the metadata cannot drift from what is enforced
+    /// (`offline_access` left out, as MCP asks).
+    ///
+    /// ```
+    /// use scopegate_core::ScopeRequirement;
+    /// use scopegate_mcp::McpScopeLayer;
+    ///
+    /// let rules = McpScopeLayer::new()
+    ///     .tool("list_orders", ScopeRequirement::all_of(["orders.read"])?)
+    ///     .tool("create_order", ScopeRequirement::all_of(["orders.write", "orders.read"])?);
+    /// assert_eq!(rules.scopes_supported(), ["orders.read", "orders.write"]);
+    /// # Ok::<(), scopegate_core::Error>(())
+    /// ```
+    pub fn scopes_supported(&self) -> Vec<String> {
+        let challenge =
+            self.config.challenge_scope.iter().flat_map(|scopes| scopes.split_whitespace());
+        let mut scopes: Vec<String> = scopes_of(self.config.all_rules());
+        scopes.extend(challenge.filter(|scope| *scope != OFFLINE_ACCESS).map(str::to_owned));
+        scopes.sort();
+        scopes.dedup();
+        scopes
+    }
+
     /// The largest body read. Defaults to 1 MiB.
     pub fn max_body_bytes(self, bytes: usize) -> Self {
         self.with(|config| config.max_body_bytes = bytes)
     }
+}
+
+/// `offline_access`: a client's wish for refresh tokens, never a resource's requirement.
+const OFFLINE_ACCESS: &str = "offline_access";
+
+/// The scopes `rules` require, each once, in order, without `offline_access`.
+fn scopes_of<'a>(rules: impl Iterator<Item = &'a Rule>) -> Vec<String> {
+    let mut scopes: Vec<String> = Vec::new();
+    for required in rules.filter_map(|rule| rule.required_scope()) {
+        for scope in required.split_whitespace().filter(|scope| *scope != OFFLINE_ACCESS) {
+            if !scopes.iter().any(|known| known == scope) {
+                scopes.push(scope.to_owned());
+            }
+        }
+    }
+    scopes
 }
 
 impl fmt::Debug for McpScopeLayer {

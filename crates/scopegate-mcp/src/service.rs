@@ -71,6 +71,10 @@ type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 /// not passed on unjudged).
 const MAX_LIST_BYTES: usize = 8 * 1024 * 1024;
 
+/// The most of an anonymous request's body read (to name the scopes its call needs in the
+/// `401`): an anonymous flood costs little.
+const MAX_ANONYMOUS_BODY_BYTES: usize = 64 * 1024;
+
 /// `Mcp-Session-Id`: the session a stateful server began.
 const MCP_SESSION_ID: http::HeaderName = http::HeaderName::from_static("mcp-session-id");
 
@@ -101,23 +105,33 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         // MCP forbids passing the client's token on: its audience is this server.
         request.extensions_mut().insert(NoTokenPassthrough);
+        let config = Arc::clone(&self.config);
+        // Behind an optional bearer layer, an anonymous request is refused here, where what it
+        // asks for is known: a `POST` once its body is read, anything else now.
+        if request.method() != Method::POST
+            && let Err(rejection) = verified_claims(request.extensions())
+        {
+            let refused =
+                reject(request.extensions(), &rejection, config.challenge_scope.as_deref());
+            return Box::pin(
+                async move { Ok(refused.map(|bytes| Either::Right(Full::new(bytes)))) },
+            );
+        }
         // Resuming a stream replays the server's stored events as they were sent to it, list
         // answers unfiltered: refused (use a stateless server, or one without an event store).
         if request.method() == Method::GET && request.headers().contains_key(LAST_EVENT_ID) {
             let refused = refusal(&CallError::resumption());
             return Box::pin(async move { Ok(refused) });
         }
-        let config = Arc::clone(&self.config);
         // A session belongs to whoever began it.
         let session = request.headers().get(MCP_SESSION_ID).map(|id| id.as_bytes().to_vec());
-        if let Some(id) = &session {
-            let owner = verified_claims(request.extensions())
-                .is_ok_and(|claims| config.sessions.owned_by(id, claims).is_some());
-            if !owner {
-                tracing::debug!("an MCP session id of another caller, or unknown, refused");
-                let refused = refusal(&CallError::session_not_found());
-                return Box::pin(async move { Ok(refused) });
-            }
+        // (An anonymous `POST` is refused below, with the scopes it needs.)
+        if let (Some(id), Ok(claims)) = (&session, verified_claims(request.extensions()))
+            && config.sessions.owned_by(id, claims).is_none()
+        {
+            tracing::debug!("an MCP session id of another caller, or unknown, refused");
+            let refused = refusal(&CallError::session_not_found());
+            return Box::pin(async move { Ok(refused) });
         }
         if request.method() != Method::POST {
             let ending = (request.method() == Method::DELETE).then_some(session).flatten();
@@ -135,19 +149,28 @@ where
             let refused = |response: Response<Bytes>| {
                 Ok(response.map(|bytes| Either::Right(Full::new(bytes))))
             };
-            if let Err(rejection) = verified_claims(&parts.extensions) {
-                return refused(reject(&parts.extensions, &rejection, None));
+            // An anonymous body is read only as far as needed to name the scopes it needs.
+            let anonymous = verified_claims(&parts.extensions).err();
+            let limit = match anonymous {
+                Some(_) => config.max_body_bytes.min(MAX_ANONYMOUS_BODY_BYTES),
+                None => config.max_body_bytes,
+            };
+            let body = Limited::new(body, limit).collect().await.map(|body| body.to_bytes());
+            let call = body.as_ref().ok().map(|body| McpCall::read(&parts.headers, body));
+            if let Some(rejection) = anonymous {
+                let scope = match &call {
+                    Some(Ok(call)) => config.challenge_for(call),
+                    _ => config.challenge_scope.clone(),
+                };
+                return refused(reject(&parts.extensions, &rejection, scope.as_deref()));
             }
-            let body = match Limited::new(body, config.max_body_bytes).collect().await {
-                Ok(collected) => collected.to_bytes(),
-                Err(error) if error.is::<LengthLimitError>() => {
+            let (body, call) = match (body, call) {
+                (Ok(body), Some(Ok(call))) => (body, call),
+                (_, Some(Err(error))) => return refused(call_error(&error)),
+                (Err(error), _) if error.is::<LengthLimitError>() => {
                     return refused(call_error(&CallError::too_large()));
                 }
-                Err(_) => return refused(call_error(&CallError::unreadable())),
-            };
-            let call = match McpCall::read(&parts.headers, &body) {
-                Ok(call) => call,
-                Err(error) => return refused(call_error(&error)),
+                _ => return refused(call_error(&CallError::unreadable())),
             };
             if let Some(response) = authorize(&config, &parts, &call) {
                 return refused(response);

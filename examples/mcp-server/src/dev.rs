@@ -33,7 +33,7 @@ impl DevIssuer {
     /// When the resource URL is not an https (or loopback http) URL.
     pub fn protected_resource(&self) -> Result<ProtectedResource, scopegate::Error> {
         ProtectedResource::new(&self.resource)?
-            .scopes_supported(crate::SCOPES)
+            .scopes_supported(crate::scopes()?)
             .map(|resource| resource.resource_name("scopegate orders MCP server"))
     }
 
@@ -140,7 +140,9 @@ pub fn banner(issuer: &DevIssuer, base: &str) -> String {
         (format!("curl -s -o /dev/null -w '%{{http_code}}\\n' {metadata}"), "200".to_owned()),
         (
             format!("{challenge} {list} {mcp}"),
-            format!(r#"401 Bearer realm="orders-mcp", resource_metadata="{metadata}""#),
+            format!(
+                r#"401 Bearer realm="orders-mcp", scope="orders.read", resource_metadata="{metadata}""#
+            ),
         ),
         (format!("{post} {} {list} {mcp}", auth("READER")), "200".to_owned()),
         (

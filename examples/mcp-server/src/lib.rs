@@ -37,9 +37,6 @@ use tower::ServiceBuilder;
 
 use crate::tools::{OrderTools, Orders};
 
-/// The scopes of the tools, published in the metadata document.
-pub const SCOPES: [&str; 3] = ["orders.read", "orders.write", "orders.approve"];
-
 /// Which tool, resource and prompt needs what.
 ///
 /// # Errors
@@ -49,6 +46,8 @@ pub fn mcp_rules() -> Result<McpScopeLayer, scopegate::Error> {
     let read = ScopeRequirement::all_of(["orders.read"])?;
     let approve = ScopeRequirement::all_of(["orders.approve"])?;
     McpScopeLayer::new()
+        // What a client asks for at its first login: reading.
+        .challenge_scope("orders.read")
         .tool("list_orders", read.clone())
         .tool("create_order", ScopeRequirement::all_of(["orders.write"])?)
         .tool("approve_order", (approve.clone(), RoleRequirement::new("operator")))
@@ -69,6 +68,16 @@ pub fn mcp_rules() -> Result<McpScopeLayer, scopegate::Error> {
         .prompt(catalog::REFUND_PROMPT, approve.clone())
         .resource(catalog::AUDIT_LOG, approve)?
         .resource_template(catalog::ORDER_TEMPLATE, read)
+}
+
+/// The scopes the rules require, published in the metadata document (declared once, in
+/// [`mcp_rules`]).
+///
+/// # Errors
+///
+/// As [`mcp_rules`].
+pub fn scopes() -> Result<Vec<String>, scopegate::Error> {
+    Ok(mcp_rules()?.scopes_supported())
 }
 
 /// The service: `/mcp` behind the bearer layer and the tool scopes, the metadata document in
@@ -95,7 +104,9 @@ pub fn app(verifier: Verifier) -> Result<Router, scopegate::Error> {
             .with_sse_keep_alive(None),
     );
     let protected = ServiceBuilder::new()
-        .layer(BearerAuthLayer::new(verifier).realm("orders-mcp"))
+        // Optional: the MCP layer refuses anonymous requests itself, naming in the `401` the
+        // scopes the call needs.
+        .layer(BearerAuthLayer::new(verifier).realm("orders-mcp").optional())
         .layer(mcp_rules()?)
         .service(mcp);
     Ok(Router::new().route_service("/mcp", protected).merge(metadata_routes(metadata)))

@@ -22,7 +22,7 @@
 use std::env;
 use std::error::Error;
 
-use mcp_server::{SCOPES, app, dev::DevIssuer, dev::banner};
+use mcp_server::{app, dev::DevIssuer, dev::banner, scopes};
 use scopegate::{ProtectedResource, Verifier};
 use tokio::net::TcpListener;
 
@@ -40,7 +40,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let verifier = match env::var("SCOPEGATE_ISSUER") {
         Ok(issuer) => {
             let resource = env::var("SCOPEGATE_AUDIENCE").unwrap_or_else(|_| format!("{base}/mcp"));
-            let resource = ProtectedResource::new(&resource)?.scopes_supported(SCOPES)?;
+            let resource = ProtectedResource::new(&resource)?.scopes_supported(scopes()?)?;
             let verifier = Verifier::builder()
                 .issuer(issuer.clone())
                 .protected_resource(resource)

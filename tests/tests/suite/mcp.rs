@@ -71,7 +71,7 @@ async fn without_a_token_the_client_learns_where_to_get_one() {
     let metadata_url = format!("http://{address}/.well-known/oauth-protected-resource/mcp");
     assert_eq!(
         error.auth_challenge(),
-        Some(format!(r#"Bearer realm="orders-mcp", resource_metadata="{metadata_url}""#).as_str())
+        Some(format!(r#"Bearer realm="orders-mcp", scope="orders.read", resource_metadata="{metadata_url}""#).as_str())
     );
     // The client follows `resource_metadata`.
     let request = Request::get(&metadata_url).header("host", address.to_string()).body(Full::default()).unwrap();
@@ -82,7 +82,7 @@ async fn without_a_token_the_client_learns_where_to_get_one() {
         json!({
             "resource": format!("http://{address}/mcp"),
             "authorization_servers": [mcp_server::dev::ISSUER],
-            "scopes_supported": ["orders.read", "orders.write", "orders.approve"],
+            "scopes_supported": ["orders.approve", "orders.read", "orders.write"],
             "bearer_methods_supported": ["header"],
             "resource_name": "scopegate orders MCP server",
         })
