@@ -296,6 +296,20 @@ MUTATIONS = [
         ["-p", "scopegate-tests", "--test", "suite", "mcp_challenges::an_anonymous_call"],
     ),
     (
+        "mcp cors: a foreign origin passes",
+        "crates/scopegate-mcp/src/cors.rs",
+        "        if !allowed {",
+        "        if false && !allowed {",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_browsers::"],
+    ),
+    (
+        "mcp cors: any name starting with localhost is local",
+        "crates/scopegate-mcp/src/cors.rs",
+        "    matches!(host, \"localhost\" | \"127.0.0.1\" | \"[::1]\")",
+        "    host.starts_with(\"localhost\") || matches!(host, \"127.0.0.1\" | \"[::1]\")",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_browsers::a_foreign"],
+    ),
+    (
         "claims: `jti` filed as the subject",
         "crates/scopegate-core/src/claims/payload.rs",
         "            \"jti\" => &mut self.jwt_id,",

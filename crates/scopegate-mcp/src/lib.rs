@@ -39,6 +39,7 @@
 #![forbid(unsafe_code)]
 
 mod call;
+mod cors;
 mod events;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
@@ -55,6 +56,7 @@ pub use call::{
     CallError, MAX_BODY_DEPTH, MAX_SUBSCRIPTIONS, MCP_METHOD, MCP_NAME, McpCall, PROTOCOL_VERSION,
     SESSION_METHODS, STANDARD_HEADERS_SINCE, Target,
 };
+pub use cors::{McpCors, McpCorsLayer};
 pub use layer::{DEFAULT_MAX_BODY_BYTES, McpScopeLayer};
 pub use resource::{MAX_RESOURCE_URI_BYTES, UriError, normalize_resource_uri};
 pub use service::{McpRequestBody, McpResponseBody, McpScope};

@@ -28,7 +28,7 @@ use axum::Router;
 use rmcp::task_manager::TaskManager;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-use scopegate::mcp::McpScopeLayer;
+use scopegate::mcp::{McpCorsLayer, McpScopeLayer};
 use scopegate::{
     BearerAuthLayer, ProtectedResourceMetadata, RoleRequirement, ScopeRequirement, Verifier,
     metadata_routes,
@@ -109,5 +109,11 @@ pub fn app(verifier: Verifier) -> Result<Router, scopegate::Error> {
         .layer(BearerAuthLayer::new(verifier).realm("orders-mcp").optional())
         .layer(mcp_rules()?)
         .service(mcp);
-    Ok(Router::new().route_service("/mcp", protected).merge(metadata_routes(metadata)))
+    // Outermost, so that a browser's preflight is never authenticated. Development: pages
+    // and the MCP Inspector on this machine may call it; any other origin gets `403`.
+    let browsers = McpCorsLayer::new().allow_localhost();
+    Ok(Router::new()
+        .route_service("/mcp", protected)
+        .merge(metadata_routes(metadata))
+        .layer(browsers))
 }
