@@ -45,8 +45,8 @@ pub(crate) struct Config {
     pub(crate) challenge_scope: Option<String>,
     /// The sessions begun through this layer, and by whom (shared by its clones).
     pub(crate) sessions: Arc<OwnedIds<()>>,
-    /// The tasks created through this layer: by whom, and the object the task runs.
-    pub(crate) tasks: Arc<OwnedIds<(Target, String)>>,
+    /// The tasks created through this layer: by whom, and what the task runs.
+    pub(crate) tasks: Arc<OwnedIds<crate::tasks::Created>>,
 }
 
 impl Config {
@@ -131,10 +131,12 @@ impl Config {
 ///   and subject, or client), with a token that still passes the tool's rule; any other task
 ///   id gets MCP's answer for an unknown task (`-32602`, the same whether it exists). The
 ///   layer learns the owner by watching each `tools/call` answer for a task handle before the
-///   client has it; at most 100,000 tasks are remembered, in this process (a task created
-///   through another replica is not found here: route its polling by `Mcp-Name`, or serve
-///   tasks from one replica). A [`method`](Self::method) rule for a `tasks/` method applies
-///   on top;
+///   client has it; the rules the call's arguments called for ([`tool_if`](Self::tool_if))
+///   apply to the task again. An id the server hands to a second caller becomes no one's. At
+///   most 100,000 tasks are remembered (1,000 per owner: one caller cannot push out
+///   another's), in this process (a task created through another replica is not found here:
+///   route its polling by `Mcp-Name`, or serve tasks from one replica). A
+///   [`method`](Self::method) rule for a `tasks/` method applies on top;
 /// - the [session methods](crate::SESSION_METHODS) (`initialize`, `ping`, the `*/list`
 ///   methods, `logging/setLevel`), notifications and JSON-RPC responses need only a valid
 ///   token;
@@ -150,7 +152,7 @@ impl Config {
 /// On a stateful server, a session belongs to the token that began it (issuer and subject, or
 /// client): a request naming another caller's `Mcp-Session-Id`, or one this layer never saw
 /// begin, is `404` (session not found; the client initializes again). At most 100,000
-/// sessions are remembered, the oldest forgotten first.
+/// sessions are remembered (1,000 per owner), the oldest forgotten first.
 ///
 /// `Mcp-Method` and `Mcp-Name` are required from protocol revision 2026-07-28 on, and must
 /// agree with the body whenever sent; a batch, a body that is not JSON-RPC, or a disagreeing

@@ -194,13 +194,13 @@ where
                 let request = Request::from_parts(parts, Either::Left(Full::new(body)));
                 return Ok(watch.answer(inner.call(request).await?));
             }
-            let listing = call.method.as_deref().and_then(Listing::of);
-            let (Some(listing), Some(id)) = (listing, call.id.as_ref()) else {
+            let Some(listing) = call.method.as_deref().and_then(Listing::of) else {
                 let request = Request::from_parts(parts, Either::Left(Full::new(body)));
                 return Ok(inner.call(request).await?.map(passed));
             };
-            // The answer is found by its id, whichever way the server spells it.
-            let Some(id) = canonical_id(id) else {
+            // The answer is found by its id, whichever way the server spells it; a list asked
+            // for without one could not be found, and is not asked for.
+            let Some(id) = call.id.as_ref().and_then(canonical_id) else {
                 return refused(call_error(&CallError::fractional_id()));
             };
             let mut parts = parts;
@@ -231,13 +231,13 @@ fn authorize(
     }
     const NAMES: &str = "no scope grants what this request names";
     // An object passes when every rule that covers it passes (none: refused).
-    let object = |kind: Target, name: &str| {
-        let rules = config.object_rules(kind, name);
+    let all = |rules: Vec<&Rule>| {
         if rules.is_empty() {
             return check(None, parts, NAMES);
         }
         rules.into_iter().find_map(|rule| check(Some(rule), parts, NAMES))
     };
+    let object = |kind: Target, name: &str| all(config.object_rules(kind, name));
     // A `subscriptions/listen` passes only if every resource it names would.
     if let Some(refused) = call.subscriptions.iter().find_map(|uri| object(Target::Resource, uri)) {
         return Some(refused);
@@ -248,12 +248,12 @@ fn authorize(
         Some((Target::Task, task)) => {
             let claims = verified_claims(&parts.extensions).ok();
             let owned = claims.and_then(|claims| config.tasks.owned_by(task.as_bytes(), claims));
-            let Some((kind, name)) = owned else {
+            let Some(created) = owned else {
                 tracing::debug!("an MCP task of another caller, or unknown, refused");
                 return Some(call_error(&CallError::task_not_found(call.id.as_ref())));
             };
             let extra = method_rule();
-            return object(kind, &name)
+            return all(created.rules(config))
                 .or_else(|| extra.and_then(|rule| check(Some(rule), parts, NAMES)));
         }
         Some((kind, name)) => {
@@ -317,22 +317,23 @@ impl Caller {
     /// template, a task id): the rules that would guard it pass.
     fn may_use(&self, config: &Config, listing: Listing, name: &str) -> bool {
         let Ok(claims) = verified_claims(&self.extensions) else { return false };
-        let (kind, name) = match listing {
-            Listing::Tools => (Target::Tool, name.to_owned()),
-            Listing::Prompts => (Target::Prompt, name.to_owned()),
+        let created;
+        let rules = match listing {
+            Listing::Tools => config.object_rules(Target::Tool, name),
+            Listing::Prompts => config.object_rules(Target::Prompt, name),
             Listing::Resources | Listing::Templates => {
                 let Ok(uri) = normalize(name, listing == Listing::Templates) else { return false };
-                (Target::Resource, uri)
+                config.object_rules(Target::Resource, &uri)
             }
             // A task shows to its creator, while the token passes what it runs.
             Listing::Tasks => {
-                let Some(created) = config.tasks.owned_by(name.as_bytes(), claims) else {
+                let Some(owned) = config.tasks.owned_by(name.as_bytes(), claims) else {
                     return false;
                 };
-                created
+                created = owned;
+                created.rules(config)
             }
         };
-        let rules = config.object_rules(kind, &name);
         let head = RequestHead::new(&self.method, &self.uri, &self.headers, &self.extensions);
         !rules.is_empty() && rules.iter().all(|rule| rule.check(claims, &head).is_ok())
     }

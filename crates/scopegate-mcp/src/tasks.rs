@@ -21,14 +21,14 @@ use serde_json::Value;
 
 use crate::call::{MAX_BODY_DEPTH, McpCall, Target};
 use crate::events::{EventSplitter, event_data};
-use crate::layer::Config;
+use crate::layer::{Config, Rule};
 use crate::listing::canonical_id;
 use crate::owned::{OwnedIds, Owner};
 use crate::service::McpResponseBody;
 
-/// How many tasks are remembered; past it, the oldest is forgotten (its owner is then told the
-/// task is not found).
-pub(crate) const MAX_TASKS: usize = 100_000;
+/// How many tasks are remembered, and how many per owner; past either, the oldest is
+/// forgotten (its owner is then told the task is not found).
+pub(crate) const MAX_TASKS: (usize, usize) = (100_000, 1_000);
 
 /// The most of an answer read while looking for a task handle: a handle is small, and an
 /// answer larger than this (or an event larger than this) is a tool's result, passed on.
@@ -88,13 +88,33 @@ enum Form {
     Events(EventSplitter),
 }
 
+/// What a task runs: its tool, and the rules the call's arguments called for. A request for
+/// the task must pass them all again.
+#[derive(Clone)]
+pub(crate) struct Created {
+    tool: (Target, String),
+    argument_rules: Vec<Rule>,
+}
+
+impl Created {
+    /// The rules a request for the task must pass; none when the tool is refused outright.
+    pub(crate) fn rules<'a>(&'a self, config: &'a Config) -> Vec<&'a Rule> {
+        let (kind, name) = &self.tool;
+        let mut rules = config.object_rules(*kind, name);
+        if !rules.is_empty() {
+            rules.extend(&self.argument_rules);
+        }
+        rules
+    }
+}
+
 /// What the answer to a `tools/call` is watched for: a task handed to this caller, for this
-/// tool.
+/// call.
 pub(crate) struct TaskWatch {
     id: Value,
     owner: Owner,
-    tool: (Target, String),
-    tasks: Arc<OwnedIds<(Target, String)>>,
+    created: Created,
+    tasks: Arc<OwnedIds<Created>>,
 }
 
 impl TaskWatch {
@@ -111,7 +131,14 @@ impl TaskWatch {
         let id = canonical_id(call.id.as_ref()?)?;
         let owner = Owner::of(verified_claims(extensions).ok()?);
         let tool = call.target.clone()?;
-        Some(Self { id, owner, tool, tasks: Arc::clone(&config.tasks) })
+        let arguments = call.arguments.clone().unwrap_or_default();
+        let argument_rules = config.argument_rules.get(&tool.1).into_iter().flatten();
+        let argument_rules = argument_rules
+            .filter(|(condition, _)| condition(&arguments))
+            .map(|(_, rule)| Arc::clone(rule))
+            .collect();
+        let created = Created { tool, argument_rules };
+        Some(Self { id, owner, created, tasks: Arc::clone(&config.tasks) })
     }
 
     /// `response` on its way, watched when it is an answer that could hold a handle.
@@ -124,8 +151,8 @@ impl TaskWatch {
         if !response.status().is_success() || encoded {
             return response.map(|body| Either::Left(WatchedBody::plain(body)));
         }
-        let Self { id, owner, tool, tasks } = self;
-        let on_task: OnTask = Box::new(move |task| tasks.give(task.as_bytes(), owner, tool));
+        let Self { id, owner, created, tasks } = self;
+        let on_task: OnTask = Box::new(move |task| tasks.give(task.as_bytes(), owner, created));
         response.map(|body| Either::Left(WatchedBody::watched(body, id, event_stream, on_task)))
     }
 }
@@ -224,7 +251,10 @@ where
                     let held = this.release(true);
                     return Poll::Ready((!held.is_empty()).then(|| Ok(Frame::data(held))));
                 }
-                None => return Poll::Ready(None),
+                None => {
+                    this.ended = true;
+                    return Poll::Ready(None);
+                }
             };
             if !holding {
                 if let Some(data) = frame.data_ref().filter(|_| this.watch.is_some()) {

@@ -118,6 +118,7 @@ async fn tasks_list_shows_each_caller_only_its_own_tasks() {
             "tasks/list" => json!({"tasks": [
                 {"taskId": "t-alice", "status": "working"},
                 {"taskId": "t-mallory", "status": "working"},
+                {"taskId": "t-big", "status": "working"},
                 {"taskId": "t-nobody", "status": "working"},
             ]}),
             other => panic!("{other}"),
@@ -127,7 +128,10 @@ async fn tasks_list_shows_each_caller_only_its_own_tasks() {
         response.headers_mut().insert("content-type", http::HeaderValue::from_static("application/json"));
         Ok::<_, std::convert::Infallible>(response)
     });
-    let rules = McpScopeLayer::new().tool("export_orders", scopegate::ScopeRequirement::all_of(["orders.read"]).unwrap());
+    let scopes = |scope: &str| scopegate::ScopeRequirement::all_of([scope]).unwrap();
+    let rules = McpScopeLayer::new()
+        .tool("export_orders", scopes("orders.read"))
+        .tool_if("export_orders", |arguments| arguments.get("big") != Some(&json!(false)), scopes("orders.approve"));
     let app = ServiceBuilder::new().layer(scopegate::BearerAuthLayer::new(issuer.verifier())).layer(rules).service(server);
     let send = |token: &str, body: Value| {
         let request = http::Request::post("/mcp")
@@ -137,19 +141,46 @@ async fn tasks_list_shows_each_caller_only_its_own_tasks() {
         let app = app.clone();
         async move {
             let response = app.oneshot(request).await.unwrap();
-            assert_eq!(response.status(), StatusCode::OK);
-            serde_json::from_slice::<Value>(&response.into_body().collect().await.unwrap().to_bytes()).unwrap()
+            let status = response.status();
+            (status, serde_json::from_slice::<Value>(&response.into_body().collect().await.unwrap().to_bytes()).unwrap_or(Value::Null))
         }
     };
-    for (token, name) in [(&alice, "t-alice"), (&mallory, "t-mallory")] {
-        let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
-            "name": "export_orders", "arguments": {"as": name}, "task": {"ttl": 60000}}});
-        assert_eq!(send(token, call).await["result"]["task"]["taskId"], name);
+    let export = |name: &str, big: bool| {
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "export_orders", "arguments": {"as": name, "big": big}, "task": {"ttl": 60000}}})
+    };
+    let approver = issuer.token().subject("alice").scopes(["orders.read", "orders.approve"]).sign();
+    for (token, name, big) in [(&alice, "t-alice", false), (&mallory, "t-mallory", false), (&approver, "t-big", true)] {
+        let (status, answer) = send(token, export(name, big)).await;
+        assert_eq!((status, &answer["result"]["task"]["taskId"]), (StatusCode::OK, &json!(name)));
     }
     let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tasks/list"});
-    for (token, own) in [(&alice, "t-alice"), (&mallory, "t-mallory")] {
-        let answer = send(token, list.clone()).await;
-        assert_eq!(answer["result"]["tasks"], json!([{"taskId": own, "status": "working"}]), "{answer}");
-        assert_eq!(answer["result"]["cacheScope"], "private");
+    let listed = |answer: &Value| -> Vec<String> {
+        assert_eq!(answer["result"]["cacheScope"], "private", "{answer}");
+        answer["result"]["tasks"].as_array().unwrap().iter().map(|task| task["taskId"].as_str().unwrap().to_owned()).collect()
+    };
+    // Alice's token without `orders.approve` no longer sees (or reaches) the big export.
+    for (token, own) in [(&alice, vec!["t-alice"]), (&mallory, vec!["t-mallory"]), (&approver, vec!["t-alice", "t-big"])] {
+        let (status, answer) = send(token, list.clone()).await;
+        assert_eq!((status, listed(&answer)), (StatusCode::OK, own.iter().map(|own| own.to_string()).collect::<Vec<_>>()));
     }
+    let get = |task: &str| json!({"jsonrpc": "2.0", "id": 3, "method": "tasks/get", "params": {"taskId": task}});
+    assert_eq!(send(&alice, get("t-big")).await.0, StatusCode::FORBIDDEN, "the argument rule, again");
+
+    // A server that lets the caller choose the id hands Mallory "t-alice": it becomes no one's.
+    let (status, _) = send(&mallory, export("t-alice", false)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, answer) = send(&alice, list.clone()).await;
+    assert_eq!(listed(&answer), Vec::<String>::new());
+    let (_, answer) = send(&mallory, list.clone()).await;
+    assert_eq!(listed(&answer), ["t-mallory"]);
+    let not_found = json!({"jsonrpc": "2.0", "id": 3, "error": {"code": -32602, "message": "task not found"}});
+    assert_eq!(send(&mallory, get("t-alice")).await, (StatusCode::OK, not_found.clone()));
+    assert_eq!(send(&alice, get("t-alice")).await, (StatusCode::OK, not_found));
+
+    // A list asked for without an id could not be filtered: refused.
+    let (status, _) = send(&mallory, json!({"jsonrpc": "2.0", "id": null, "method": "tasks/list"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = send(&mallory, json!({"jsonrpc": "2.0", "method": "tasks/list"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }
