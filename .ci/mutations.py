@@ -338,6 +338,27 @@ MUTATIONS = [
         ["-p", "scopegate-tests", "--test", "suite", "mcp_tasks::tasks_list"],
     ),
     (
+        "dev authorization server: PKCE not checked",
+        "crates/scopegate-testkit/src/dev_server/grants.rs",
+        "    well_formed && computed == challenge",
+        "    well_formed || computed == challenge",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_login::the_authorization_server_refuses"],
+    ),
+    (
+        "dev authorization server: a code used twice",
+        "crates/scopegate-testkit/src/dev_server/mod.rs",
+        "            let code = lock(state).codes.take(&presented(\"code\"));",
+        "            let code = lock(state).codes.take(&presented(\"code\"));\n            if let Some(kept) = &code { lock(state).codes.insert(presented(\"code\"), kept.clone()); }",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_login::"],
+    ),
+    (
+        "dev authorization server: any redirect URI",
+        "crates/scopegate-testkit/src/dev_server/mod.rs",
+        "    if !client.redirect_uris.iter().any(|uri| uri == redirect_uri) {",
+        "    if client.redirect_uris.is_empty() {",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_login::the_authorization_server_refuses"],
+    ),
+    (
         "claims: `jti` filed as the subject",
         "crates/scopegate-core/src/claims/payload.rs",
         "            \"jti\" => &mut self.jwt_id,",

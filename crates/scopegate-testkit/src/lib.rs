@@ -29,6 +29,8 @@
 
 mod block_on;
 mod clock;
+#[cfg(feature = "server")]
+mod dev_server;
 mod dpop;
 mod issuer;
 mod key;
@@ -40,6 +42,8 @@ mod token;
 
 pub use block_on::block_on;
 pub use clock::ManualClock;
+#[cfg(feature = "server")]
+pub use dev_server::{DEV_SUBJECT, DevAuthorizationServer};
 pub use dpop::{DpopProofBuilder, access_token_hash};
 pub use issuer::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, TestIssuer};
 pub use key::TestKey;

@@ -1,11 +1,13 @@
 //! The embedded development issuer, its tokens, and the banner of ready-to-paste commands.
+//! When the server runs (`main.rs`), the issuer is a development authorization server that
+//! MCP clients can log in to; tests use the issuer alone.
 
 use std::time::Duration;
 
 use scopegate::{ProtectedResource, Verifier, VerifierBuilder};
-use scopegate_testkit::TestIssuer;
+use scopegate_testkit::{DEV_SUBJECT, TestIssuer};
 
-/// The issuer name of development tokens.
+/// The issuer name of development tokens when no authorization server runs (tests).
 pub const ISSUER: &str = "https://dev-issuer.scopegate.local";
 /// How long the printed tokens stay valid.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(8 * 3600);
@@ -20,10 +22,17 @@ pub struct DevIssuer {
 impl DevIssuer {
     /// A fresh RSA key, issuing tokens for the resource `resource` (the MCP endpoint's URL).
     pub fn new(resource: &str) -> Self {
-        Self {
-            issuer: TestIssuer::named(ISSUER).with_audience(resource),
-            resource: resource.to_owned(),
-        }
+        Self::with_issuer(TestIssuer::named(ISSUER), resource)
+    }
+
+    /// Tokens of `issuer` (the development authorization server's) for `resource`.
+    pub fn with_issuer(issuer: TestIssuer, resource: &str) -> Self {
+        Self { issuer: issuer.with_audience(resource), resource: resource.to_owned() }
+    }
+
+    /// The issuer identifier.
+    pub fn name(&self) -> &str {
+        self.issuer.issuer()
     }
 
     /// The protected resource: the MCP endpoint, with the tools' scopes.
@@ -53,7 +62,7 @@ impl DevIssuer {
     /// As [`protected_resource`](Self::protected_resource).
     pub fn verifier_builder(&self) -> Result<VerifierBuilder, scopegate::Error> {
         Ok(Verifier::builder()
-            .issuer(ISSUER)
+            .issuer(self.issuer.issuer())
             .keys(self.issuer.key_set())
             .protected_resource(self.protected_resource()?))
     }
@@ -103,9 +112,10 @@ pub fn banner(issuer: &DevIssuer, base: &str) -> String {
         ),
     ];
     let mut out = format!(
-        "mcp-server on {mcp} with the embedded development issuer {ISSUER}\n\
+        "mcp-server on {mcp} with the embedded development issuer {}\n\
          (set SCOPEGATE_ISSUER and SCOPEGATE_AUDIENCE to trust a real one)\n\n\
          # tokens for the resource {mcp}, valid for {} hours:\n",
+        issuer.name(),
         TOKEN_LIFETIME.as_secs() / 3600
     );
     for (name, description, token) in &tokens {
@@ -197,4 +207,15 @@ pub fn banner(issuer: &DevIssuer, base: &str) -> String {
         out.push_str(&format!("{command}   # {expected}\n"));
     }
     out
+}
+
+/// The lines on logging in from a real MCP client, when the development authorization server
+/// at `authorization_server` runs.
+pub fn login_banner(authorization_server: &str, base: &str) -> String {
+    format!(
+        "\n# log in from an MCP client: the development authorization server {authorization_server}\n\
+         # approves every request as `{DEV_SUBJECT}` (NEVER use it in production):\n\
+         #   MCP Inspector: npx @modelcontextprotocol/inspector, transport Streamable HTTP, URL {base}/mcp\n\
+         #   TypeScript SDK: npm ci --prefix tests/mcp-client-ts && node tests/mcp-client-ts/login.mjs {base}/mcp\n"
+    )
 }

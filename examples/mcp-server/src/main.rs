@@ -15,15 +15,19 @@
 //!
 //! `SCOPEGATE_AUDIENCE` is also the resource identifier (default: this server's `/mcp` URL);
 //! `SCOPEGATE_ADDR` changes the address (default `127.0.0.1:3004`); `RUST_LOG=debug` shows why
-//! requests are refused.
+//! requests are refused. Without `SCOPEGATE_ISSUER`, a development authorization server runs on
+//! `SCOPEGATE_DEV_AS_ADDR` (default `127.0.0.1:3005`) for MCP clients to log in to: it approves
+//! every request, and is never for production.
 
 #![forbid(unsafe_code)]
 
 use std::env;
 use std::error::Error;
 
-use mcp_server::{app, dev::DevIssuer, dev::banner, scopes};
+use mcp_server::dev::{DevIssuer, banner, login_banner};
+use mcp_server::{app, scopes};
 use scopegate::{ProtectedResource, Verifier};
+use scopegate_testkit::DevAuthorizationServer;
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -37,6 +41,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let listener = TcpListener::bind(&address).await?;
     let base = format!("http://{}", listener.local_addr()?);
 
+    let mut authorization_server = None;
     let verifier = match env::var("SCOPEGATE_ISSUER") {
         Ok(issuer) => {
             let resource = env::var("SCOPEGATE_AUDIENCE").unwrap_or_else(|_| format!("{base}/mcp"));
@@ -50,8 +55,18 @@ async fn main() -> Result<(), Box<dyn Error>> {
             verifier
         }
         Err(_) => {
-            let issuer = DevIssuer::new(&format!("{base}/mcp"));
-            println!("{}", banner(&issuer, &base));
+            // The development authorization server: MCP clients log in to it (it approves
+            // everything, as one development user).
+            let resource = format!("{base}/mcp");
+            let at =
+                env::var("SCOPEGATE_DEV_AS_ADDR").unwrap_or_else(|_| "127.0.0.1:3005".to_owned());
+            let scopes = scopes()?;
+            let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+            let server =
+                DevAuthorizationServer::serve(TcpListener::bind(&at).await?, &resource, &scopes);
+            let issuer = DevIssuer::with_issuer(server.issuer().clone(), &resource);
+            println!("{}{}", banner(&issuer, &base), login_banner(&server.url(), &base));
+            authorization_server = Some(server);
             issuer.verifier()?
         }
     };
@@ -61,5 +76,6 @@ async fn main() -> Result<(), Box<dyn Error>> {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
+    drop(authorization_server);
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! [`IssuerServer`]: discovery, JWKS, introspection and token exchange served on 127.0.0.1,
 //! with knobs for failures.
 
-mod endpoint;
+pub(crate) mod endpoint;
 mod exchange;
 mod introspection;
 
