@@ -1,7 +1,5 @@
 // The official MCP TypeScript SDK's client logs in to scopegate's example MCP server with no
-// setup, the way an MCP host would: 401 -> RFC 9728 metadata -> RFC 8414 metadata -> dynamic
-// registration -> authorization with PKCE -> token bound to the server by `resource` -> tool
-// call -> 403 insufficient_scope -> re-authorization with more scopes -> tool call.
+// setup, the way an MCP host would (the steps are in flow.mjs).
 //
 //   cargo run -p mcp-server &                 # with its development authorization server
 //   npm ci --prefix tests/mcp-client-ts
@@ -9,128 +7,28 @@
 //
 // Each step prints `ok <what>`; the first that fails prints `FAILED <what>: <why>` and the
 // script exits 1. The "browser" is this script: it follows the authorization redirect itself
-// (the development server approves at once) and hands the code back to the SDK.
+// and hands the code back to the SDK.
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { Host, login } from './flow.mjs';
 
 const server = new URL(process.argv[2] ?? 'http://127.0.0.1:3004/mcp');
-const redirectUrl = 'http://127.0.0.1:9/callback';
 
-function fail(what, why) {
-  console.log(`FAILED ${what}: ${why}`);
-  process.exit(1);
+/// Goes to the authorization endpoint and reads where it sends the user back.
+async function follow(url) {
+  const answer = await fetch(url, { redirect: 'manual' });
+  if (answer.status !== 302) throw new Error(`authorization: status ${answer.status}: ${await answer.text()}`);
+  return new URL(answer.headers.get('location'));
 }
 
 function check(what, condition, why) {
-  if (!condition) fail(what, why);
+  if (!condition) throw new Error(`${what}: ${why}`);
   console.log(`ok ${what}`);
 }
 
-/// What the SDK asks of a host: where tokens, the client and the PKCE verifier live, and how
-/// to send the user to the authorization server.
-class Host {
-  constructor() {
-    this.authorizations = [];
-    this.granted = new Set();
-  }
-  get redirectUrl() {
-    return redirectUrl;
-  }
-  get clientMetadata() {
-    return {
-      client_name: 'scopegate login check (MCP TypeScript SDK)',
-      redirect_uris: [redirectUrl],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(client) {
-    this.client = client;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens) {
-    this.saved = tokens;
-    for (const scope of (tokens.scope ?? '').split(' ').filter(Boolean)) this.granted.add(scope);
-  }
-  saveCodeVerifier(verifier) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-  async redirectToAuthorization(url) {
-    // SEP-2350: a step-up keeps the scopes granted before (SDK 1.32 asks for the
-    // challenge's scopes alone, and would lose them).
-    const asked = new Set((url.searchParams.get('scope') ?? '').split(' ').filter(Boolean));
-    for (const scope of this.granted) asked.add(scope);
-    url.searchParams.set('scope', [...asked].sort().join(' '));
-    this.authorizations.push(url);
-    const answer = await fetch(url, { redirect: 'manual' });
-    if (answer.status !== 302) fail('authorization', `status ${answer.status}: ${await answer.text()}`);
-    const back = new URL(answer.headers.get('location'));
-    if (back.searchParams.get('error')) fail('authorization', back.searchParams.get('error_description'));
-    if (back.searchParams.get('iss') !== url.origin) fail('authorization', `iss ${back.searchParams.get('iss')}`);
-    this.code = back.searchParams.get('code');
-  }
+try {
+  await login(server, new Host('http://127.0.0.1:9/callback', follow), check);
+  console.log('login flow complete');
+} catch (error) {
+  console.log(`FAILED ${error.message ?? error}`);
+  process.exit(1);
 }
-
-async function refusedForLogin(what, attempt) {
-  try {
-    await attempt();
-  } catch (error) {
-    if (error instanceof UnauthorizedError) return;
-    fail(what, `${error}`);
-  }
-  fail(what, 'went through without a login');
-}
-
-const host = new Host();
-const transport = () => new StreamableHTTPClientTransport(server, { authProvider: host });
-
-// 1. No token: the SDK discovers, registers and sends the user to authorize.
-let client = new Client({ name: 'scopegate-login-check', version: '1.0.0' });
-let connection = transport();
-await refusedForLogin('first connection asks for a login', () => client.connect(connection));
-check('dynamic registration', host.client?.client_id, 'no client_id');
-const first = host.authorizations[0];
-check('authorization asks for the 401 scope only', first?.searchParams.get('scope') === 'orders.read',
-  `scope ${first?.searchParams.get('scope')}`);
-check('authorization uses PKCE S256', first.searchParams.get('code_challenge_method') === 'S256', 'no S256');
-check('authorization names the MCP server as resource', first.searchParams.get('resource') === server.href,
-  `resource ${first.searchParams.get('resource')}`);
-await connection.finishAuth(host.code);
-check('token for orders.read', host.saved?.scope === 'orders.read', `scope ${host.saved?.scope}`);
-
-// 2. Logged in: the list shows what this token may use; a read works.
-client = new Client({ name: 'scopegate-login-check', version: '1.0.0' });
-connection = transport();
-await client.connect(connection);
-const tools = (await client.listTools()).tools.map((tool) => tool.name).sort();
-check('tools/list filtered to the token', JSON.stringify(tools) === '["export_orders","list_orders"]',
-  JSON.stringify(tools));
-const listed = await client.callTool({ name: 'list_orders', arguments: {} });
-check('list_orders', !listed.isError && JSON.parse(listed.content[0].text).caller === 'dev-user',
-  JSON.stringify(listed));
-
-// 3. A write: 403 insufficient_scope, the SDK steps up, the host adds what it had.
-await refusedForLogin('create_order asks for more scope',
-  () => client.callTool({ name: 'create_order', arguments: { item: 'book' } }));
-const second = host.authorizations[1];
-check('step-up asks for orders.read orders.write', second?.searchParams.get('scope') === 'orders.read orders.write',
-  `scope ${second?.searchParams.get('scope')}`);
-await connection.finishAuth(host.code);
-const created = await client.callTool({ name: 'create_order', arguments: { item: 'book' } });
-check('create_order after the step-up', !created.isError && JSON.parse(created.content[0].text).order.item === 'book',
-  JSON.stringify(created));
-const again = await client.callTool({ name: 'list_orders', arguments: {} });
-check('list_orders still allowed', !again.isError, JSON.stringify(again));
-await client.close();
-console.log('login flow complete');
