@@ -4,8 +4,12 @@
 
 use std::time::Duration;
 
+use scopegate::remote::TokenExchange;
 use scopegate::{ProtectedResource, Verifier, VerifierBuilder};
-use scopegate_testkit::{DEV_SUBJECT, TestIssuer};
+use scopegate_testkit::{DEV_SUBJECT, DevAuthorizationServer, TestIssuer};
+
+use crate::Downstream;
+use crate::shipping::{SHIPPING_AUDIENCE, Shipping};
 
 /// The issuer name of development tokens when no authorization server runs (tests).
 pub const ISSUER: &str = "https://dev-issuer.scopegate.local";
@@ -79,6 +83,31 @@ impl DevIssuer {
     }
 }
 
+/// The server as it runs in development, trusting the development authorization `server`: the
+/// issuer of its tokens, its verifier (which exchanges callers' tokens at `server` for the
+/// shipping API's), and the shipping API, at `base` too.
+///
+/// # Errors
+///
+/// As [`DevIssuer::protected_resource`].
+pub fn with_login(
+    server: &DevAuthorizationServer,
+    base: &str,
+) -> Result<(DevIssuer, Verifier, Downstream), scopegate::Error> {
+    let issuer = DevIssuer::with_issuer(server.issuer().clone(), &format!("{base}/mcp"));
+    let (client_id, secret) = server.exchange_client();
+    let exchange =
+        TokenExchange::new(client_id, secret).endpoint(format!("{}/token", server.url()));
+    let verifier = issuer.verifier_builder()?.token_exchange(exchange).build_static()?;
+    let api = Verifier::builder()
+        .issuer(server.url())
+        .audience(SHIPPING_AUDIENCE)
+        .keys(server.issuer().key_set())
+        .build_static()?;
+    let downstream = Downstream { shipping: Shipping::new(verifier.clone(), base), api };
+    Ok((issuer, verifier, downstream))
+}
+
 /// One JSON-RPC request in the 2026-07-28 form: the standard headers (`Mcp-Name` when the
 /// method names something) and the body, whose `params` are `params` (JSON members) plus
 /// `_meta`.
@@ -141,6 +170,7 @@ pub fn banner(issuer: &DevIssuer, base: &str) -> String {
     let export = rpc("orders/export", None, r#""format":"csv""#);
     let small_refund = call("refund", r#"{"id":1,"amount":50}"#);
     let large_refund = call("refund", r#"{"id":1,"amount":150}"#);
+    let ship = call("ship_order", r#"{"id":1}"#);
     let needs = |scope: &str| {
         format!(
             r#"403 Bearer error="insufficient_scope", scope="{scope}", resource_metadata="{metadata}""#
@@ -182,6 +212,10 @@ pub fn banner(issuer: &DevIssuer, base: &str) -> String {
         (format!("{post} {} {export} {mcp}", auth("OPERATOR")), "403".to_owned()),
         (format!("{post} {} {small_refund} {mcp}", auth("WRITER")), "200".to_owned()),
         (format!("{challenge} {} {large_refund} {mcp}", auth("WRITER")), needs("orders.approve")),
+        (
+            format!("{challenge} {} {ship} {mcp}", auth("WRITER")),
+            needs("orders.write shipping.write"),
+        ),
         (
             format!(
                 "{post} {} -H 'mcp-method: tools/call' -H 'mcp-name: list_orders' -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"approve_order\",\"arguments\":{{\"id\":1}}}}}}' {mcp}",

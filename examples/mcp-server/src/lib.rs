@@ -10,6 +10,7 @@
 //! | tool `approve_order` | `orders.approve` and role `operator` |
 //! | tool `refund` | `orders.write`; an `amount` over 100 also `orders.approve` |
 //! | tool `export_orders` (a task when the client polls tasks) | `orders.read`; the task only by its creator |
+//! | tool `ship_order` (calls the shipping API with an exchanged token) | `orders.write` and `shipping.write` |
 //! | resources `orders://orders/{id}` (template) | `orders.read` |
 //! | resource `orders://audit-log` (read, subscribe) | `orders.approve` |
 //! | prompt `refund_customer` (get, complete) | `orders.approve` |
@@ -20,6 +21,7 @@
 
 pub mod catalog;
 pub mod dev;
+pub mod shipping;
 pub mod tools;
 
 use std::sync::Arc;
@@ -35,6 +37,7 @@ use scopegate::{
 };
 use tower::ServiceBuilder;
 
+use crate::shipping::Shipping;
 use crate::tools::{OrderTools, Orders};
 
 /// Which tool, resource and prompt needs what.
@@ -53,6 +56,7 @@ pub fn mcp_rules() -> Result<McpScopeLayer, scopegate::Error> {
         .tool("approve_order", (approve.clone(), RoleRequirement::new("operator")))
         .tool("refund", ScopeRequirement::all_of(["orders.write"])?)
         .tool("export_orders", read.clone())
+        .tool("ship_order", ScopeRequirement::all_of(["orders.write", "shipping.write"])?)
         // Missing or not a number counts as large: the condition must not be easier to
         // meet than the tool's own reading of the argument.
         .tool_if(
@@ -87,6 +91,28 @@ pub fn scopes() -> Result<Vec<String>, scopegate::Error> {
 ///
 /// When the verifier has no protected resource.
 pub fn app(verifier: Verifier) -> Result<Router, scopegate::Error> {
+    app_with(verifier, None)
+}
+
+/// What the `ship_order` tool needs: the way to the shipping API, and the verifier the shipping
+/// API (served by the same router) checks its tokens with.
+#[derive(Clone, Debug)]
+pub struct Downstream {
+    /// The exchange and the call.
+    pub shipping: Arc<Shipping>,
+    /// The shipping API's verifier (audience `shipping-api`).
+    pub api: Verifier,
+}
+
+/// [`app`], with the shipping API and the tool that calls it when `downstream` is given.
+///
+/// # Errors
+///
+/// When the verifier has no protected resource.
+pub fn app_with(
+    verifier: Verifier,
+    downstream: Option<Downstream>,
+) -> Result<Router, scopegate::Error> {
     let metadata = ProtectedResourceMetadata::for_verifier(&verifier).ok_or_else(|| {
         scopegate::Error::new(
             scopegate::ErrorKind::InvalidConfiguration,
@@ -94,8 +120,11 @@ pub fn app(verifier: Verifier) -> Result<Router, scopegate::Error> {
         )
     })?;
     let (orders, tasks) = (Orders::default(), TaskManager::new());
+    let shipping = downstream.as_ref().map(|downstream| Arc::clone(&downstream.shipping));
     let mcp = StreamableHttpService::new(
-        move || Ok(OrderTools::new(Arc::clone(&orders), tasks.clone())),
+        move || {
+            Ok(OrderTools::new(Arc::clone(&orders), tasks.clone()).with_shipping(shipping.clone()))
+        },
         Arc::new(LocalSessionManager::default()),
         // Stateless, JSON answers: every request stands alone, which also makes it curl-able.
         StreamableHttpServerConfig::default()
@@ -112,8 +141,10 @@ pub fn app(verifier: Verifier) -> Result<Router, scopegate::Error> {
     // Outermost, so that a browser's preflight is never authenticated. Development: pages
     // and the MCP Inspector on this machine may call it; any other origin gets `403`.
     let browsers = McpCorsLayer::new().allow_localhost();
-    Ok(Router::new()
-        .route_service("/mcp", protected)
-        .merge(metadata_routes(metadata))
-        .layer(browsers))
+    let mut router =
+        Router::new().route_service("/mcp", protected).merge(metadata_routes(metadata));
+    if let Some(downstream) = downstream {
+        router = router.merge(shipping::api(downstream.api));
+    }
+    Ok(router.layer(browsers))
 }

@@ -24,8 +24,8 @@
 use std::env;
 use std::error::Error;
 
-use mcp_server::dev::{DevIssuer, banner, login_banner};
-use mcp_server::{app, scopes};
+use mcp_server::dev::{banner, login_banner, with_login};
+use mcp_server::{app_with, scopes};
 use scopegate::{ProtectedResource, Verifier};
 use scopegate_testkit::DevAuthorizationServer;
 use tokio::net::TcpListener;
@@ -41,7 +41,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let listener = TcpListener::bind(&address).await?;
     let base = format!("http://{}", listener.local_addr()?);
 
-    let mut authorization_server = None;
+    let (mut authorization_server, mut downstream) = (None, None);
     let verifier = match env::var("SCOPEGATE_ISSUER") {
         Ok(issuer) => {
             let resource = env::var("SCOPEGATE_AUDIENCE").unwrap_or_else(|_| format!("{base}/mcp"));
@@ -64,14 +64,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
             let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
             let server =
                 DevAuthorizationServer::serve(TcpListener::bind(&at).await?, &resource, &scopes);
-            let issuer = DevIssuer::with_issuer(server.issuer().clone(), &resource);
+            let (issuer, verifier, shipping) = with_login(&server, &base)?;
             println!("{}{}", banner(&issuer, &base), login_banner(&server.url(), &base));
             authorization_server = Some(server);
-            issuer.verifier()?
+            downstream = Some(shipping);
+            verifier
         }
     };
     println!("listening on {base}");
-    axum::serve(listener, app(verifier)?)
+    axum::serve(listener, app_with(verifier, downstream)?)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

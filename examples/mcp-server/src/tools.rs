@@ -18,9 +18,10 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::task_manager::{TaskManager, TaskOptions};
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
-use scopegate::Claims;
+use scopegate::{AccessToken, Claims};
 
 use crate::catalog;
+use crate::shipping::Shipping;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -69,6 +70,8 @@ pub struct OrderTools {
     orders: Orders,
     /// The exports under way (shared by every request, like the orders).
     tasks: TaskManager,
+    /// The shipping API `ship_order` calls, when set up.
+    shipping: Option<Arc<Shipping>>,
     tool_router: ToolRouter<Self>,
 }
 
@@ -81,7 +84,14 @@ impl std::fmt::Debug for OrderTools {
 impl OrderTools {
     /// The tools over `orders`, running exports as tasks of `tasks`.
     pub fn new(orders: Orders, tasks: TaskManager) -> Self {
-        Self { orders, tasks, tool_router: Self::tool_router() + Self::refund_router() }
+        let tool_router = Self::tool_router() + Self::refund_router();
+        Self { orders, tasks, shipping: None, tool_router }
+    }
+
+    /// `ship_order` calls `shipping` (without it, the tool answers that shipping is not set up).
+    pub fn with_shipping(mut self, shipping: Option<Arc<Shipping>>) -> Self {
+        self.shipping = shipping;
+        self
     }
 
     /// `export_orders` as a task: its handle now, the orders (as the caller saw them) when the
@@ -183,6 +193,29 @@ impl OrderTools {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = caller(&context)?;
         Ok(answer(json!({"caller": caller, "refunded": {"order": id, "amount": amount}})))
+    }
+
+    /// Needs `orders.write` and `shipping.write`: calls the shipping API with the caller's
+    /// token exchanged for one of that API (never the caller's token itself).
+    #[tool(description = "Ship an order (calls the shipping API)")]
+    async fn ship_order(
+        &self,
+        Parameters(Approval { id }): Parameters<Approval>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let Some(shipping) = &self.shipping else {
+            return Ok(CallToolResult::error(vec![ContentBlock::text(
+                "shipping is not set up: run the server with its development authorization server",
+            )]));
+        };
+        let parts = context.extensions.get::<http::request::Parts>();
+        let token =
+            parts.and_then(|parts| AccessToken::from_request(&parts.extensions, &parts.headers));
+        let token = token.ok_or_else(|| {
+            ErrorData::internal_error("the request carries no verified token", None)
+        })?;
+        let shipped = shipping.ship(token.secret(), id).await?;
+        Ok(answer(json!({"caller": caller(&context)?, "shipped": shipped})))
     }
 
     /// Needs `orders.read`; a task for a client that polls tasks.

@@ -82,7 +82,7 @@ async fn without_a_token_the_client_learns_where_to_get_one() {
         json!({
             "resource": format!("http://{address}/mcp"),
             "authorization_servers": [mcp_server::dev::ISSUER],
-            "scopes_supported": ["orders.approve", "orders.read", "orders.write"],
+            "scopes_supported": ["orders.approve", "orders.read", "orders.write", "shipping.write"],
             "bearer_methods_supported": ["header"],
             "resource_name": "scopegate orders MCP server",
         })

@@ -115,7 +115,7 @@ async fn the_metadata_lists_the_scopes_the_rules_require() {
     assert_eq!(status, StatusCode::OK);
     let document: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(document["scopes_supported"], json!(mcp_server::mcp_rules().unwrap().scopes_supported()));
-    assert_eq!(document["scopes_supported"], json!(["orders.approve", "orders.read", "orders.write"]));
+    assert_eq!(document["scopes_supported"], json!(["orders.approve", "orders.read", "orders.write", "shipping.write"]));
 }
 
 fn editor_role() -> scopegate::RoleRequirement {

@@ -61,8 +61,8 @@ async fn serve() -> (String, DevAuthorizationServer) {
     let scopes = mcp_server::scopes().unwrap();
     let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
     let server = DevAuthorizationServer::start(&resource, &scopes).await;
-    let issuer = mcp_server::dev::DevIssuer::with_issuer(server.issuer().clone(), &resource);
-    let app = mcp_server::app(issuer.verifier().unwrap()).unwrap();
+    let (_, verifier, downstream) = mcp_server::dev::with_login(&server, &format!("http://{address}")).unwrap();
+    let app = mcp_server::app_with(verifier, Some(downstream)).unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     (resource, server)
 }
@@ -167,7 +167,10 @@ async fn a_client_logs_in_steps_up_and_refreshes() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let challenge = refused.header("www-authenticate").unwrap().to_owned();
     assert_eq!((parameter(&challenge, "error"), parameter(&challenge, "scope")), (Some("insufficient_scope"), Some("orders.write")));
-    let code = code_for(&server, &client, &resource, "orders.read orders.write offline_access").await;
+    let refused = mcp(&resource, Some(&token), "ship_order", json!({"id": 1})).await;
+    let challenge = refused.header("www-authenticate").unwrap().to_owned();
+    assert_eq!((refused.status, parameter(&challenge, "scope")), (StatusCode::FORBIDDEN, Some("orders.write shipping.write")));
+    let code = code_for(&server, &client, &resource, "orders.read orders.write shipping.write offline_access").await;
     let stepped_up = exchange(&server, &client, &code, &resource).await;
     let token = stepped_up.body["access_token"].as_str().unwrap().to_owned();
     let created = mcp(&resource, Some(&token), "create_order", json!({"item": "book"})).await;
@@ -176,9 +179,19 @@ async fn a_client_logs_in_steps_up_and_refreshes() {
     assert_eq!(serde_json::from_str::<Value>(text).unwrap()["caller"], scopegate_testkit::DEV_SUBJECT);
     assert_eq!(mcp(&resource, Some(&token), "list_orders", json!({})).await.status, StatusCode::OK);
 
+    // A tool that calls another API: the caller's token exchanged (RFC 8693) for the shipping
+    // API's, which sees the user and the MCP server that asked for it.
+    let shipped = mcp(&resource, Some(&token), "ship_order", json!({"id": 1})).await;
+    assert_eq!(shipped.status, StatusCode::OK, "{}", shipped.body);
+    let text = shipped.body["result"]["content"][0]["text"].as_str().unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(text).unwrap()["shipped"],
+        json!({"shipment": 1, "for": "dev-user", "requested_by": "resource-server", "audience": "shipping-api"})
+    );
+
     // Refresh (offline_access was asked for): rotated, narrowed on request, never widened,
     // never reused.
-    assert_eq!(stepped_up.body["scope"], "orders.read orders.write");
+    assert_eq!(stepped_up.body["scope"], "orders.read orders.write shipping.write");
     let refresh = stepped_up.body["refresh_token"].as_str().unwrap().to_owned();
     let token_url = format!("{}/token", server.url());
     let renewed = form(&token_url, &[("grant_type", "refresh_token"), ("refresh_token", &refresh), ("client_id", &client), ("scope", "orders.read")]).await;

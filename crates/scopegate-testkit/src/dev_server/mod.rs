@@ -8,7 +8,8 @@
 //! automatic approval that redirects straight back with a code (and RFC 9207 `iss`), RFC 8707
 //! `resource` binding each token's `aud` to the MCP server, the scopes the client asked for
 //! (so step-up to more scopes works), rotated refresh tokens when the client asks for
-//! `offline_access` (as Auth0 and Okta do), and the JWKS its tokens verify with. Its endpoints send CORS headers, for browser clients.
+//! `offline_access` (as Auth0 and Okta do), RFC 8693 token exchange for the MCP server's own
+//! calls downstream, and the JWKS its tokens verify with. Its endpoints send CORS headers, for browser clients.
 
 mod clients;
 mod grants;
@@ -34,6 +35,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::issuer::TestIssuer;
 use crate::server::endpoint::{Filler, json_response, status};
+use crate::server::exchange::{Exchange, GRANT as TOKEN_EXCHANGE};
 use clients::Clients;
 use grants::{Bounded, CODE_LIFETIME, Code, Grant, REFRESH_LIFETIME, Refresh};
 
@@ -52,6 +54,10 @@ struct State {
     resource: String,
     scopes: Vec<String>,
     tables: Mutex<Tables>,
+    /// RFC 8693, for the resource server's own calls downstream.
+    exchange: Exchange,
+    /// The resource server's client credentials, for token exchange.
+    exchange_client: (String, String),
 }
 
 struct Tables {
@@ -121,6 +127,8 @@ impl DevAuthorizationServer {
             refresh: Bounded::new(MAX_ENTRIES),
         };
         let state = Arc::new(State {
+            exchange: Exchange::new(issuer.clone()),
+            exchange_client: (EXCHANGE_CLIENT_ID.to_owned(), random_id()),
             issuer,
             resource: resource.to_owned(),
             scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
@@ -140,7 +148,17 @@ impl DevAuthorizationServer {
     pub fn url(&self) -> String {
         format!("http://{}", self.address)
     }
+
+    /// The client id and secret with which the protected resource exchanges its callers'
+    /// tokens (RFC 8693, at `{url}/token`) for tokens of another audience, narrowed to scopes
+    /// the caller's token has.
+    pub fn exchange_client(&self) -> (&str, &str) {
+        (&self.state.exchange_client.0, &self.state.exchange_client.1)
+    }
 }
+
+/// The client id of the protected resource for token exchange.
+const EXCHANGE_CLIENT_ID: &str = "resource-server";
 
 impl Drop for DevAuthorizationServer {
     fn drop(&mut self) {
@@ -191,7 +209,7 @@ async fn answer(
             if parts.uri.path() == "/register" {
                 register(&state, &body)
             } else {
-                token(&state, &body)
+                token(&state, &parts.headers, &body)
             }
         }
         _ => status(StatusCode::NOT_FOUND),
@@ -222,8 +240,8 @@ fn metadata(state: &State) -> Value {
         "scopes_supported": state.scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
-        "token_endpoint_auth_methods_supported": ["none"],
+        "grant_types_supported": ["authorization_code", "refresh_token", TOKEN_EXCHANGE],
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
     })
@@ -350,13 +368,17 @@ fn authorize(state: &State, query: &str) -> Response<Filler> {
     back(&[("code", &code)])
 }
 
-/// The token endpoint: an authorization code or a refresh token for an access token and a new
-/// refresh token.
-fn token(state: &State, body: &Bytes) -> Response<Filler> {
+/// The token endpoint: an authorization code or a refresh token for an access token (and a
+/// refresh token for `offline_access`); for the resource server's credentials, a caller's
+/// token for one of another audience (RFC 8693).
+fn token(state: &State, headers: &http::HeaderMap, body: &Bytes) -> Response<Filler> {
     let Some(form) = parameters(std::str::from_utf8(body).unwrap_or_default()) else {
         return error(StatusCode::BAD_REQUEST, "invalid_request", "a parameter appears twice");
     };
     let now = NumericDate::now().as_secs();
+    if form.get("grant_type").map(String::as_str) == Some(TOKEN_EXCHANGE) {
+        return state.exchange.answer(headers, body, &state.exchange_client, now);
+    }
     let presented = |name: &str| form.get(name).cloned().unwrap_or_default();
     let grant = match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {

@@ -16,7 +16,7 @@ use super::endpoint::{Filler, json_response};
 use super::introspection::{basic_credentials, error};
 use crate::issuer::TestIssuer;
 
-const GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+pub(crate) const GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 /// The token-exchange grant: who may exchange, and how long issued tokens live.

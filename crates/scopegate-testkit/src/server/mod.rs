@@ -2,7 +2,7 @@
 //! with knobs for failures.
 
 pub(crate) mod endpoint;
-mod exchange;
+pub(crate) mod exchange;
 mod introspection;
 
 pub use endpoint::EndpointBehaviour;
