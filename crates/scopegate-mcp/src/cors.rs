@@ -1,27 +1,5 @@
-//! Browsers: CORS for an MCP server and its metadata, and the `Origin` check the MCP transport
-//! requires against DNS rebinding. Put [`McpCorsLayer`] outermost, in front of the bearer
-//! layer, so that a preflight (`OPTIONS`, which carries no token) is answered here and never
-//! authenticated.
-//!
-//! - A request without `Origin` (a command-line or server client) passes untouched.
-//! - A request whose `Origin` is not allowed is `403`, preflight or not: a page on a foreign
-//!   origin (or a rebound DNS name pointing at a local server) reaches nothing.
-//! - A preflight from an allowed origin is `204` with the methods and the request headers it
-//!   asked for (when each is one MCP uses); every other answer to an allowed origin carries
-//!   `Access-Control-Allow-Origin` and exposes `WWW-Authenticate`, `Mcp-Session-Id` and
-//!   `Mcp-Protocol-Version`, so that a browser client can read a challenge and a session.
-//!
-//! No origin is allowed by default. Credentials (cookies) are never allowed: tokens travel in
-//! the `Authorization` header.
-//!
-//! ```
-//! use scopegate_mcp::McpCorsLayer;
-//!
-//! // The MCP Inspector on this machine, and nothing else.
-//! let cors = McpCorsLayer::new().allow_origin("http://localhost:6274")?;
-//! # let _ = cors;
-//! # Ok::<(), scopegate_core::Error>(())
-//! ```
+//! [`McpCorsLayer`]: CORS for an MCP server and its metadata, and the `Origin` check the MCP
+//! transport requires against DNS rebinding.
 
 use std::fmt;
 use std::future::Future;
@@ -61,7 +39,30 @@ const EXPOSED_HEADERS: &str = "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Ve
 /// The longest `Access-Control-Request-Headers` read.
 const MAX_REQUESTED_HEADERS: usize = 1024;
 
-/// Which origins a browser may call the server from. See the [module docs](self).
+/// Browsers: CORS for an MCP server and its metadata, and the `Origin` check the MCP transport
+/// requires against DNS rebinding. Put [`McpCorsLayer`] outermost, in front of the bearer
+/// layer, so that a preflight (`OPTIONS`, which carries no token) is answered here and never
+/// authenticated.
+///
+/// - A request without `Origin` (a command-line or server client) passes untouched.
+/// - A request whose `Origin` is not allowed is `403`, preflight or not: a page on a foreign
+///   origin (or a rebound DNS name pointing at a local server) reaches nothing.
+/// - A preflight from an allowed origin is `204` with the methods and the request headers it
+///   asked for (when each is one MCP uses); every other answer to an allowed origin carries
+///   `Access-Control-Allow-Origin` and exposes `WWW-Authenticate`, `Mcp-Session-Id` and
+///   `Mcp-Protocol-Version`, so that a browser client can read a challenge and a session.
+///
+/// No origin is allowed by default. Credentials (cookies) are never allowed: tokens travel in
+/// the `Authorization` header.
+///
+/// ```
+/// use scopegate_mcp::McpCorsLayer;
+///
+/// // The MCP Inspector on this machine, and nothing else.
+/// let cors = McpCorsLayer::new().allow_origin("http://localhost:6274")?;
+/// # let _ = cors;
+/// # Ok::<(), scopegate_core::Error>(())
+/// ```
 #[derive(Clone, Default)]
 #[must_use]
 pub struct McpCorsLayer {
