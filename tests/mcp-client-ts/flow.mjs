@@ -16,6 +16,7 @@ export class Host {
     this.redirect = redirectUrl;
     this.follow = follow;
     this.authorizations = [];
+    this.sdkScopes = [];
     this.granted = new Set();
   }
   get redirectUrl() {
@@ -52,6 +53,7 @@ export class Host {
   async redirectToAuthorization(url) {
     // SEP-2350: a step-up keeps the scopes granted before (SDK 1.32 asks for the challenge's
     // scopes alone, and would lose them).
+    this.sdkScopes.push(url.searchParams.get('scope'));
     const asked = new Set((url.searchParams.get('scope') ?? '').split(' ').filter(Boolean));
     for (const scope of this.granted) asked.add(scope);
     url.searchParams.set('scope', [...asked].sort().join(' '));
@@ -83,7 +85,7 @@ export async function login(server, host, check) {
   await refusedForLogin('first connection asks for a login', () => client.connect(connection));
   check('dynamic registration', host.client?.client_id, 'no client_id');
   const first = host.authorizations[0];
-  check('authorization asks for the 401 scope only', first?.searchParams.get('scope') === 'orders.read',
+  check('authorization asks for the 401 scope only', host.sdkScopes[0] === 'orders.read' && first?.searchParams.get('scope') === 'orders.read',
     `scope ${first?.searchParams.get('scope')}`);
   check('authorization uses PKCE S256', first.searchParams.get('code_challenge_method') === 'S256', 'no S256');
   check('authorization names the MCP server as resource', first.searchParams.get('resource') === server.href,
@@ -105,6 +107,7 @@ export async function login(server, host, check) {
   // 3. A write: 403 insufficient_scope, the SDK steps up, the host adds what it had.
   await refusedForLogin('create_order asks for more scope',
     () => client.callTool({ name: 'create_order', arguments: { item: 'book' } }));
+  check('the SDK steps up to the 403 scope', host.sdkScopes[1] === 'orders.write', `scope ${host.sdkScopes[1]}`);
   const second = host.authorizations[1];
   check('step-up asks for orders.read orders.write', second?.searchParams.get('scope') === 'orders.read orders.write',
     `scope ${second?.searchParams.get('scope')}`);

@@ -46,7 +46,9 @@ const MAX_REQUESTED_HEADERS: usize = 1024;
 ///
 /// - A request without `Origin` (a command-line or server client) passes untouched.
 /// - A request whose `Origin` is not allowed is `403`, preflight or not: a page on a foreign
-///   origin (or a rebound DNS name pointing at a local server) reaches nothing.
+///   origin (or a rebound DNS name pointing at a local server) gets no answer. Browsers leave
+///   `Origin` out of same-origin `GET`s, so a rebound page can still send those; they carry
+///   no token, and the bearer layer behind refuses them.
 /// - A preflight from an allowed origin is `204` with the methods and the request headers it
 ///   asked for (when each is one MCP uses); every other answer to an allowed origin carries
 ///   `Access-Control-Allow-Origin` and exposes `WWW-Authenticate`, `Mcp-Session-Id` and
@@ -114,9 +116,27 @@ impl McpCorsLayer {
             || Error::new(ErrorKind::InvalidConfiguration, format!("not an origin: {origin:?}"));
         let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
         let rest = rest.ok_or_else(invalid)?;
+        // What follows the host: nothing, or `:port`.
+        let after_host = match rest.strip_prefix('[') {
+            Some(bracketed) => bracketed.split_once(']').map(|(_, after)| after),
+            None => Some(rest.find(':').and_then(|at| rest.get(at..)).unwrap_or_default()),
+        };
+        let badly_spelled_port = match after_host.map(|after| after.strip_prefix(':')) {
+            None => true,
+            Some(None) => after_host != Some(""),
+            Some(Some(port)) => {
+                port.is_empty()
+                    || !port.bytes().all(|byte| byte.is_ascii_digit())
+                    || (port == "443" && origin.starts_with("https:"))
+                    || (port == "80" && origin.starts_with("http:"))
+            }
+        };
+        // Browsers send `scheme://host[:port]`, the default port left out: any other spelling
+        // could never match, so it is refused here rather than silently never allowed.
         if rest.is_empty()
-            || rest.contains(['/', '?', '#', '*', ' '])
+            || rest.contains(['/', '?', '#', '*', ' ', '@'])
             || origin != origin.to_ascii_lowercase()
+            || badly_spelled_port
         {
             return Err(invalid());
         }
@@ -184,7 +204,12 @@ where
     fn call(&mut self, request: Request<ReqB>) -> Self::Future {
         let Some(origin) = request.headers().get(ORIGIN).cloned() else {
             let future = self.inner.call(request);
-            return Box::pin(async move { Ok(future.await?.map(Either::Left)) });
+            return Box::pin(async move {
+                // The answer differs by origin: a shared cache must not reuse it for another.
+                let mut response = future.await?.map(Either::Left);
+                response.headers_mut().append(VARY, HeaderValue::from_static("Origin"));
+                Ok(response)
+            });
         };
         let allowed = origin.to_str().is_ok_and(|origin| self.origins.allows(origin))
             && request.headers().get_all(ORIGIN).iter().count() == 1;

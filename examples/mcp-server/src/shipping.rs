@@ -6,6 +6,7 @@
 //! `shipping.write`), served by the same process at `/shipping` and called over HTTP.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Path;
@@ -91,7 +92,9 @@ impl Shipping {
                 .body(Full::default())
                 .map_err(|_| ErrorData::internal_error("bad shipping request", None))?;
         let unreachable = |_| ErrorData::internal_error("the shipping API cannot be reached", None);
-        let response = self.client.request(request).await.map_err(unreachable)?;
+        let call = tokio::time::timeout(Duration::from_secs(10), self.client.request(request));
+        let late = |_| ErrorData::internal_error("the shipping API did not answer in time", None);
+        let response = call.await.map_err(late)?.map_err(unreachable)?;
         let status = response.status();
         let body = response
             .into_body()

@@ -69,6 +69,12 @@ async fn a_preflight_from_an_allowed_origin_passes_unauthenticated() {
         Some("authorization, content-type, mcp-protocol-version, mcp-session-id, mcp-param-amount")
     );
     assert_eq!(header(&headers, "www-authenticate"), None, "never authenticated");
+    let (status, headers) = send(address, preflight(address, "http://[::1]:6274")).await;
+    assert_eq!((status, header(&headers, "access-control-allow-origin").as_deref()), (StatusCode::NO_CONTENT, Some("http://[::1]:6274")));
+    // An `OPTIONS` that is no preflight is an ordinary request: it needs a token.
+    let mut plain = preflight(address, INSPECTOR);
+    plain.headers_mut().remove("access-control-request-method");
+    assert_eq!(send(address, plain).await.0, StatusCode::UNAUTHORIZED);
     // A header no MCP client sends is not allowed: the browser will refuse the request.
     let mut odd = preflight(address, INSPECTOR);
     odd.headers_mut().insert("access-control-request-headers", "authorization, x-forwarded-host".parse().unwrap());
@@ -112,6 +118,10 @@ async fn a_foreign_origin_reaches_nothing() {
         let (status, headers) = send(address, post(address, Some(origin), Some(&reader))).await;
         assert_eq!((status, header(&headers, "access-control-allow-origin")), (StatusCode::FORBIDDEN, None), "{origin}");
     }
+    // Two `Origin` headers, one of them allowed: refused.
+    let mut twice = post(address, Some(INSPECTOR), Some(&reader));
+    twice.headers_mut().append("origin", "http://evil.example".parse().unwrap());
+    assert_eq!(send(address, twice).await.0, StatusCode::FORBIDDEN);
     // Without an `Origin` (curl, a server-side client) nothing changes.
     let (status, headers) = send(address, post(address, None, Some(&reader))).await;
     assert_eq!((status, header(&headers, "access-control-allow-origin")), (StatusCode::OK, None));

@@ -54,7 +54,9 @@ async fn an_anonymous_call_learns_the_scopes_it_needs() {
         (tool("unknown_tool", json!({})), "orders.read"),
         (rpc("tasks/get", json!({"taskId": "t-1"})), "orders.read"),
         ("{not json".to_owned(), "orders.read"),
-        (format!("{{\"pad\":\"{}\"}}", "x".repeat(100_000)), "orders.read"),
+        // A call past the 64 KiB read for anonymous bodies is not read: it names nothing.
+        (tool("create_order", json!({"item": "x".repeat(70_000)})), "orders.read"),
+        (tool("create_order", json!({"item": "x".repeat(60_000)})), "orders.write"),
     ];
     for (body, scope) in cases {
         let shown: String = body.chars().take(80).collect();

@@ -257,6 +257,23 @@ async fn the_authorization_server_refuses_misuse() {
     let secret = json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_basic"});
     let answer = call(Method::POST, &format!("{}/register", server.url()), &[], secret.to_string()).await;
     assert_eq!(answer.body["error"], "invalid_client_metadata");
-    let twice = format!("{}/authorize?client_id={client}&client_id={client}", server.url());
-    assert_eq!(call(Method::GET, &twice, &[], String::new()).await.status, StatusCode::BAD_REQUEST);
+    // A valid request but for one parameter sent twice.
+    let twice = authorize(&server, &[("client_id", &client), ("resource", &resource), ("scope", "orders.read")]).await;
+    assert_eq!(twice.status, StatusCode::FOUND, "the request is valid once");
+    let challenge = access_token_hash(VERIFIER);
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("response_type", "code"), ("client_id", client.as_str()), ("redirect_uri", REDIRECT), ("code_challenge", &challenge), ("code_challenge_method", "S256"), ("scope", "orders.read"), ("scope", "orders.approve")])
+        .finish();
+    let twice = call(Method::GET, &format!("{}/authorize?{query}", server.url()), &[], String::new()).await;
+    assert_eq!((twice.status, &twice.body["error_description"]), (StatusCode::BAD_REQUEST, &json!("a parameter appears twice")));
+    // The token request's redirect_uri must be the authorization request's.
+    let code = code_for(&server, &client, &resource, "orders.read").await;
+    let elsewhere = form(&token_url, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", "http://127.0.0.1:9/elsewhere"), ("client_id", &client), ("code_verifier", VERIFIER)]).await;
+    assert_eq!(elsewhere.body["error_description"], "redirect_uri differs from the authorization request");
+    // A page on another origin gets nothing from the development server, not even a registration.
+    let metadata = json!({"redirect_uris": [REDIRECT]}).to_string();
+    let foreign = call(Method::POST, &format!("{}/register", server.url()), &[("origin", "http://evil.example")], metadata.clone()).await;
+    assert_eq!((foreign.status, foreign.header("access-control-allow-origin")), (StatusCode::FORBIDDEN, None));
+    let local = call(Method::POST, &format!("{}/register", server.url()), &[("origin", "http://localhost:6274")], metadata).await;
+    assert_eq!((local.status, local.header("access-control-allow-origin")), (StatusCode::CREATED, Some("http://localhost:6274")));
 }

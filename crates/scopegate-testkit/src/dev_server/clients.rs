@@ -106,11 +106,7 @@ fn acceptable_redirect(uri: &str) -> bool {
         "https" => rest.starts_with("//") && rest.len() > 2,
         "http" => {
             let authority = rest.strip_prefix("//").unwrap_or_default();
-            let host = authority.split(['/', '?']).next().unwrap_or_default();
-            let host = host.rsplit_once(':').map_or(host, |(host, port)| {
-                if port.bytes().all(|byte| byte.is_ascii_digit()) { host } else { "" }
-            });
-            matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+            is_loopback_authority(authority.split(['/', '?']).next().unwrap_or_default())
         }
         _ => {
             scheme.contains('.')
@@ -119,6 +115,34 @@ fn acceptable_redirect(uri: &str) -> bool {
                 })
         }
     }
+}
+
+/// `localhost`, `127.0.0.1` or `[::1]`, with or without a port.
+fn is_loopback_authority(authority: &str) -> bool {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((inside, "")) => (format!("[{inside}]"), None),
+            Some((inside, after)) => match after.strip_prefix(':') {
+                Some(port) => (format!("[{inside}]"), Some(port)),
+                None => return false,
+            },
+            None => return false,
+        },
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host.to_owned(), Some(port)),
+            None => (authority.to_owned(), None),
+        },
+    };
+    let port_ok = port.is_none_or(|port| {
+        (1..=5).contains(&port.len()) && port.bytes().all(|byte| byte.is_ascii_digit())
+    });
+    port_ok && matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// A browser `Origin` on this machine (`http://localhost:6274`): the only pages that may call
+/// the development server.
+pub(crate) fn is_loopback_origin(origin: &str) -> bool {
+    origin.strip_prefix("http://").is_some_and(is_loopback_authority)
 }
 
 #[cfg(test)]
@@ -143,8 +167,18 @@ mod tests {
             "https://app.example/cb#frag",
             "https:",
             "file:///etc/passwd",
+            "http://localhost:/cb",
+            "http://[::1]x/cb",
         ] {
             assert!(!acceptable_redirect(bad), "{bad}");
+        }
+        assert!(
+            is_loopback_origin("http://localhost:6274") && is_loopback_origin("http://[::1]:3000")
+        );
+        for foreign in
+            ["http://evil.example", "https://localhost", "http://localhost.evil.example", "null"]
+        {
+            assert!(!is_loopback_origin(foreign), "{foreign}");
         }
     }
 }

@@ -45,7 +45,7 @@ pub const DEV_SUBJECT: &str = "dev-user";
 /// How long an access token lives.
 const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 /// How many clients, codes and refresh tokens are remembered.
-const MAX_ENTRIES: usize = 10_000;
+const MAX_ENTRIES: usize = 1_000;
 /// The largest request body read.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -127,7 +127,7 @@ impl DevAuthorizationServer {
             refresh: Bounded::new(MAX_ENTRIES),
         };
         let state = Arc::new(State {
-            exchange: Exchange::new(issuer.clone()),
+            exchange: Exchange::new(issuer.clone()).for_audience(resource),
             exchange_client: (EXCHANGE_CLIENT_ID.to_owned(), random_id()),
             issuer,
             resource: resource.to_owned(),
@@ -175,6 +175,8 @@ impl std::fmt::Debug for DevAuthorizationServer {
 async fn accept(listener: TcpListener, state: Arc<State>) {
     let mut connections = JoinSet::new();
     while let Ok((stream, _)) = listener.accept().await {
+        // Finished connections leave the set.
+        while connections.try_join_next().is_some() {}
         let state = Arc::clone(&state);
         let service = service_fn(move |request| answer(Arc::clone(&state), request));
         connections.spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
@@ -186,6 +188,18 @@ async fn answer(
     request: Request<Incoming>,
 ) -> Result<Response<Filler>, std::io::Error> {
     let (parts, body) = request.into_parts();
+    // Pages on this machine may call it (the MCP Inspector, a development client); a page on
+    // any other origin gets nothing, not even a registration: `403` before any work.
+    let origin = parts.headers.get(header::ORIGIN).cloned();
+    if let Some(origin) = &origin
+        && !origin.to_str().is_ok_and(clients::is_loopback_origin)
+    {
+        return Ok(error(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            "requests from this origin are not allowed",
+        ));
+    }
     let mut response = match (&parts.method, parts.uri.path()) {
         (&Method::OPTIONS, _) => status(StatusCode::NO_CONTENT),
         (
@@ -214,9 +228,10 @@ async fn answer(
         }
         _ => status(StatusCode::NOT_FOUND),
     };
-    // Browser clients call every endpoint but `/authorize` (a navigation) across origins.
     let headers = response.headers_mut();
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    let Some(origin) = origin else { return Ok(response) };
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static("GET, POST, OPTIONS"),

@@ -23,11 +23,19 @@ const ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
 pub(crate) struct Exchange {
     issuer: TestIssuer,
     lifetime: Mutex<u64>,
+    /// The audience a subject token must have (the exchanging resource's); any when `None`.
+    audience: Option<String>,
 }
 
 impl Exchange {
     pub(crate) fn new(issuer: TestIssuer) -> Self {
-        Self { issuer, lifetime: Mutex::new(300) }
+        Self { issuer, lifetime: Mutex::new(300), audience: None }
+    }
+
+    /// Only subject tokens meant for `audience` (the resource that exchanges them).
+    pub(crate) fn for_audience(mut self, audience: &str) -> Self {
+        self.audience = Some(audience.to_owned());
+        self
     }
 
     pub(crate) fn set_lifetime(&self, seconds: u64) {
@@ -53,7 +61,11 @@ impl Exchange {
             }
             _ => return error(StatusCode::UNAUTHORIZED, "invalid_client"),
         };
-        if presented != *accepted {
+        let same = |a: &str, b: &str| {
+            a.len() == b.len()
+                && a.bytes().zip(b.bytes()).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+        };
+        if !(same(&presented.0, &accepted.0) & same(&presented.1, &accepted.1)) {
             return error(StatusCode::UNAUTHORIZED, "invalid_client");
         }
         if form.get("grant_type").map(String::as_str) != Some(GRANT) {
@@ -97,16 +109,17 @@ impl Exchange {
             "expires_in": exp.saturating_sub(now),
             "scope": requested.join(" "),
         });
-        json_response(answer.to_string().into_bytes(), None)
+        json_response(answer.to_string().into_bytes(), Some("no-store".to_owned()))
     }
 
     /// The claims of `token` if it is a valid token of this issuer, for any audience.
     fn verify(&self, token: &str) -> Option<scopegate_core::Claims> {
         let payload = token.split('.').nth(1)?;
         let payload: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-        let audience = match payload.get("aud")? {
-            Value::String(audience) => audience.clone(),
-            Value::Array(audiences) => audiences.first()?.as_str()?.to_owned(),
+        let audience = match (&self.audience, payload.get("aud")?) {
+            (Some(required), _) => required.clone(),
+            (None, Value::String(audience)) => audience.clone(),
+            (None, Value::Array(audiences)) => audiences.first()?.as_str()?.to_owned(),
             _ => return None,
         };
         let verifier = Verifier::builder()

@@ -310,6 +310,8 @@ async fn serve(listener: TcpListener, control: Arc<Control>) {
     // Connections live in this set: aborting the task closes them all.
     let mut connections = JoinSet::new();
     while let Ok((stream, _)) = listener.accept().await {
+        // Finished connections leave the set.
+        while connections.try_join_next().is_some() {}
         let control = Arc::clone(&control);
         let service = service_fn(move |request| answer(Arc::clone(&control), request));
         connections.spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
