@@ -359,6 +359,13 @@ MUTATIONS = [
         ["-p", "scopegate-tests", "--test", "suite", "mcp_login::the_authorization_server_refuses"],
     ),
     (
+        "dev authorization server: a metadata document naming another client",
+        "crates/scopegate-testkit/src/dev_server/documents.rs",
+        "    if document.get(\"client_id\").and_then(Value::as_str) != Some(client_id) {",
+        "    if document.get(\"client_id\").and_then(Value::as_str).is_none() {",
+        ["-p", "scopegate-tests", "--test", "suite", "mcp_login::a_client_known"],
+    ),
+    (
         "claims: `jti` filed as the subject",
         "crates/scopegate-core/src/claims/payload.rs",
         "            \"jti\" => &mut self.jwt_id,",

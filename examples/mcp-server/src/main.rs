@@ -64,6 +64,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
             let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
             let server =
                 DevAuthorizationServer::serve(TcpListener::bind(&at).await?, &resource, &scopes);
+            // Clients known by a metadata document URL need no registration.
+            server.fetch_client_metadata_with(scopegate::remote::HttpsClient::new());
             let (issuer, verifier, shipping) = with_login(&server, &base)?;
             println!("{}{}", banner(&issuer, &base), login_banner(&server.url(), &base));
             authorization_server = Some(server);

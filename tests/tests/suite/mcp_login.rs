@@ -277,3 +277,51 @@ async fn the_authorization_server_refuses_misuse() {
     let local = call(Method::POST, &format!("{}/register", server.url()), &[("origin", "http://localhost:6274")], metadata).await;
     assert_eq!((local.status, local.header("access-control-allow-origin")), (StatusCode::CREATED, Some("http://localhost:6274")));
 }
+
+/// A client known by its metadata document (no registration): the server fetches the document
+/// from its `client_id` URL and holds the client to it. A document that names another client,
+/// holds a secret, or does not list the redirect URI is refused, and so is an `http` URL off
+/// this machine.
+#[tokio::test]
+async fn a_client_known_by_its_metadata_document_logs_in() {
+    let (resource, server) = serve().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let document = |client_id: &str, extra: Value| {
+        let mut document = json!({"client_id": client_id, "client_name": "suite", "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"});
+        document.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        document.to_string()
+    };
+    let documents = axum::Router::new()
+        .route("/client.json", axum::routing::get({ let body = document(&format!("{base}/client.json"), json!({})); move || async move { body } }))
+        .route("/other.json", axum::routing::get({ let body = document("https://app.example/client.json", json!({})); move || async move { body } }))
+        .route("/secret.json", axum::routing::get({ let body = document(&format!("{base}/secret.json"), json!({"client_secret": "s"})); move || async move { body } }))
+        .route("/large.json", axum::routing::get({ let body = document(&format!("{base}/large.json"), json!({"pad": "x".repeat(6000)})); move || async move { body } }));
+    tokio::spawn(async move { axum::serve(listener, documents).await });
+    let metadata = call(Method::GET, &format!("{}/.well-known/oauth-authorization-server", server.url()), &[], String::new()).await.body;
+    assert_eq!(metadata["client_id_metadata_document_supported"], false, "not until a fetcher is given");
+    server.fetch_client_metadata_with(scopegate::remote::HttpsClient::new());
+    let metadata = call(Method::GET, &format!("{}/.well-known/oauth-authorization-server", server.url()), &[], String::new()).await.body;
+    assert_eq!(metadata["client_id_metadata_document_supported"], true);
+
+    let client = format!("{base}/client.json");
+    let code = code_for(&server, &client, &resource, "orders.read").await;
+    let granted = exchange(&server, &client, &code, &resource).await;
+    assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
+    let token = granted.body["access_token"].as_str().unwrap();
+    assert_eq!(mcp(&resource, Some(token), "list_orders", json!({})).await.status, StatusCode::OK);
+
+    for (client, reason) in [
+        (format!("{base}/other.json"), "the client metadata document names another client_id"),
+        (format!("{base}/secret.json"), "a client metadata document must not hold a secret"),
+        (format!("{base}/large.json"), "the client metadata document could not be fetched"),
+        (format!("{base}/missing.json"), "the client metadata document could not be fetched"),
+        ("http://app.example/client.json".to_owned(), "unknown client_id"),
+    ] {
+        let answer = authorize(&server, &[("client_id", &client), ("resource", &resource), ("scope", "orders.read")]).await;
+        assert_eq!((answer.status, answer.header("location")), (StatusCode::BAD_REQUEST, None), "{client}");
+        assert_eq!(answer.body["error_description"], reason, "{client}");
+    }
+    let elsewhere = authorize(&server, &[("client_id", &client), ("resource", &resource), ("redirect_uri", "http://127.0.0.1:9/elsewhere")]).await;
+    assert_eq!(elsewhere.body["error_description"], "redirect_uri is not one the client registered");
+}

@@ -85,8 +85,10 @@ impl Clients {
             let name = Value::from(name.chars().take(200).collect::<String>());
             answer.as_object_mut().map(|answer| answer.insert("client_name".to_owned(), name));
         }
-        self.clients.insert(client_id.clone(), Client { redirect_uris });
-        self.order.push_back(client_id);
+        // A client known by its metadata document is described again at each authorization.
+        if self.clients.insert(client_id.clone(), Client { redirect_uris }).is_none() {
+            self.order.push_back(client_id);
+        }
         while self.clients.len() > limit {
             let Some(oldest) = self.order.pop_front() else { break };
             self.clients.remove(&oldest);

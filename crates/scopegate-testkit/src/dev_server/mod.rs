@@ -4,7 +4,7 @@
 //!
 //! It serves what MCP clients (the official TypeScript SDK, the MCP Inspector, rmcp) need:
 //! RFC 8414 metadata (also at the OpenID Connect discovery path), RFC 7591 dynamic
-//! registration of public clients, the authorization code grant with PKCE (S256 only) and an
+//! registration of public clients, Client ID Metadata Documents, the authorization code grant with PKCE (S256 only) and an
 //! automatic approval that redirects straight back with a code (and RFC 9207 `iss`), RFC 8707
 //! `resource` binding each token's `aud` to the MCP server, the scopes the client asked for
 //! (so step-up to more scopes works), rotated refresh tokens when the client asks for
@@ -12,6 +12,7 @@
 //! calls downstream, and the JWKS its tokens verify with. Its endpoints send CORS headers, for browser clients.
 
 mod clients;
+mod documents;
 mod grants;
 
 use std::collections::HashMap;
@@ -29,6 +30,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use scopegate_core::NumericDate;
+use scopegate_core::remote::HttpClient;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
@@ -58,6 +60,8 @@ struct State {
     exchange: Exchange,
     /// The resource server's client credentials, for token exchange.
     exchange_client: (String, String),
+    /// Fetches client metadata documents, when they are accepted.
+    documents: Mutex<Option<Arc<dyn HttpClient>>>,
 }
 
 struct Tables {
@@ -71,7 +75,8 @@ struct Tables {
 /// it where anything real is at stake.** Stops when dropped.
 ///
 /// RFC 8414 metadata (also at the OpenID Connect discovery path), RFC 7591 registration of
-/// public clients, the authorization code grant with PKCE (S256 only; a code is used once and
+/// public clients, Client ID Metadata Documents (with
+/// [`fetch_client_metadata_with`](Self::fetch_client_metadata_with)), the authorization code grant with PKCE (S256 only; a code is used once and
 /// bound to its client, redirect URI, verifier and resource), tokens whose `aud` is the RFC 8707
 /// `resource`, the scopes asked for, rotated refresh tokens for `offline_access`, its JWKS, and
 /// CORS headers for browser clients.
@@ -129,6 +134,7 @@ impl DevAuthorizationServer {
         let state = Arc::new(State {
             exchange: Exchange::new(issuer.clone()).for_audience(resource),
             exchange_client: (EXCHANGE_CLIENT_ID.to_owned(), random_id()),
+            documents: Mutex::new(None),
             issuer,
             resource: resource.to_owned(),
             scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
@@ -154,6 +160,15 @@ impl DevAuthorizationServer {
     /// the caller's token has.
     pub fn exchange_client(&self) -> (&str, &str) {
         (&self.state.exchange_client.0, &self.state.exchange_client.1)
+    }
+
+    /// Accepts clients whose `client_id` is the URL of their metadata document (Client ID
+    /// Metadata Documents, which MCP 2025-11-25 lists beside registration), fetched with
+    /// `client` (scopegate's `HttpsClient`, say) from `https` URLs, or plain `http` on this
+    /// machine. The metadata then says `client_id_metadata_document_supported`.
+    pub fn fetch_client_metadata_with(&self, client: impl HttpClient) {
+        *self.state.documents.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(Arc::new(client));
     }
 }
 
@@ -209,7 +224,9 @@ async fn answer(
         (&Method::GET, "/jwks") => {
             json_response(state.issuer.jwks().to_string().into_bytes(), None)
         }
-        (&Method::GET, "/authorize") => authorize(&state, parts.uri.query().unwrap_or_default()),
+        (&Method::GET, "/authorize") => {
+            authorize(&state, parts.uri.query().unwrap_or_default()).await
+        }
         (&Method::POST, "/register" | "/token") => {
             let Ok(body) =
                 Limited::new(body, MAX_BODY_BYTES).collect().await.map(|body| body.to_bytes())
@@ -259,7 +276,12 @@ fn metadata(state: &State) -> Value {
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
+        "client_id_metadata_document_supported": lock_documents(state).is_some(),
     })
+}
+
+fn lock_documents(state: &State) -> Option<Arc<dyn HttpClient>> {
+    state.documents.lock().unwrap_or_else(PoisonError::into_inner).clone()
 }
 
 fn lock(state: &State) -> std::sync::MutexGuard<'_, Tables> {
@@ -310,13 +332,26 @@ fn parameters(query: &str) -> Option<HashMap<String, String>> {
 /// The authorization endpoint: the client and its redirect URI are checked first (a mismatch
 /// is a `400` page, never a redirect: no open redirector); anything else wrong goes back to
 /// the client as an error; all well, the development user approves at once.
-fn authorize(state: &State, query: &str) -> Response<Filler> {
+async fn authorize(state: &State, query: &str) -> Response<Filler> {
     let Some(parameters) = parameters(query) else {
         return error(StatusCode::BAD_REQUEST, "invalid_request", "a parameter appears twice");
     };
     let field = |name: &str| parameters.get(name).map(String::as_str);
     let client_id = field("client_id").unwrap_or_default();
     let redirect_uri = field("redirect_uri").unwrap_or_default();
+    // A client known by its metadata document: fetched each time, so that it is current.
+    if let Some(fetcher) = lock_documents(state).filter(|_| documents::is_document_url(client_id)) {
+        let now = NumericDate::now().as_secs();
+        let described = match documents::fetch(fetcher, client_id).await {
+            Ok(metadata) => {
+                lock(state).clients.register(&metadata, client_id.to_owned(), now, MAX_ENTRIES)
+            }
+            Err(refusal) => Err(refusal),
+        };
+        if let Err((code, description)) = described {
+            return error(StatusCode::BAD_REQUEST, code, description);
+        }
+    }
     let registered = lock(state).clients.get(client_id).cloned();
     let Some(client) = registered else {
         return error(StatusCode::BAD_REQUEST, "invalid_client", "unknown client_id");
