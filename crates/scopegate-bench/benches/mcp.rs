@@ -91,7 +91,7 @@ fn mcp(c: &mut Criterion) {
             });
         }};
     }
-    let bearer = BearerAuthLayer::new(verifier.clone());
+    let bearer = BearerAuthLayer::new(verifier);
     let call_params = json!({"name": "tool_0", "arguments": {}});
     row!(
         "1_bearer_only_tools_call",
@@ -122,7 +122,7 @@ fn mcp(c: &mut Criterion) {
         ServiceBuilder::new()
             .layer(bearer.clone())
             .layer(rules.clone())
-            .service(server(list.clone())),
+            .service(server(list)),
         rpc(Some(&token), "tools/list", json!({})),
         200
     );
