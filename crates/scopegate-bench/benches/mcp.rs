@@ -119,19 +119,13 @@ fn mcp(c: &mut Criterion) {
     );
     row!(
         "4_mcp_tools_list_20_filtered",
-        ServiceBuilder::new()
-            .layer(bearer.clone())
-            .layer(rules.clone())
-            .service(server(list)),
+        ServiceBuilder::new().layer(bearer.clone()).layer(rules.clone()).service(server(list)),
         rpc(Some(&token), "tools/list", json!({})),
         200
     );
     row!(
         "5_mcp_anonymous_tools_call_401",
-        ServiceBuilder::new()
-            .layer(bearer.clone().optional())
-            .layer(rules.clone())
-            .service(server(call.clone())),
+        ServiceBuilder::new().layer(bearer.optional()).layer(rules).service(server(call)),
         rpc(None, "tools/call", call_params.clone()),
         401
     );
