@@ -366,6 +366,13 @@ MUTATIONS = [
         ["-p", "scopegate-tests", "--test", "suite", "mcp_login::a_client_known"],
     ),
     (
+        "introspection: client_secret_post sends Basic",
+        "crates/scopegate-core/src/remote/introspection/call.rs",
+        "        ClientAuthentication::Post => {\n            form.append_pair(\"client_id\", client_id).append_pair(\"client_secret\", client_secret);",
+        "        ClientAuthentication::Post => {\n            headers.insert(AUTHORIZATION, basic(client_id, client_secret));",
+        ["-p", "scopegate-tests", "--test", "suite", "introspection::client_secret_post"],
+    ),
+    (
         "claims: `jti` filed as the subject",
         "crates/scopegate-core/src/claims/payload.rs",
         "            \"jti\" => &mut self.jwt_id,",

@@ -233,6 +233,12 @@ async fn client_secret_post_and_wrong_credentials() {
     let post = verifier(&server, introspection().authentication(ClientAuthentication::Post)).await;
     let token = server.opaque_token(server.issuer().token().scopes(["orders.read"]));
     assert_eq!(call(&app(post), "/orders", &token).await.status, StatusCode::OK);
+    // The credentials went in the form, not in the header.
+    assert_eq!(server.introspection_client_authentications(), ["client_secret_post"]);
+    let basic = verifier(&server, introspection()).await;
+    let other = server.opaque_token(server.issuer().token().scopes(["orders.read"]));
+    assert_eq!(call(&app(basic), "/orders", &other).await.status, StatusCode::OK);
+    assert_eq!(server.introspection_client_authentications(), ["client_secret_post", "client_secret_basic"]);
     server.set_introspection_credentials(INTROSPECTION_CLIENT_ID, "rotated");
     let refused = verifier(&server, introspection()).await;
     let answer = call(&app(refused.clone()), "/orders", &token).await;

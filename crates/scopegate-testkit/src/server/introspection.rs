@@ -24,6 +24,8 @@ static NEXT_OPAQUE: AtomicU64 = AtomicU64::new(1);
 pub(crate) struct Introspection {
     tokens: Mutex<HashMap<String, Minted>>,
     credentials: Mutex<(String, String)>,
+    /// How each request presented its credentials (`client_secret_basic`, `client_secret_post`).
+    methods: Mutex<Vec<&'static str>>,
 }
 
 struct Minted {
@@ -39,6 +41,7 @@ impl Introspection {
                 INTROSPECTION_CLIENT_ID.to_owned(),
                 INTROSPECTION_CLIENT_SECRET.to_owned(),
             )),
+            methods: Mutex::new(Vec::new()),
         }
     }
 
@@ -75,6 +78,10 @@ impl Introspection {
         self.credentials.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
+    pub(crate) fn methods(&self) -> Vec<&'static str> {
+        self.methods.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
     pub(crate) fn set_credentials(&self, client_id: &str, secret: &str) {
         *self.credentials.lock().unwrap_or_else(PoisonError::into_inner) =
             (client_id.to_owned(), secret.to_owned());
@@ -90,12 +97,13 @@ impl Introspection {
         let form: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
         let from_header = basic_credentials(headers);
         let from_form = form.get("client_id").zip(form.get("client_secret"));
-        let presented = match (from_header, from_form) {
+        let (presented, method) = match (from_header, from_form) {
             (Some(_), Some(_)) => return error(StatusCode::BAD_REQUEST, "invalid_request"),
-            (Some(credentials), None) => credentials,
-            (None, Some((id, secret))) => (id.clone(), secret.clone()),
+            (Some(credentials), None) => (credentials, "client_secret_basic"),
+            (None, Some((id, secret))) => ((id.clone(), secret.clone()), "client_secret_post"),
             (None, None) => return error(StatusCode::UNAUTHORIZED, "invalid_client"),
         };
+        self.methods.lock().unwrap_or_else(PoisonError::into_inner).push(method);
         if presented != *self.credentials.lock().unwrap_or_else(PoisonError::into_inner) {
             return error(StatusCode::UNAUTHORIZED, "invalid_client");
         }

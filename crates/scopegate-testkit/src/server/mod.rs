@@ -180,6 +180,12 @@ impl IssuerServer {
         self.control.introspection.revoke(token);
     }
 
+    /// How each introspection request presented its client credentials, in order:
+    /// `client_secret_basic` (the `Authorization` header) or `client_secret_post` (the form).
+    pub fn introspection_client_authentications(&self) -> Vec<&'static str> {
+        self.control.introspection.methods()
+    }
+
     /// The client credentials the introspection endpoint accepts.
     pub fn set_introspection_credentials(&self, client_id: &str, secret: &str) {
         self.control.introspection.set_credentials(client_id, secret);
