@@ -373,6 +373,13 @@ MUTATIONS = [
         ["-p", "scopegate-tests", "--test", "suite", "introspection::client_secret_post"],
     ),
     (
+        "keys: the token cache survives a withdrawn key",
+        "crates/scopegate-core/src/remote/keys.rs",
+        "                    self.epoch.fetch_add(1, Ordering::AcqRel);",
+        "                    let _ = &self.epoch;",
+        ["-p", "scopegate-tests", "--test", "suite", "load_rotation::"],
+    ),
+    (
         "claims: `jti` filed as the subject",
         "crates/scopegate-core/src/claims/payload.rs",
         "            \"jti\" => &mut self.jwt_id,",

@@ -6,6 +6,8 @@
 //! - a token signed by a key the issuer never published is accepted;
 //! - a token signed by a key published since well before the request (longer than the
 //!   refetch cool-down plus a fetch), and still published after it, is refused;
+//! - a token signed by a key withdrawn well before the request (longer than the key set's
+//!   time to live plus a fetch) is accepted, from the key set or from the token cache;
 //! - anything other than 200 or 401, or a broken connection.
 //!
 //! Tokens of keys in the middle of a rotation may go either way and are not judged.
@@ -108,6 +110,9 @@ async fn no_wrong_answer_under_load_while_keys_rotate() {
     };
 
     let requests = Arc::new(AtomicUsize::new(0));
+    // How many requests carried a token of a key withdrawn long enough ago: the check above
+    // must have had something to judge.
+    let withdrawn_sent = Arc::new(AtomicUsize::new(0));
     let wrong = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut clients = Vec::new();
     for client in 0..CONNECTIONS {
@@ -118,6 +123,7 @@ async fn no_wrong_answer_under_load_while_keys_rotate() {
             Arc::clone(&wrong),
             Arc::clone(&done),
         );
+        let withdrawn_sent = Arc::clone(&withdrawn_sent);
         clients.push(tokio::spawn(async move {
             let stream = tokio::net::TcpStream::connect(address).await.unwrap();
             let (mut sender, connection) =
@@ -160,8 +166,19 @@ async fn no_wrong_answer_under_load_while_keys_rotate() {
                         let published = &keys[index].1;
                         let settled = published.since + SETTLED <= start
                             && published.until.is_none_or(|until| until > end);
-                        (settled && status != StatusCode::OK)
-                            .then_some("a token of a settled key was refused")
+                        // Withdrawn from the key set before the keys' time to live (and
+                        // a fetch) had passed, and before this request.
+                        let gone = published.until.is_some_and(|until| until + SETTLED <= start);
+                        if gone {
+                            withdrawn_sent.fetch_add(1, Ordering::Relaxed);
+                        }
+                        if settled && status != StatusCode::OK {
+                            Some("a token of a settled key was refused")
+                        } else if gone && status == StatusCode::OK {
+                            Some("a token of a withdrawn key was accepted")
+                        } else {
+                            None
+                        }
                     }
                     None => None,
                 };
@@ -187,6 +204,7 @@ async fn no_wrong_answer_under_load_while_keys_rotate() {
     );
     assert!(total >= CONNECTIONS * MIN_REQUESTS, "only {total} requests");
     assert_eq!(rotations, ROTATIONS);
+    assert!(withdrawn_sent.load(Ordering::Relaxed) > 0, "no token of a withdrawn key was judged");
     assert!(
         wrong.is_empty(),
         "{} wrong answers of {total}: {:?}",
