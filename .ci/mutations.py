@@ -380,6 +380,13 @@ MUTATIONS = [
         ["-p", "scopegate-tests", "--test", "suite", "load_rotation::"],
     ),
     (
+        "forwarding: the token goes to any origin",
+        "crates/scopegate-tower/src/forward.rs",
+        "            let allowed = origin.as_ref().is_some_and(|origin| self.origins.contains(origin));",
+        "            let allowed = origin.is_some();",
+        ["-p", "scopegate-tests", "--test", "suite", "downstream::a_redirect"],
+    ),
+    (
         "claims: `jti` filed as the subject",
         "crates/scopegate-core/src/claims/payload.rs",
         "            \"jti\" => &mut self.jwt_id,",

@@ -265,3 +265,73 @@ async fn cached_until_near_expiry_then_renewed_and_bounded() {
     assert!(stats.cached <= 2, "{stats:?}");
     assert_eq!((stats.calls, stats.hits, stats.failures), (5, 2, 0));
 }
+
+/// A real redirect, over real HTTP: the allowed server answers `302` to another origin, and a
+/// redirect follower outside the layer (it keeps the request's extensions, the token with them)
+/// sends the request there. The token reaches the allowed origin only; a control run that also
+/// allows the second origin shows the token would have followed.
+#[tokio::test]
+async fn a_redirect_to_another_origin_does_not_carry_the_token() {
+    use std::sync::{Arc, Mutex};
+
+    use axum::response::IntoResponse;
+    use http_body_util::Empty;
+    use hyper::body::Bytes;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    use tower::Service;
+
+    type Seen = Arc<Mutex<Vec<Option<String>>>>;
+    async fn serve(host: &str, then: Option<String>, seen: Seen) -> String {
+        let listener = tokio::net::TcpListener::bind(format!("{host}:0")).await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new().fallback(move |headers: http::HeaderMap| {
+            let (seen, then) = (Arc::clone(&seen), then.clone());
+            async move {
+                let authorization = headers.get("authorization").map(|value| value.to_str().unwrap().to_owned());
+                seen.lock().unwrap().push(authorization);
+                match then {
+                    Some(location) => (StatusCode::FOUND, [(http::header::LOCATION, location)]).into_response(),
+                    None => StatusCode::OK.into_response(),
+                }
+            }
+        });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        origin
+    }
+
+    let (token, signed) = caller(false).await;
+    let stolen: Seen = Arc::default();
+    let elsewhere = serve("127.0.0.2", None, Arc::clone(&stolen)).await;
+    let allowed_seen: Seen = Arc::default();
+    let allowed = serve("127.0.0.1", Some(format!("{elsewhere}/steal")), Arc::clone(&allowed_seen)).await;
+
+    // Follows up to 3 redirects, re-sending with the original extensions (the worst case).
+    async fn follow<S>(mut client: S, token: AccessToken, mut uri: String) -> StatusCode
+    where
+        S: Service<Request<Empty<Bytes>>, Response = http::Response<hyper::body::Incoming>> + Clone,
+        S::Error: std::fmt::Debug,
+    {
+        for _ in 0..3 {
+            let mut request = Request::get(&uri).body(Empty::<Bytes>::new()).unwrap();
+            request.extensions_mut().insert(token.clone());
+            let response = client.ready().await.unwrap().call(request).await.unwrap();
+            match response.headers().get(http::header::LOCATION) {
+                Some(location) if response.status().is_redirection() => uri = location.to_str().unwrap().to_owned(),
+                _ => return response.status(),
+            }
+        }
+        panic!("too many redirects");
+    }
+    let http = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let client = ForwardTokenLayer::new([allowed.as_str()]).unwrap().layer(http.clone());
+    assert_eq!(follow(client, token.clone(), format!("{allowed}/start")).await, StatusCode::OK);
+    let bearer = Some(format!("Bearer {signed}"));
+    assert_eq!(*allowed_seen.lock().unwrap(), std::slice::from_ref(&bearer));
+    assert_eq!(*stolen.lock().unwrap(), [None], "the token followed the redirect");
+
+    // Control: with the second origin allowed too, the same follower carries it there.
+    let both = ForwardTokenLayer::new([allowed.as_str(), elsewhere.as_str()]).unwrap().layer(http);
+    assert_eq!(follow(both, token, format!("{allowed}/start")).await, StatusCode::OK);
+    assert_eq!(stolen.lock().unwrap().last(), Some(&bearer));
+}
