@@ -387,6 +387,13 @@ MUTATIONS = [
         ["-p", "scopegate-tests", "--test", "suite", "downstream::a_redirect"],
     ),
     (
+        "responder: guards answer with the default responder",
+        "crates/scopegate-tower/src/context.rs",
+        "        Some(context) => context.respond(rejection, required_scope),",
+        "        Some(_) if false => unreachable!(),\n        Some(_) => DefaultResponder.respond(rejection, &ResponseContext::new(\"\").with_required_scope(required_scope)),",
+        ["-p", "scopegate-tower", "--test", "error_contract", "custom"],
+    ),
+    (
         "claims: `jti` filed as the subject",
         "crates/scopegate-core/src/claims/payload.rs",
         "            \"jti\" => &mut self.jwt_id,",

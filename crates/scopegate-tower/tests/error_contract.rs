@@ -224,8 +224,8 @@ fn unavailable_keys_are_503_without_a_challenge() {
     );
 }
 
-/// Replaces the bad-token body and adds a header to the no-token answer; the rest stays
-/// standard.
+/// Replaces the bad-token body and adds a header to the no-token and the missing-scope
+/// answers; the rest stays standard.
 struct Teapot;
 
 impl Responder for Teapot {
@@ -238,6 +238,10 @@ impl Responder for Teapot {
             Rejection::MissingToken => {
                 let login = "https://id.example.com/authorize".parse().unwrap();
                 response.headers_mut().insert("x-login", login);
+            }
+            Rejection::InsufficientScope(_) => {
+                let help = "https://docs.example.com/scopes".parse().unwrap();
+                response.headers_mut().insert("x-scope-help", help);
             }
             _ => {}
         }
@@ -262,9 +266,11 @@ async fn custom_responses_replace_single_classes() {
     );
     let none = send(service.clone(), plain()).await;
     assert_eq!(none.headers["x-login"], "https://id.example.com/authorize");
-    // The guard downstream answers through the same responder: its 403 is the default one.
+    // The guard downstream answers through the same responder: its 403 is the standard one
+    // with the responder's header.
     let forbidden = send(service, bearer(&issuer.token().sign())).await;
     assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    assert_eq!(forbidden.headers["x-scope-help"], "https://docs.example.com/scopes");
     assert_eq!(
         forbidden.challenge.as_deref(),
         Some(r#"Bearer error="insufficient_scope", scope="orders.write""#)
