@@ -32,10 +32,23 @@ async fn status(app: &Router, path: &str, token: &str) -> (StatusCode, Option<St
     (response.status(), challenge)
 }
 
+/// Each case's status, and a refusal for the reason its status says: a `403` is a missing scope
+/// or role (`insufficient_scope`), a `401` a token that is not acceptable (`invalid_token`),
+/// never the other way round.
 async fn expect(app: &Router, cases: Vec<(&str, &str, String, StatusCode)>) {
     for (name, path, token, expected) in cases {
         let (got, challenge) = status(app, path, &token).await;
         assert_eq!(got, expected, "{name}: {challenge:?}");
+        let reason = match expected {
+            FORBIDDEN => Some(r#"Bearer error="insufficient_scope""#),
+            UNAUTHORIZED => Some(r#"Bearer error="invalid_token""#),
+            _ => None,
+        };
+        match (reason, &challenge) {
+            (Some(reason), Some(challenge)) => assert!(challenge.starts_with(reason), "{name}: {challenge}"),
+            (None, None) => {}
+            _ => panic!("{name}: {challenge:?}"),
+        }
     }
 }
 
