@@ -354,6 +354,7 @@ fn only_one_issuer_may_introspect() {
         .build_static()
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidConfiguration);
+    assert!(error.message().starts_with("several issuers introspect tokens"), "{error}");
     assert!(format!("{:?}", introspection()).contains(r#"client_secret: "[redacted]""#));
     let _: Value = json!(null);
 }

@@ -193,6 +193,7 @@ async fn plain_http_is_refused_for_other_hosts() {
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidConfiguration);
+    assert!(error.message().contains("jwks_uri") && error.message().contains("plain http"), "{error}");
 }
 
 /// Serves one JWKS from memory, for any URL, and counts the requests.

@@ -220,6 +220,7 @@ fn leeway_is_capped_at_five_minutes() {
     let error =
         issuer.verifier_builder().leeway(Duration::from_secs(301)).build_static().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidConfiguration);
+    assert_eq!(error.message(), "the leeway may be at most 5 minutes");
 }
 
 #[test]

@@ -160,6 +160,7 @@ fn algorithm_allowlist() {
     let error =
         issuer.verifier_builder().algorithms([Algorithm::HS256]).build_static().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidConfiguration);
+    assert!(error.message().contains("HS*") && error.message().contains("no HMAC secret"), "{error}");
 }
 
 #[test]
@@ -178,8 +179,22 @@ fn configuration_errors() {
         issuer.verifier_builder().max_token_bytes(1024 * 1024).build_static(),
         issuer.verifier_builder().algorithms([Algorithm::ES256]).build_static(),
     ];
-    for (index, result) in cases.into_iter().enumerate() {
-        assert_eq!(result.unwrap_err().kind(), ErrorKind::InvalidConfiguration, "case {index}");
+    // Each names what to fix.
+    let said = [
+        "no issuer is configured",
+        "the issuer https://id.scopegate.test has no audience; call `audience(...)`",
+        "the issuer https://id.scopegate.test fetches its keys: use `build().await`, or `fetch_keys_lazily(true)`",
+        "an issuer is empty; call `issuer(...)` with the `iss` tokens carry",
+        "an issuer is configured twice",
+        "the token size cap must be between 1 byte and 64 KiB",
+        "the token size cap must be between 1 byte and 64 KiB",
+        "the issuer https://id.scopegate.test has no key for an allowed algorithm",
+    ];
+    assert_eq!(cases.len(), said.len());
+    for (index, (result, said)) in cases.into_iter().zip(said).enumerate() {
+        let error = result.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidConfiguration, "case {index}");
+        assert_eq!(error.message(), said, "case {index}");
     }
 }
 
