@@ -181,6 +181,46 @@ mod tests {
     }
 
     #[test]
+    fn bounds_are_exact() {
+        let alice = claims("alice");
+        let ids = OwnedIds::new((10, 3));
+        ids.give(&[b'x'; MAX_ID_BYTES], Owner::of(&alice), 0);
+        assert_eq!(ids.owned_by(&[b'x'; MAX_ID_BYTES], &alice), Some(0), "the longest id kept");
+        ids.give(b"a", Owner::of(&alice), 1);
+        ids.give(b"b", Owner::of(&alice), 2);
+        // Three ids: the owner's whole share, all kept.
+        assert_eq!(ids.owned_by(&[b'x'; MAX_ID_BYTES], &alice), Some(0));
+        ids.give(b"c", Owner::of(&alice), 3);
+        assert_eq!(
+            ids.owned_by(&[b'x'; MAX_ID_BYTES], &alice),
+            None,
+            "the fourth pushes the first out"
+        );
+        assert_eq!((ids.owned_by(b"a", &alice), ids.owned_by(b"c", &alice)), (Some(1), Some(3)));
+    }
+
+    #[test]
+    fn a_forgotten_or_contested_id_frees_its_place_in_its_owners_share() {
+        let (alice, mallory) = (claims("alice"), claims("mallory"));
+        let ids = OwnedIds::new((100, 2));
+        ids.give(b"a", Owner::of(&alice), ());
+        ids.give(b"b", Owner::of(&alice), ());
+        ids.forget(b"a");
+        ids.give(b"c", Owner::of(&alice), ());
+        assert_eq!(ids.owned_by(b"b", &alice), Some(()), "a's place was free");
+        ids.give(b"d", Owner::of(&alice), ());
+        assert_eq!(ids.owned_by(b"b", &alice), None, "her oldest live id goes");
+        // A contested id leaves the share too, and stays no one's while she makes more.
+        ids.give(b"d", Owner::of(&mallory), ());
+        for more in [b"e", b"f", b"g"] {
+            ids.give(more, Owner::of(&alice), ());
+        }
+        ids.give(b"d", Owner::of(&mallory), ());
+        assert_eq!((ids.owned_by(b"d", &alice), ids.owned_by(b"d", &mallory)), (None, None));
+        assert_eq!((ids.owned_by(b"f", &alice), ids.owned_by(b"g", &alice)), (Some(()), Some(())));
+    }
+
+    #[test]
     fn one_owner_cannot_push_out_anothers_ids() {
         let (alice, mallory) = (claims("alice"), claims("mallory"));
         let ids = OwnedIds::new((100, 3));
