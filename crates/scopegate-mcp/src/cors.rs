@@ -291,6 +291,7 @@ mod tests {
         for origin in [
             "http://localhost",
             "http://localhost:6274",
+            "http://localhost:65535",
             "http://127.0.0.1:3000",
             "http://[::1]:8080",
         ] {
@@ -312,7 +313,14 @@ mod tests {
 
     #[test]
     fn only_origins_can_be_allowed() {
-        assert!(McpCorsLayer::new().allow_origin("https://inspector.example.com").is_ok());
+        for good in [
+            "https://inspector.example.com",
+            "https://a.example:8443",
+            "http://[::1]:8080",
+            "http://a.example:8080",
+        ] {
+            assert!(McpCorsLayer::new().allow_origin(good).is_ok(), "{good}");
+        }
         for bad in [
             "*",
             "null",
@@ -320,8 +328,59 @@ mod tests {
             "https://a.example/path",
             "ftp://a.example",
             "https://A.example",
+            "https://a.example:443",
+            "http://a.example:80",
+            "https://user@a.example",
+            "https://a.example:",
+            "https://a.example:8x",
+            "https://[::1",
+            "https://[::1]x",
         ] {
             assert!(McpCorsLayer::new().allow_origin(bad).is_err(), "{bad}");
         }
+        let layer = McpCorsLayer::new().allow_origin("https://inspector.example.com").unwrap();
+        assert_eq!(
+            format!("{layer:?}"),
+            r#"McpCorsLayer { origins: ["https://inspector.example.com"], localhost: false }"#
+        );
+    }
+
+    /// Only the exact origins listed, and (asked for) loopback ones.
+    #[test]
+    fn allowed_origins_are_exactly_those_listed() {
+        let listed =
+            Origins { exact: vec!["https://inspector.example.com".to_owned()], localhost: false };
+        assert!(listed.allows("https://inspector.example.com"));
+        for other in [
+            "https://inspector.example.co",
+            "https://inspector.example.com:443",
+            "http://localhost:6274",
+        ] {
+            assert!(!listed.allows(other), "{other}");
+        }
+        let local = Origins { exact: Vec::new(), localhost: true };
+        assert!(
+            local.allows("http://localhost:6274") && !local.allows("https://inspector.example.com")
+        );
+    }
+
+    /// `mcp-param-` names a family: a name must go on after it.
+    #[test]
+    fn a_preflight_allows_the_headers_mcp_clients_send() {
+        let ask = |headers: &str| {
+            let request = Request::options("/mcp")
+                .header(ACCESS_CONTROL_REQUEST_HEADERS, headers)
+                .body(())
+                .unwrap();
+            let answer: Response<Either<(), Full<Bytes>>> =
+                preflight_answer(&request, HeaderValue::from_static("http://localhost"));
+            answer
+                .headers()
+                .get(ACCESS_CONTROL_ALLOW_HEADERS)
+                .map(|value| value.to_str().unwrap().to_owned())
+        };
+        assert_eq!(ask("Mcp-Param-Amount").as_deref(), Some("mcp-param-amount"));
+        assert_eq!(ask("mcp-param-"), None);
+        assert_eq!(ask("authorization, x-other"), None);
     }
 }
