@@ -128,3 +128,38 @@ async fn trailers_end_a_held_answer() {
     assert!(watched.frame().await.is_none());
     assert_eq!(*seen.lock().unwrap(), ["t1"]);
 }
+
+#[tokio::test]
+async fn a_handle_of_a_few_kilobytes_is_still_read() {
+    // A handle with a status message of 8 KiB: well under the bound, so watched.
+    let answer = format!(
+        r#"{{"jsonrpc":"2.0","id":7,"result":{{"resultType":"task","taskId":"t1","statusMessage":"{}"}}}}"#,
+        "m".repeat(8 * 1024)
+    );
+    let (_, seen) = watch(frames(&[&answer]), false).await;
+    assert_eq!(seen, [("t1".to_owned(), 0)]);
+}
+
+#[tokio::test]
+async fn the_body_tells_its_size_and_its_end() {
+    let answer = r#"{"jsonrpc":"2.0","id":7,"result":{}}"#;
+    let plain = WatchedBody::plain(http_body_util::Full::new(Bytes::from(answer)));
+    assert_eq!(plain.size_hint().exact(), Some(answer.len() as u64));
+    assert!(!plain.is_end_stream());
+    assert!(WatchedBody::plain(http_body_util::Full::new(Bytes::new())).is_end_stream());
+    assert_eq!(format!("{plain:?}"), "WatchedBody { watching: false, .. }");
+    // Watched: the held bytes still count, and the end is told once all is handed on.
+    let on_task: OnTask = Box::new(|_| {});
+    let mut watched = WatchedBody::watched(
+        http_body_util::Full::new(Bytes::from(answer)),
+        json!(7),
+        false,
+        on_task,
+    );
+    assert_eq!(watched.size_hint().exact(), Some(answer.len() as u64));
+    assert!(!watched.is_end_stream());
+    let data = watched.frame().await.unwrap().unwrap().into_data().unwrap();
+    assert_eq!(data, answer);
+    assert!(watched.is_end_stream());
+    assert!(watched.frame().await.is_none());
+}

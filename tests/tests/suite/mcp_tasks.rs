@@ -119,6 +119,9 @@ async fn tasks_list_shows_each_caller_only_its_own_tasks() {
                 {"taskId": "t-alice", "status": "working"},
                 {"taskId": "t-mallory", "status": "working"},
                 {"taskId": "t-big", "status": "working"},
+                {"taskId": "t-zipped", "status": "working"},
+                {"taskId": "t-failed", "status": "working"},
+                {"taskId": "t-identity", "status": "working"},
                 {"taskId": "t-nobody", "status": "working"},
             ]}),
             other => panic!("{other}"),
@@ -126,6 +129,13 @@ async fn tasks_list_shows_each_caller_only_its_own_tasks() {
         let answer = json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string();
         let mut response = http::Response::new(Full::new(Bytes::from(answer)));
         response.headers_mut().insert("content-type", http::HeaderValue::from_static("application/json"));
+        // An answer said to be compressed, or a failed one, is not read for a handle.
+        if let Some(encoding) = call["params"]["arguments"]["encoding"].as_str() {
+            response.headers_mut().insert("content-encoding", encoding.parse().unwrap());
+        }
+        if call["params"]["arguments"]["fail"] == true {
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        }
         Ok::<_, std::convert::Infallible>(response)
     });
     let scopes = |scope: &str| scopegate::ScopeRequirement::all_of([scope]).unwrap();
@@ -154,13 +164,24 @@ async fn tasks_list_shows_each_caller_only_its_own_tasks() {
         let (status, answer) = send(token, export(name, big)).await;
         assert_eq!((status, &answer["result"]["task"]["taskId"]), (StatusCode::OK, &json!(name)));
     }
+    // The same handles in answers the layer cannot or must not read: never registered. The
+    // one marked `identity` is read.
+    for (name, arguments) in [
+        ("t-zipped", json!({"as": "t-zipped", "big": false, "encoding": "gzip"})),
+        ("t-failed", json!({"as": "t-failed", "big": false, "fail": true})),
+        ("t-identity", json!({"as": "t-identity", "big": false, "encoding": "identity"})),
+    ] {
+        let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "export_orders", "arguments": arguments}});
+        let (_, answer) = send(&alice, call).await;
+        assert_eq!(answer["result"]["task"]["taskId"], name);
+    }
     let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tasks/list"});
     let listed = |answer: &Value| -> Vec<String> {
         assert_eq!(answer["result"]["cacheScope"], "private", "{answer}");
         answer["result"]["tasks"].as_array().unwrap().iter().map(|task| task["taskId"].as_str().unwrap().to_owned()).collect()
     };
     // Alice's token without `orders.approve` no longer sees (or reaches) the big export.
-    for (token, own) in [(&alice, vec!["t-alice"]), (&mallory, vec!["t-mallory"]), (&approver, vec!["t-alice", "t-big"])] {
+    for (token, own) in [(&alice, vec!["t-alice", "t-identity"]), (&mallory, vec!["t-mallory"]), (&approver, vec!["t-alice", "t-big", "t-identity"])] {
         let (status, answer) = send(token, list.clone()).await;
         assert_eq!((status, listed(&answer)), (StatusCode::OK, own.iter().map(|own| own.to_string()).collect::<Vec<_>>()));
     }
@@ -171,7 +192,7 @@ async fn tasks_list_shows_each_caller_only_its_own_tasks() {
     let (status, _) = send(&mallory, export("t-alice", false)).await;
     assert_eq!(status, StatusCode::OK);
     let (_, answer) = send(&alice, list.clone()).await;
-    assert_eq!(listed(&answer), Vec::<String>::new());
+    assert_eq!(listed(&answer), ["t-identity"]);
     let (_, answer) = send(&mallory, list.clone()).await;
     assert_eq!(listed(&answer), ["t-mallory"]);
     let not_found = json!({"jsonrpc": "2.0", "id": 3, "error": {"code": -32602, "message": "task not found"}});
