@@ -26,16 +26,14 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use scopegate_core::NumericDate;
 use scopegate_core::remote::HttpClient;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 use crate::issuer::TestIssuer;
+use crate::server::accept;
 use crate::server::endpoint::{Filler, json_response, status};
 use crate::server::exchange::{Exchange, GRANT as TOKEN_EXCHANGE};
 use clients::Clients;
@@ -140,7 +138,7 @@ impl DevAuthorizationServer {
             scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
             tables: Mutex::new(tables),
         });
-        let task = tokio::spawn(accept(listener, Arc::clone(&state)));
+        let task = tokio::spawn(accept(listener, Arc::clone(&state), answer));
         Self { state, address, task }
     }
 
@@ -184,17 +182,6 @@ impl Drop for DevAuthorizationServer {
 impl std::fmt::Debug for DevAuthorizationServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DevAuthorizationServer").field("url", &self.url()).finish_non_exhaustive()
-    }
-}
-
-async fn accept(listener: TcpListener, state: Arc<State>) {
-    let mut connections = JoinSet::new();
-    while let Ok((stream, _)) = listener.accept().await {
-        // Finished connections leave the set.
-        while connections.try_join_next().is_some() {}
-        let state = Arc::clone(&state);
-        let service = service_fn(move |request| answer(Arc::clone(&state), request));
-        connections.spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
     }
 }
 

@@ -8,6 +8,7 @@ mod introspection;
 pub use endpoint::EndpointBehaviour;
 pub use introspection::{INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET};
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -313,13 +314,22 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 async fn serve(listener: TcpListener, control: Arc<Control>) {
-    // Connections live in this set: aborting the task closes them all.
+    accept(listener, control, answer).await;
+}
+
+/// Serves HTTP/1 on `listener`: each request is `answer(state, request)`. Connections live in
+/// one set, so aborting the task closes them all; finished ones leave it.
+pub(crate) async fn accept<S, F, A>(listener: TcpListener, state: Arc<S>, answer: F)
+where
+    S: Send + Sync + 'static,
+    F: Fn(Arc<S>, Request<Incoming>) -> A + Copy + Send + Sync + 'static,
+    A: Future<Output = Result<Response<Filler>, std::io::Error>> + Send + 'static,
+{
     let mut connections = JoinSet::new();
     while let Ok((stream, _)) = listener.accept().await {
-        // Finished connections leave the set.
         while connections.try_join_next().is_some() {}
-        let control = Arc::clone(&control);
-        let service = service_fn(move |request| answer(Arc::clone(&control), request));
+        let state = Arc::clone(&state);
+        let service = service_fn(move |request| answer(Arc::clone(&state), request));
         connections.spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
     }
 }
