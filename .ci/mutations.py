@@ -319,8 +319,8 @@ MUTATIONS = [
     (
         "mcp: a task forgets the argument rules of its call",
         "crates/scopegate-mcp/src/tasks.rs",
-        "            .map(|(_, rule)| Arc::clone(rule))\n            .collect();",
-        "            .map(|(_, rule)| Arc::clone(rule))\n            .take(0)\n            .collect();",
+        "        let argument_rules = config.argument_rules_met(call).into_iter().map(Arc::clone).collect();",
+        "        let argument_rules = config.argument_rules_met(call).into_iter().map(Arc::clone).take(0).collect();",
         ["-p", "scopegate-tests", "--test", "suite", "mcp_tasks::tasks_list"],
     ),
     (

@@ -79,6 +79,18 @@ impl Config {
             .chain(self.unmapped_rule())
     }
 
+    /// The rules a `tools/call`'s arguments call for on top of the tool's own ([`tool_if`]
+    /// conditions that hold; missing arguments are read as none); none for other calls.
+    ///
+    /// [`tool_if`]: McpScopeLayer::tool_if
+    pub(crate) fn argument_rules_met(&self, call: &McpCall) -> Vec<&Rule> {
+        let Some((Target::Tool, tool)) = &call.target else { return Vec::new() };
+        let none = Map::new();
+        let arguments = call.arguments.as_ref().unwrap_or(&none);
+        let conditional = self.argument_rules.get(tool).into_iter().flatten();
+        conditional.filter(|(condition, _)| condition(arguments)).map(|(_, rule)| rule).collect()
+    }
+
     /// The scopes the `401` of an anonymous `call` names: those its object's rules require
     /// (with the argument rules its arguments meet), or else the challenge scope.
     pub(crate) fn challenge_for(&self, call: &McpCall) -> Option<String> {
@@ -90,10 +102,7 @@ impl Config {
             Some((Target::Task, _)) | None => {}
             Some((kind, name)) => rules.extend(self.object_rules(*kind, name)),
         }
-        if let (Some((Target::Tool, tool)), Some(arguments)) = (&call.target, &call.arguments) {
-            let extra = self.argument_rules.get(tool).into_iter().flatten();
-            rules.extend(extra.filter(|(condition, _)| condition(arguments)).map(|(_, rule)| rule));
-        }
+        rules.extend(self.argument_rules_met(call));
         let scopes = scopes_of(rules.into_iter());
         if scopes.is_empty() { self.challenge_scope.clone() } else { Some(scopes.join(" ")) }
     }

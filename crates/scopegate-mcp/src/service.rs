@@ -265,16 +265,7 @@ fn authorize(
         None => return check(method_rule(), parts, "this server maps no rule to the method"),
     }
     // A tool's rules that depend on its arguments, on top of its own.
-    let Some((Target::Tool, tool)) = &call.target else { return None };
-    let empty = serde_json::Map::new();
-    let arguments = call.arguments.as_ref().unwrap_or(&empty);
-    config
-        .argument_rules
-        .get(tool)
-        .into_iter()
-        .flatten()
-        .filter(|(condition, _)| condition(arguments))
-        .find_map(|(_, rule)| check(Some(rule), parts, NAMES))
+    config.argument_rules_met(call).into_iter().find_map(|rule| check(Some(rule), parts, NAMES))
 }
 
 /// `None` when `rule` passes for the request's claims; the refusal otherwise (no rule:

@@ -131,12 +131,7 @@ impl TaskWatch {
         let id = canonical_id(call.id.as_ref()?)?;
         let owner = Owner::of(verified_claims(extensions).ok()?);
         let tool = call.target.clone()?;
-        let arguments = call.arguments.clone().unwrap_or_default();
-        let argument_rules = config.argument_rules.get(&tool.1).into_iter().flatten();
-        let argument_rules = argument_rules
-            .filter(|(condition, _)| condition(&arguments))
-            .map(|(_, rule)| Arc::clone(rule))
-            .collect();
+        let argument_rules = config.argument_rules_met(call).into_iter().map(Arc::clone).collect();
         let created = Created { tool, argument_rules };
         Some(Self { id, owner, created, tasks: Arc::clone(&config.tasks) })
     }
