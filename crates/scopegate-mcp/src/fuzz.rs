@@ -127,7 +127,6 @@ pub fn listing(data: &[u8]) {
     reason = "an oracle: a broken invariant must panic"
 )]
 pub fn task_watch(data: &[u8]) {
-    use std::collections::VecDeque;
     use std::pin::Pin;
     use std::sync::{Arc, Mutex};
     use std::task::{Context, Poll};
@@ -137,20 +136,10 @@ pub fn task_watch(data: &[u8]) {
 
     use crate::tasks::WatchedBody;
 
-    struct Chunks(VecDeque<Bytes>);
-    impl Body for Chunks {
-        type Data = Bytes;
-        type Error = std::convert::Infallible;
-        fn poll_frame(
-            mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-            Poll::Ready(self.0.pop_front().map(|chunk| Ok(Frame::data(chunk))))
-        }
-    }
     let Some((&size, answer)) = data.split_first() else { return };
     let size = usize::from(size.max(1));
-    let chunks = answer.chunks(size).map(Bytes::copy_from_slice).collect();
+    let chunks =
+        answer.chunks(size).map(|chunk| Frame::data(Bytes::copy_from_slice(chunk))).collect();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = Arc::clone(&seen);
     let on_task = Box::new(move |task: &str| {
@@ -158,7 +147,7 @@ pub fn task_watch(data: &[u8]) {
     });
     let event_stream = answer.first() != Some(&b'{');
     let mut body =
-        WatchedBody::watched(Chunks(chunks), serde_json::json!(1), event_stream, on_task);
+        WatchedBody::watched(Frames(chunks), serde_json::json!(1), event_stream, on_task);
     let mut context = Context::from_waker(std::task::Waker::noop());
     let mut out = Vec::new();
     while let Poll::Ready(Some(frame)) = Pin::new(&mut body).poll_frame(&mut context) {
@@ -198,6 +187,23 @@ pub fn resource_uri(data: &[u8]) {
         };
         let path = rest.split(['?', '#']).next().unwrap_or_default();
         assert!(!path.split('/').any(|segment| segment == "." || segment == ".."));
+    }
+}
+
+/// A body of the given frames, one per poll, never pending: what a server's answer is made of,
+/// for the fuzz targets and the unit tests.
+#[derive(Debug)]
+pub struct Frames(pub std::collections::VecDeque<http_body::Frame<bytes::Bytes>>);
+
+impl http_body::Body for Frames {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(Ok))
     }
 }
 

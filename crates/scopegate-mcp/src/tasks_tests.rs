@@ -1,26 +1,10 @@
-use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use http_body_util::BodyExt;
 use serde_json::json;
 
 use super::*;
-
-/// A body of the given frames, one per poll.
-struct Frames(VecDeque<Frame<Bytes>>);
-
-impl Body for Frames {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Poll::Ready(self.0.pop_front().map(Ok))
-    }
-}
+use crate::fuzz::Frames;
 
 fn frames(chunks: &[&str]) -> Frames {
     Frames(chunks.iter().map(|chunk| Frame::data(Bytes::from(chunk.to_string()))).collect())
