@@ -142,6 +142,55 @@ pub fn introspection(data: &[u8]) {
     }
 }
 
+/// The secret the `signed_introspection` target's answers are signed with (HS256).
+pub const SIGNED_INTROSPECTION_SECRET: &[u8] = b"scopegate fuzz: signed introspection answers";
+/// The `signed_introspection` target's time, issuer and client id.
+pub const SIGNED_INTROSPECTION_CONTEXT: (u64, &str, &str) =
+    (1_700_000_000, "https://id.example.com", "orders-api");
+
+/// A signed introspection answer (RFC 9701) opened as the verifier opens one: never panics,
+/// and an answer it accepts has an HS256 signature that holds (checked here with another
+/// HMAC), names the issuer and the client id, and was issued within the minute.
+#[cfg(feature = "remote")]
+pub fn signed_introspection(data: &[u8]) {
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Waker};
+
+    use crate::algorithm::Algorithm;
+    use crate::key::VerificationKey;
+    use crate::key::store::KeyStore;
+    use crate::verifier::signed_answer::{AnswerKeys, SignedAnswerCheck};
+
+    let (now, issuer, client) = SIGNED_INTROSPECTION_CONTEXT;
+    let Ok(key) = VerificationKey::hmac_secret(SIGNED_INTROSPECTION_SECRET) else { return };
+    let algorithms = [Algorithm::HS256].into_iter().collect();
+    let check = SignedAnswerCheck {
+        issuer: Arc::from(issuer),
+        audience: client.into(),
+        algorithms,
+        keys: AnswerKeys::Static(Arc::new(KeyStore::new(&[key], algorithms))),
+        leeway: 0,
+    };
+    // Static keys never wait: one poll finishes it.
+    let mut opening = std::pin::pin!(check.open(data, now));
+    let polled = opening.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+    assert!(polled.is_ready(), "a signed answer checked with static keys waited");
+    let Poll::Ready(opened) = polled else { return };
+    if opened.is_err() {
+        return;
+    }
+    let text = String::from_utf8_lossy(data);
+    let (input, signature) = text.trim().rsplit_once('.').unwrap_or_default();
+    let expected = crate::crypto::hmac_sha256(SIGNED_INTROSPECTION_SECRET, input.as_bytes());
+    assert_eq!(jose::decode_segment(signature, "signature").ok().as_deref(), Some(&expected[..]));
+    let payload = input.split_once('.').map(|(_, payload)| payload).unwrap_or_default();
+    let payload = jose::decode_segment(payload, "payload").unwrap_or_default();
+    let payload: serde_json::Value = serde_json::from_slice(&payload).unwrap_or_default();
+    assert_eq!(payload.get("iss").and_then(serde_json::Value::as_str), Some(issuer));
+    let iat = payload.get("iat").and_then(serde_json::Value::as_u64).unwrap_or_default();
+    assert!(iat <= now && now <= iat + 60, "iat {iat}");
+}
+
 /// The DPoP proof checks (RFC 9449 section 4.3) on a whole proof, against RFC 9449's example
 /// request (figure 13), ES256 only: whatever passes names the request, has its key's
 /// thumbprint and an `iat` inside the window, and a proof whose signature passes is one whose
@@ -270,5 +319,39 @@ mod seeds {
         run("dpop_proof", super::dpop_proof);
         #[cfg(feature = "remote")]
         run("introspection", super::introspection);
+        #[cfg(feature = "remote")]
+        run("signed_introspection", super::signed_introspection);
+    }
+
+    /// The seed is a signed answer that opens, so the target's oracle runs on it; changed by
+    /// one byte of its payload, it does not.
+    #[cfg(feature = "remote")]
+    #[test]
+    fn the_signed_answer_seed_opens() {
+        use crate::remote::introspection::Answer;
+        use crate::verifier::signed_answer::{AnswerKeys, SignedAnswerCheck};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds");
+        let answer = std::fs::read(dir.join("signed_introspection/active")).unwrap();
+        let (now, issuer, client) = super::SIGNED_INTROSPECTION_CONTEXT;
+        let key = crate::VerificationKey::hmac_secret(super::SIGNED_INTROSPECTION_SECRET).unwrap();
+        let algorithms = [crate::Algorithm::HS256].into_iter().collect();
+        let check = SignedAnswerCheck {
+            issuer: issuer.into(),
+            audience: client.into(),
+            algorithms,
+            keys: AnswerKeys::Static(std::sync::Arc::new(crate::key::store::KeyStore::new(
+                &[key],
+                algorithms,
+            ))),
+            leeway: 0,
+        };
+        let opened = scopegate_testkit::block_on(check.open(&answer, now)).unwrap();
+        let Answer::Active(members) = opened else { panic!("an active answer") };
+        assert_eq!(members["sub"], "ada");
+        let mut changed = answer.clone();
+        let dot = changed.iter().position(|&b| b == b'.').unwrap();
+        changed[dot + 5] ^= 1;
+        assert!(scopegate_testkit::block_on(check.open(&changed, now)).is_err());
+        assert!(scopegate_testkit::block_on(check.open(&answer, now + 61)).is_err());
     }
 }

@@ -31,6 +31,7 @@
 #![forbid(unsafe_code)]
 
 pub mod algorithm;
+pub mod certificate;
 pub mod claims;
 pub mod clock;
 mod crypto;
@@ -56,6 +57,7 @@ pub mod telemetry;
 pub mod verifier;
 
 pub use algorithm::Algorithm;
+pub use certificate::CertificateThumbprint;
 pub use claims::{
     Audience, AuthenticationRequirement, ClaimMapping, ClaimRule, Claims, CustomClaims, NumericDate,
 };

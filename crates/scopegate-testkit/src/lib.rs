@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 mod block_on;
+mod certificate;
 mod clock;
 #[cfg(feature = "server")]
 mod dev_server;
@@ -41,6 +42,7 @@ mod server;
 mod token;
 
 pub use block_on::block_on;
+pub use certificate::{TestCertificate, TestCertificateAuthority};
 pub use clock::ManualClock;
 #[cfg(feature = "server")]
 pub use dev_server::{DEV_SUBJECT, DevAuthorizationServer};
@@ -51,5 +53,6 @@ pub use redis_server::RedisServer;
 #[cfg(feature = "server")]
 pub use server::{
     EndpointBehaviour, INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, IssuerServer,
+    SignedIntrospection,
 };
 pub use token::{TokenBuilder, encode_token};

@@ -60,6 +60,21 @@ impl TokenBuilder {
         self.claim("cnf", json!({ "jkt": client.thumbprint() }))
     }
 
+    /// Binds the token to `certificate`: `cnf.x5t#S256` is its SHA-256 thumbprint (RFC 8705
+    /// section 3.1), beside a `jkt` already there.
+    pub fn bound_to_certificate(mut self, certificate: &crate::TestCertificate) -> Self {
+        let thumbprint = json!(certificate.thumbprint().as_str());
+        match self.claims.get_mut("cnf") {
+            Some(Value::Object(cnf)) => {
+                cnf.insert("x5t#S256".into(), thumbprint);
+            }
+            _ => {
+                self.claims.insert("cnf".into(), json!({ "x5t#S256": thumbprint }));
+            }
+        }
+        self
+    }
+
     /// Sets any claim to any JSON value.
     ///
     /// # Panics

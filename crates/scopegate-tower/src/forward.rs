@@ -70,6 +70,8 @@ pub struct AccessToken {
     scheme: Scheme,
     token: Arc<str>,
     passthrough: bool,
+    /// Bound to the caller's TLS client certificate (`cnf.x5t#S256`).
+    certificate_bound: bool,
 }
 
 impl AccessToken {
@@ -78,12 +80,15 @@ impl AccessToken {
     /// another header or cookie of the request. `None` when the layer did not verify a token
     /// (it did not run, or the request was anonymous).
     pub fn from_request(extensions: &Extensions, headers: &HeaderMap) -> Option<Self> {
-        extensions.get::<Claims>()?;
+        let claims = extensions.get::<Claims>()?;
+        let certificate_bound = claims
+            .confirmation()
+            .is_some_and(|confirmation| confirmation.certificate_thumbprint().is_some());
         let context = extensions.get::<AuthContext>()?;
         let (scheme, source) = (context.presented(), context.source());
         let token = recorded_token(headers, source, scheme, context.cookie_name())?;
         let passthrough = extensions.get::<NoTokenPassthrough>().is_none();
-        Some(Self { scheme, token: Arc::from(token), passthrough })
+        Some(Self { scheme, token: Arc::from(token), passthrough, certificate_bound })
     }
 
     /// The scheme it was presented with.
@@ -102,7 +107,10 @@ impl AccessToken {
     ///
     /// [`ErrorKind::SenderConstrained`](scopegate_core::ErrorKind::SenderConstrained) for a
     /// token presented with DPoP: it is bound to the caller's key and would be refused (or
-    /// misused) as a bearer token downstream; exchange it instead.
+    /// misused) as a bearer token downstream, and for a token bound to the caller's TLS
+    /// client certificate (RFC 8705), which this API cannot present. Neither can be exchanged
+    /// by this API either (it cannot prove the caller's key or present its certificate): call
+    /// downstream with a token of this API's own.
     /// [`ErrorKind::InvalidConfiguration`](scopegate_core::ErrorKind::InvalidConfiguration) for
     /// a token of a request marked [`NoTokenPassthrough`].
     pub fn bearer_header(&self) -> Result<HeaderValue, Error> {
@@ -116,7 +124,15 @@ impl AccessToken {
         if self.scheme == Scheme::Dpop {
             return Err(Error::new(
                 scopegate_core::ErrorKind::SenderConstrained,
-                "a DPoP-bound token cannot be forwarded as a bearer token; exchange it instead",
+                "a DPoP-bound token cannot be forwarded as a bearer token (nor exchanged: this \
+                 API cannot prove the caller's key)",
+            ));
+        }
+        if self.certificate_bound {
+            return Err(Error::new(
+                scopegate_core::ErrorKind::SenderConstrained,
+                "a token bound to the caller's TLS certificate cannot be forwarded (nor \
+                 exchanged: this API cannot present the caller's certificate)",
             ));
         }
         let mut value = HeaderValue::try_from(format!("Bearer {}", self.token)).map_err(|_| {

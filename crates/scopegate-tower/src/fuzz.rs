@@ -71,6 +71,22 @@ pub fn challenge(data: &[u8]) {
     }
 }
 
+/// The RFC 9440 `Client-Cert` parser: never panics, reads nothing over the size cap, and a
+/// certificate it accepts is exactly the standard base64 between the value's two colons.
+pub fn client_cert(data: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let der = crate::client_cert::parse_client_cert(data).ok()?;
+    assert!(data.len() <= crate::MAX_CLIENT_CERT_HEADER_BYTES);
+    assert_eq!(der.first(), Some(&0x30));
+    assert!(data.is_ascii());
+    let text = String::from_utf8_lossy(data);
+    let inner = text.trim_matches([' ', '\t']).trim_matches(':');
+    let unpadded = inner.trim_end_matches('=');
+    let expected = base64::engine::general_purpose::STANDARD_NO_PAD.decode(unpadded);
+    assert_eq!(expected.as_deref().ok(), Some(der.as_slice()));
+    Some(der)
+}
+
 #[cfg(test)]
 mod properties {
     use proptest::prelude::*;
@@ -93,6 +109,25 @@ mod properties {
             input.extend_from_slice(cookie.as_bytes());
             input.extend_from_slice(b"\nDPoP a.b.c");
             let _ = super::authorization(&input);
+        }
+
+        #[test]
+        fn client_cert_headers_round_trip(body in prop::collection::vec(any::<u8>(), 0..2000), padded: bool, junk in prop::collection::vec(any::<u8>(), 0..200)) {
+            use base64::Engine;
+            use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+            let mut der = vec![0x30];
+            match u16::try_from(body.len()).unwrap_or(u16::MAX) {
+                short @ 0..=0x7f => der.push(u8::try_from(short).unwrap_or_default()),
+                long @ 0x80..=0xff => der.extend([0x81, u8::try_from(long).unwrap_or_default()]),
+                long => {
+                    der.push(0x82);
+                    der.extend(long.to_be_bytes());
+                }
+            }
+            der.extend(&body);
+            let encoded = if padded { STANDARD.encode(&der) } else { STANDARD_NO_PAD.encode(&der) };
+            prop_assert_eq!(super::client_cert(format!(":{encoded}:").as_bytes()), Some(der));
+            let _ = super::client_cert(&junk);
         }
 
         #[test]

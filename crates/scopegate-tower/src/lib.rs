@@ -48,7 +48,9 @@
 #![forbid(unsafe_code)]
 
 mod body;
+mod certificate;
 mod challenge;
+mod client_cert;
 mod context;
 mod csrf;
 mod extract;
@@ -64,9 +66,16 @@ mod rejection;
 mod responder;
 mod rules;
 mod service;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use body::ResponseBody;
+pub use certificate::{ClientCertificate, PeerAddress};
 pub use challenge::{Challenge, MAX_DESCRIPTION_BYTES, Scheme};
+pub use client_cert::{
+    CLIENT_CERT, CLIENT_CERT_CHAIN, ClientCertHeader, ClientCertHeaderLayer,
+    MAX_CLIENT_CERT_HEADER_BYTES, PeerAddressOf, TrustedProxies,
+};
 pub use context::{Anonymous, AuthContext, reject, verified_claims};
 pub use csrf::CookieCsrf;
 pub use extract::TokenSource;

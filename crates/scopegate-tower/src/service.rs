@@ -13,6 +13,7 @@ use scopegate_core::{
 use tower_service::Service;
 
 use crate::body::ResponseBody;
+use crate::certificate::ClientCertificate;
 use crate::challenge::Scheme;
 use crate::context::{Anonymous, AuthContext};
 use crate::extract::{
@@ -137,7 +138,9 @@ where
                 return ResponseFuture::rejected(response);
             }
         };
-        match shared.verifier.verify_now(token) {
+        let certificate = request.extensions().get::<ClientCertificate>();
+        let certificate = certificate.map(ClientCertificate::thumbprint);
+        match shared.verifier.verify_now_with_certificate(token, certificate) {
             Verification::Ready(Ok(claims)) => {
                 admit(&mut request, claims, context);
                 ResponseFuture::authorized(self.inner.call(request))
@@ -218,7 +221,9 @@ async fn verify_dpop(
     // front of the layer rewrote it.
     let uri = shared.original_uri.and_then(|find| find(&request.extensions));
     let path = uri.unwrap_or(&request.uri).path();
-    let target = DpopRequest::new(request.method.as_str(), path);
+    let certificate = request.extensions.get::<ClientCertificate>();
+    let target = DpopRequest::new(request.method.as_str(), path)
+        .with_certificate(certificate.map(ClientCertificate::thumbprint));
     match shared.verifier.verify_dpop(token, proof, target).await {
         Ok(verified) => Ok(verified),
         Err(error) if error.class() == ErrorClass::UseDpopNonce => {

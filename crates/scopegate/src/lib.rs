@@ -56,6 +56,8 @@
 //! - `mcp`: per-tool scopes for MCP servers (module `mcp`).
 //! - `redis`: the DPoP replay store and the introspection cache shared by replicas on Redis
 //!   (module `redis`).
+//! - `tls`: serving over rustls with client certificates, for certificate-bound tokens
+//!   (RFC 8705; module `tls`).
 
 #![forbid(unsafe_code)]
 
@@ -63,21 +65,26 @@ pub use scopegate_core::verifier::{
     DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, TokenCacheKey, TokenCacheStats,
 };
 pub use scopegate_core::{
-    Algorithm, Audience, AuthenticationRequirement, ClaimMapping, ClaimPath, ClaimRule, Claims,
-    Clock, ConstStr, CustomClaims, DpopRequest, DpopVerified, Error, ErrorClass, ErrorKind,
-    InsufficientAuthentication, InsufficientScope, KeySet, NumericDate, PendingVerification,
-    ProtectedResource, ResourceId, RoleRequirement, RoleSet, Scope, ScopeList, ScopePolicy,
-    ScopeRequirement, ScopeSet, SealingKey, SystemClock, TrustedIssuer, Verification,
+    Algorithm, Audience, AuthenticationRequirement, CertificateThumbprint, ClaimMapping, ClaimPath,
+    ClaimRule, Claims, Clock, ConstStr, CustomClaims, DpopRequest, DpopVerified, Error, ErrorClass,
+    ErrorKind, InsufficientAuthentication, InsufficientScope, KeySet, NumericDate,
+    PendingVerification, ProtectedResource, ResourceId, RoleRequirement, RoleSet, Scope, ScopeList,
+    ScopePolicy, ScopeRequirement, ScopeSet, SealingKey, SystemClock, TrustedIssuer, Verification,
     VerificationKey, Verifier, VerifierBuilder, acr, role, scope,
 };
 pub use scopegate_tower::{
     AccessRule, AccessToken, Anonymous, AuthContext, BearerAuth, BearerAuthLayer, Challenge,
-    ClaimRuleLayer, CookieCsrf, DEFAULT_REALM, DPOP_NONCE, DefaultResponder, ForwardTokenLayer,
-    Guard, GuardLayer, MAX_DESCRIPTION_BYTES, NoTokenPassthrough, PathParams,
-    ProtectedResourceMetadata, Rejection, RequestHead, RequireAuthenticationLayer,
-    RequireRoleLayer, RequireScopeLayer, Responder, ResponseBody, ResponseContext, ResponseFuture,
-    Scheme, TokenSource,
+    ClaimRuleLayer, ClientCertHeaderLayer, ClientCertificate, CookieCsrf, DEFAULT_REALM,
+    DPOP_NONCE, DefaultResponder, ForwardTokenLayer, Guard, GuardLayer, MAX_DESCRIPTION_BYTES,
+    NoTokenPassthrough, PathParams, PeerAddress, ProtectedResourceMetadata, Rejection, RequestHead,
+    RequireAuthenticationLayer, RequireRoleLayer, RequireScopeLayer, Responder, ResponseBody,
+    ResponseContext, ResponseFuture, Scheme, TokenSource, TrustedProxies,
 };
+
+/// Serving over rustls with client certificates (feature `tls`), for certificate-bound tokens
+/// (RFC 8705).
+#[cfg(feature = "tls")]
+pub use scopegate_tower::tls;
 
 /// DPoP (RFC 9449): modes, proof checks, replay stores, nonces.
 pub use scopegate_core::dpop;

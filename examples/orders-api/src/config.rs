@@ -53,6 +53,7 @@ pub async fn shared_state(
 /// | `SCOPEGATE_AUDIENCE` | the audience tokens must carry (default `orders-api`) |
 /// | `SCOPEGATE_JWKS_URI` | the JWKS URL, instead of discovery |
 /// | `SCOPEGATE_INTROSPECTION_CLIENT_ID`, `..._SECRET` | introspect opaque tokens (RFC 7662) with these credentials |
+/// | `SCOPEGATE_INTROSPECTION_FORMAT` | `json` (default) or `jwt`: ask for signed answers (RFC 9701) and refuse unsigned ones |
 /// | `SCOPEGATE_DPOP` | `off` (default), `allowed` or `required`: DPoP-bound tokens (RFC 9449) |
 /// | `SCOPEGATE_PUBLIC_URL` | the URL clients reach this API at, which DPoP proofs name (default: the resource identifier) |
 /// | `SCOPEGATE_REDIS_URL` | share DPoP replay checks and introspection answers with the other replicas |
@@ -76,6 +77,15 @@ pub fn real_issuer(
         variable("SCOPEGATE_INTROSPECTION_CLIENT_SECRET"),
     ) {
         let mut introspection = Introspection::new(id, secret);
+        match variable("SCOPEGATE_INTROSPECTION_FORMAT").as_deref() {
+            None | Some("json") => {}
+            Some("jwt") => introspection = introspection.signed_answers(true),
+            Some(other) => {
+                let message =
+                    format!("SCOPEGATE_INTROSPECTION_FORMAT is `{other}`: use json or jwt");
+                return Some(Err(Error::new(ErrorKind::InvalidConfiguration, message)));
+            }
+        }
         if let Some(shared) = shared {
             introspection =
                 introspection.shared_cache(shared.answers.clone(), shared.sealing.clone());

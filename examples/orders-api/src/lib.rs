@@ -22,6 +22,7 @@ pub mod config;
 pub mod dev;
 #[cfg(feature = "metrics")]
 pub mod metrics;
+pub mod tls;
 
 use std::sync::{Arc, Mutex, PoisonError};
 

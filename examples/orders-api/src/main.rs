@@ -29,6 +29,10 @@
 //! `http://host:port`); `SCOPEGATE_ADDR` changes the address (default `127.0.0.1:3000`);
 //! `RUST_LOG=debug` shows why requests are rejected (a `scopegate.verify` span per verification).
 //! `SCOPEGATE_METRICS=1` serves scopegate's counters at `/metrics` in the Prometheus format.
+//! `SCOPEGATE_TLS_CERT` and `SCOPEGATE_TLS_KEY` serve HTTPS; `SCOPEGATE_TLS_CLIENT_CA` asks
+//! clients for certificates of that CA, for certificate-bound tokens (RFC 8705; see
+//! `orders_api::tls`). `SCOPEGATE_INTROSPECTION_FORMAT=jwt` asks for signed introspection
+//! answers (RFC 9701).
 
 #![forbid(unsafe_code)]
 
@@ -38,6 +42,8 @@ use std::error::Error;
 use orders_api::app;
 use orders_api::config::{real_issuer, shared_state, with_shared_replay};
 use orders_api::dev::{DevIssuer, banner, protected_resource};
+use orders_api::tls::tls_settings;
+use scopegate::tls::{TlsSettings, serve_with_shutdown};
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -52,9 +58,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .init();
     let address = env::var("SCOPEGATE_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     let listener = TcpListener::bind(&address).await?;
-    let base = format!("http://{}", listener.local_addr()?);
+    let tls = tls_settings(|name| env::var(name).ok()).transpose()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base = format!("{scheme}://{}", listener.local_addr()?);
+    let client_certificates = tls.as_ref().is_some_and(TlsSettings::asks_for_client_certificates);
     let resource =
-        protected_resource(&env::var("SCOPEGATE_RESOURCE").unwrap_or_else(|_| base.clone()))?;
+        protected_resource(&env::var("SCOPEGATE_RESOURCE").unwrap_or_else(|_| base.clone()))?
+            .certificate_bound_tokens(client_certificates);
     let metadata = resource.metadata_url();
 
     let shared = shared_state(|name| env::var(name).ok()).await?;
@@ -97,11 +107,20 @@ async fn main() -> Result<(), Box<dyn Error>> {
     } else {
         app
     };
-    println!("listening on {base}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match tls {
+        Some(settings) => {
+            let clients =
+                if client_certificates { ", asking clients for certificates" } else { "" };
+            println!("listening on {base} (TLS{clients})");
+            serve_with_shutdown(listener, settings, app, stop).await?;
+        }
+        None => {
+            println!("listening on {base}");
+            axum::serve(listener, app).with_graceful_shutdown(stop).await?;
+        }
+    }
     Ok(())
 }

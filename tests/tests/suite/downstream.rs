@@ -57,6 +57,16 @@ async fn caller(dpop: bool) -> (AccessToken, String) {
     (verified_caller(layer, request.0).await.expect("verified"), request.1)
 }
 
+/// A verified caller whose token is bound to the certificate its connection presented.
+async fn certificate_bound_caller() -> AccessToken {
+    let issuer = TestIssuer::new();
+    let alice = scopegate_testkit::TestCertificateAuthority::new("clients").client_certificate("alice");
+    let token = issuer.token().bound_to_certificate(&alice).sign();
+    let mut request = Request::get("/").header("authorization", format!("Bearer {token}")).body(()).unwrap();
+    request.extensions_mut().insert(scopegate::ClientCertificate::from_der(alice.der().to_vec()));
+    verified_caller(BearerAuthLayer::new(issuer.verifier()), request).await.expect("verified")
+}
+
 /// The layer read the token from the cookie (DPoP off, so the `DPoP` header is another
 /// scheme); the token to forward is the cookie's, never the unverified header's.
 #[tokio::test]
@@ -115,6 +125,19 @@ async fn forwarding_only_to_allowed_origins() {
     let (dpop, _) = caller(true).await;
     assert_eq!(send("http://127.0.0.1:8081/orders", Some(dpop.clone())).await.unwrap(), None);
     assert_eq!(dpop.bearer_header().unwrap_err().kind(), ErrorKind::SenderConstrained);
+    // Nor is a token bound to the caller's TLS certificate (RFC 8705), which this API cannot
+    // present downstream.
+    let bound = certificate_bound_caller().await;
+    assert_eq!(send("http://127.0.0.1:8081/orders", Some(bound.clone())).await.unwrap(), None);
+    let error = bound.bearer_header().unwrap_err();
+    assert_eq!(
+        (error.kind(), error.message()),
+        (
+            ErrorKind::SenderConstrained,
+            "a token bound to the caller's TLS certificate cannot be forwarded (nor exchanged: \
+             this API cannot present the caller's certificate)"
+        )
+    );
     assert!(ForwardTokenLayer::new(["https://orders.internal/path"]).is_err());
     assert!(ForwardTokenLayer::new(["orders.internal"]).is_err());
 }
@@ -187,6 +210,25 @@ async fn refusals_and_faults_are_typed() {
     assert_eq!(refused.kind(), ErrorKind::TokenExchangeRefused);
     assert_eq!(refused.message(), "the authorization server refused the token exchange (`invalid_scope`)");
     assert_eq!(Rejection::from_error(refused).status(), StatusCode::FORBIDDEN);
+    // A bound token cannot be exchanged by this API (it cannot prove the key or present the
+    // certificate): refused for that, before the authorization server is asked.
+    let alice = scopegate_testkit::TestCertificateAuthority::new("clients").client_certificate("alice");
+    let calls = server.exchanges();
+    for bound in [
+        server.issuer().token().scopes(["orders.read"]).bound_to_certificate(&alice).sign(),
+        server.issuer().token().scopes(["orders.read"]).bound_to(&TestKey::ec_p256()).sign(),
+    ] {
+        let refused = verifier.exchange(&bound, &too_much).await.unwrap_err();
+        assert_eq!(
+            (refused.kind(), refused.message()),
+            (
+                ErrorKind::TokenExchangeRefused,
+                "a sender-constrained (DPoP- or certificate-bound) token cannot be exchanged by \
+                 this API: it cannot prove the caller's key or present its certificate"
+            )
+        );
+    }
+    assert_eq!(server.exchanges(), calls);
     let no_target = ExchangeRequest::default().scopes(["orders.read"]);
     let refused = verifier.exchange(&caller, &no_target).await.unwrap_err();
     assert_eq!(refused.message(), "the authorization server refused the token exchange (`invalid_target`)");

@@ -332,3 +332,74 @@ async fn orders_api_requires_dpop_when_told() {
     let error = orders_api::config::real_issuer(|name| wrong.get(name).cloned(), resource(), None).unwrap().unwrap_err();
     assert_eq!(error.to_string(), "SCOPEGATE_DPOP is `sometimes`: use off, allowed or required");
 }
+
+/// `SCOPEGATE_TLS_CERT`, `SCOPEGATE_TLS_KEY` and `SCOPEGATE_TLS_CLIENT_CA`: the orders API over
+/// real TLS, a token bound to a certificate passes with it and not with another.
+#[tokio::test]
+async fn orders_api_serves_https_with_client_certificates() {
+    let pki = super::mtls::Pki::new();
+    let dir = std::env::temp_dir().join(format!("scopegate-orders-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, contents: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let variables = std::collections::HashMap::from([
+        ("SCOPEGATE_TLS_CERT", file("server.crt", pki.server.pem())),
+        ("SCOPEGATE_TLS_KEY", file("server.key", pki.server.private_key_pem())),
+        ("SCOPEGATE_TLS_CLIENT_CA", file("clients.crt", &pki.ca.certificate_pem())),
+    ]);
+    let settings = orders_api::tls::tls_settings(|name| variables.get(name).cloned()).unwrap().unwrap();
+    assert!(settings.asks_for_client_certificates());
+    let issuer = scopegate_testkit::TestIssuer::new().with_audience("orders-api");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(scopegate::tls::serve(listener, settings, orders_api::app(issuer.verifier())));
+    let (alice, mallory) = (pki.ca.client_certificate("alice"), pki.ca.client_certificate("mallory"));
+    let token = issuer.token().subject("alice").scopes(["orders.read"]).bound_to_certificate(&alice).sign();
+    let bearer = || vec![("authorization", format!("Bearer {token}"))];
+    let (status, _, body) = super::mtls::get_over_tls(address, pki.client(Some(&alice)), "/me", bearer()).await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["sub"], "alice");
+    let (status, challenge, _) = super::mtls::get_over_tls(address, pki.client(Some(&mallory)), "/orders", bearer()).await.unwrap();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        challenge.as_deref(),
+        Some(r#"Bearer error="invalid_token", error_description="the request's TLS client certificate is not the one the token is bound to""#)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let wrong = std::collections::HashMap::from([("SCOPEGATE_TLS_CLIENT_CA", "clients.crt".to_owned())]);
+    let error = orders_api::tls::tls_settings(|name| wrong.get(name).cloned()).unwrap().unwrap_err();
+    assert_eq!(error.to_string(), "SCOPEGATE_TLS_CLIENT_CA needs SCOPEGATE_TLS_CERT and SCOPEGATE_TLS_KEY");
+}
+
+/// `SCOPEGATE_INTROSPECTION_FORMAT=jwt`: signed answers (RFC 9701) are asked for and checked;
+/// an unsigned one is not used (`503`); an unknown format is a configuration error.
+#[tokio::test]
+async fn orders_api_asks_for_signed_introspection_answers() {
+    let server = scopegate_testkit::IssuerServer::start().await;
+    let variables = |format: &str| {
+        std::collections::HashMap::from([
+            ("SCOPEGATE_ISSUER", server.issuer().issuer().to_owned()),
+            ("SCOPEGATE_AUDIENCE", server.issuer().audience().to_owned()),
+            ("SCOPEGATE_INTROSPECTION_CLIENT_ID", scopegate_testkit::INTROSPECTION_CLIENT_ID.to_owned()),
+            ("SCOPEGATE_INTROSPECTION_CLIENT_SECRET", scopegate_testkit::INTROSPECTION_CLIENT_SECRET.to_owned()),
+            ("SCOPEGATE_INTROSPECTION_FORMAT", format.to_owned()),
+        ])
+    };
+    let resource = || orders_api::dev::protected_resource("http://127.0.0.1:3000").unwrap();
+    let jwt = variables("jwt");
+    let builder = orders_api::config::real_issuer(|name| jwt.get(name).cloned(), resource(), None).unwrap().unwrap();
+    let app = orders_api::app(builder.build().await.unwrap());
+    let opaque = || server.opaque_token(server.issuer().token().subject("ola").scopes(["orders.read"]));
+    let me = call(&app, "GET", "/me", Some(&opaque()), None).await;
+    assert_eq!((me.status, me.body["sub"].as_str()), (StatusCode::OK, Some("ola")));
+    server.set_signed_introspection(scopegate_testkit::SignedIntrospection::Unsigned);
+    assert_eq!(call(&app, "GET", "/me", Some(&opaque()), None).await.status, StatusCode::SERVICE_UNAVAILABLE);
+
+    let wrong = variables("xml");
+    let error = orders_api::config::real_issuer(|name| wrong.get(name).cloned(), resource(), None).unwrap().unwrap_err();
+    assert_eq!(error.to_string(), "SCOPEGATE_INTROSPECTION_FORMAT is `xml`: use json or jwt");
+}

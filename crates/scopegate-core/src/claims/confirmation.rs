@@ -1,12 +1,14 @@
-//! [`Confirmation`]: the key a sender-constrained token is bound to (`cnf`, RFC 7800).
+//! [`Confirmation`]: the key or certificate a sender-constrained token is bound to (`cnf`,
+//! RFC 7800).
 
 use serde_json::Value;
 
 use crate::error::Error;
 
 /// The `cnf` claim of a sender-constrained token: the RFC 7638 thumbprint of the DPoP key it
-/// is bound to (`jkt`, RFC 9449 section 6), or another confirmation method scopegate cannot
-/// check (such a token is never accepted).
+/// is bound to (`jkt`, RFC 9449 section 6), the SHA-256 thumbprint of the TLS client
+/// certificate it is bound to (`x5t#S256`, RFC 8705 section 3.1), or both. A token bound only
+/// by another confirmation method is never accepted: scopegate cannot check it.
 ///
 /// ```
 /// # let issuer = scopegate_testkit::TestIssuer::new();
@@ -19,23 +21,34 @@ use crate::error::Error;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Confirmation {
     jkt: Option<Box<str>>,
+    certificate: Option<Box<str>>,
 }
 
+/// The member of `cnf` that names a certificate's SHA-256 thumbprint (RFC 8705 section 3.1).
+const CERTIFICATE_MEMBER: &str = "x5t#S256";
+
 impl Confirmation {
-    /// Reads `cnf`: an object, whose `jkt`, if present, is a string.
+    /// Reads `cnf`: an object, whose `jkt` and `x5t#S256`, when present, are strings.
     pub(crate) fn from_claim(value: Option<&Value>) -> Result<Self, Error> {
         let Some(Value::Object(members)) = value else {
             return Err(Error::invalid_claim("cnf", "an object"));
         };
-        match members.get("jkt") {
-            None => Ok(Self { jkt: None }),
-            Some(Value::String(jkt)) => Ok(Self { jkt: Some(jkt.as_str().into()) }),
-            Some(_) => Err(Error::invalid_claim("cnf", "an object whose `jkt` is a string")),
-        }
+        let member = |name: &str| match members.get(name) {
+            None => Ok(None),
+            Some(Value::String(text)) => Ok(Some(Box::from(text.as_str()))),
+            Some(_) => Err(Error::invalid_claim("cnf", "an object whose members are strings")),
+        };
+        Ok(Self { jkt: member("jkt")?, certificate: member(CERTIFICATE_MEMBER)? })
     }
 
     /// `jkt`: the base64url SHA-256 thumbprint of the key a DPoP proof must be signed with.
     pub fn key_thumbprint(&self) -> Option<&str> {
         self.jkt.as_deref()
+    }
+
+    /// `x5t#S256`: the base64url SHA-256 thumbprint of the TLS client certificate the token
+    /// must be presented with.
+    pub fn certificate_thumbprint(&self) -> Option<&str> {
+        self.certificate.as_deref()
     }
 }

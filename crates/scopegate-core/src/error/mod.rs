@@ -91,6 +91,12 @@ pub enum ErrorKind {
     NotSenderConstrained,
     /// The DPoP proof's key is not the key the token is bound to (`cnf.jkt`).
     DpopKeyMismatch,
+    /// The token is bound to a TLS client certificate (`cnf.x5t#S256`, RFC 8705) and the
+    /// request came without one.
+    ClientCertificateMissing,
+    /// The request's TLS client certificate is not the one the token is bound to
+    /// (`cnf.x5t#S256`, RFC 8705 section 3).
+    ClientCertificateMismatch,
     /// The DPoP proof is missing, repeated, too large, or not one compact JWS with JSON
     /// header and payload.
     DpopProofMalformed,
@@ -215,7 +221,9 @@ impl ErrorKind {
             | Self::SenderConstrained
             | Self::InactiveToken
             | Self::NotSenderConstrained
-            | Self::DpopKeyMismatch => ErrorClass::InvalidToken,
+            | Self::DpopKeyMismatch
+            | Self::ClientCertificateMissing
+            | Self::ClientCertificateMismatch => ErrorClass::InvalidToken,
         }
     }
 }

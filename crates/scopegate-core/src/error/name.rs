@@ -38,6 +38,8 @@ impl ErrorKind {
             Self::InactiveToken => "inactive_token",
             Self::NotSenderConstrained => "not_sender_constrained",
             Self::DpopKeyMismatch => "dpop_key_mismatch",
+            Self::ClientCertificateMissing => "client_certificate_missing",
+            Self::ClientCertificateMismatch => "client_certificate_mismatch",
             Self::DpopProofMalformed => "dpop_proof_malformed",
             Self::DpopProofType => "dpop_proof_type",
             Self::DpopProofAlgorithm => "dpop_proof_algorithm",

@@ -16,6 +16,10 @@ pub(crate) enum TypeRule {
     Lenient,
     /// `at+jwt` or `application/at+jwt` only (RFC 9068 section 4).
     Rfc9068,
+    /// `token-introspection+jwt` or `application/token-introspection+jwt` only: a signed
+    /// introspection answer (RFC 9701 section 5), never an access token.
+    #[cfg(feature = "remote")]
+    IntrospectionAnswer,
 }
 
 /// The members of the protected header the verifier acts on.
@@ -171,6 +175,15 @@ fn check_type(typ: Option<&str>, rule: TypeRule) -> Result<(), Error> {
     let accepted = match rule {
         TypeRule::Rfc9068 => access_token,
         TypeRule::Lenient => access_token || typ.is_none() || is("JWT"),
+        #[cfg(feature = "remote")]
+        TypeRule::IntrospectionAnswer => {
+            return if is("token-introspection+jwt") || is("application/token-introspection+jwt") {
+                Ok(())
+            } else {
+                let message = "the answer's `typ` must be `token-introspection+jwt` (RFC 9701)";
+                Err(Error::new(ErrorKind::InvalidTokenType, message))
+            };
+        }
     };
     if accepted {
         Ok(())

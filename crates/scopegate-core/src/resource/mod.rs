@@ -55,6 +55,7 @@ pub struct ProtectedResource {
     resource_documentation: Option<String>,
     dpop_signing_algs: Vec<Algorithm>,
     dpop_required: bool,
+    certificate_bound: bool,
 }
 
 impl ProtectedResource {
@@ -72,6 +73,7 @@ impl ProtectedResource {
             resource_documentation: None,
             dpop_signing_algs: Vec::new(),
             dpop_required: false,
+            certificate_bound: false,
         })
     }
 
@@ -134,6 +136,15 @@ impl ProtectedResource {
         self
     }
 
+    /// Publishes `tls_client_certificate_bound_access_tokens: true` (RFC 9728 section 2):
+    /// this resource accepts tokens bound to TLS client certificates (RFC 8705), and its
+    /// requests carry the client's certificate (scopegate-tower's TLS serving, or a trusted
+    /// proxy's `Client-Cert` header).
+    pub fn certificate_bound_tokens(mut self, supported: bool) -> Self {
+        self.certificate_bound = supported;
+        self
+    }
+
     /// The identifier.
     pub fn resource(&self) -> &ResourceId {
         &self.resource
@@ -187,6 +198,10 @@ impl ProtectedResource {
         }
         if self.dpop_required {
             document.insert("dpop_bound_access_tokens_required".into(), Value::Bool(true));
+        }
+        if self.certificate_bound {
+            let member = "tls_client_certificate_bound_access_tokens";
+            document.insert(member.into(), Value::Bool(true));
         }
         Value::Object(document)
     }
@@ -246,7 +261,8 @@ mod tests {
             .unwrap()
             .resource_name("API")
             .resource_documentation("https://docs.example.com")
-            .dpop([Algorithm::ES256, Algorithm::PS256], true);
+            .dpop([Algorithm::ES256, Algorithm::PS256], true)
+            .certificate_bound_tokens(true);
         assert_eq!(
             full.to_json(),
             json!({
@@ -258,6 +274,7 @@ mod tests {
                 "resource_documentation": "https://docs.example.com",
                 "dpop_signing_alg_values_supported": ["ES256", "PS256"],
                 "dpop_bound_access_tokens_required": true,
+                "tls_client_certificate_bound_access_tokens": true,
             })
         );
         assert!(

@@ -302,6 +302,8 @@ impl VerifierBuilder {
             clock: &self.clock,
             #[cfg(feature = "remote")]
             remote: &self.remote,
+            #[cfg(feature = "remote")]
+            leeway: self.leeway.as_secs(),
         };
         let mut issuers = Issuers::default();
         for issuer in self.primary.iter().chain(&self.issuers) {

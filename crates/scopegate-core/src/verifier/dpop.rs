@@ -1,6 +1,7 @@
 //! [`Verifier::verify_dpop`]: a DPoP-bound token and its proof, checked together.
 
 use super::{Verification, Verifier};
+use crate::certificate::CertificateThumbprint;
 use crate::claims::Claims;
 use crate::dpop::Dpop;
 use crate::dpop::proof::{self, ProofContext};
@@ -13,12 +14,20 @@ use crate::telemetry;
 pub struct DpopRequest<'a> {
     method: &'a str,
     path: &'a str,
+    certificate: Option<&'a CertificateThumbprint>,
 }
 
 impl<'a> DpopRequest<'a> {
     /// A request with `method` (`GET`) to `path` (`/orders/7`, no query).
     pub fn new(method: &'a str, path: &'a str) -> Self {
-        Self { method, path }
+        Self { method, path, certificate: None }
+    }
+
+    /// The TLS client certificate the request came with, for a token bound to both a DPoP key
+    /// and a certificate (`cnf.x5t#S256` beside `cnf.jkt`).
+    pub fn with_certificate(mut self, certificate: Option<&'a CertificateThumbprint>) -> Self {
+        self.certificate = certificate;
+        self
     }
 }
 
@@ -49,7 +58,8 @@ impl Verifier {
     /// Verifies a token presented with the `DPoP` scheme and its `proof` (the `DPoP` header)
     /// for `request`: every proof check of RFC 9449 section 4.3, the token as
     /// [`verify`](Self::verify) checks it, the token's `cnf.jkt` against the proof's key, the
-    /// nonce when nonces are on, and the replay store.
+    /// nonce when nonces are on, the token's certificate binding (`cnf.x5t#S256`) when it has
+    /// one, and the replay store.
     ///
     /// Cheap before costly: the proof's size, shape, `typ`, `alg`, key shape and size, `htm`,
     /// `htu`, `iat`, `ath` and nonce first; then the token (from the cache, or verified); then
@@ -116,6 +126,8 @@ impl Verifier {
             }
             Some(_) => {}
         }
+        // A token bound to a certificate as well needs that certificate too.
+        super::binding::check(&claims, request.certificate, true)?;
         proof.verify_signature()?;
         // Remembered for as long as any replica could accept the proof: a constant, so that a
         // replica whose clock is behind cannot accept what a replica ahead has forgotten.

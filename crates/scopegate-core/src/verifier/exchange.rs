@@ -8,7 +8,7 @@ use std::time::Duration;
 use quick_cache::sync::Cache;
 use zeroize::Zeroizing;
 
-use super::Verifier;
+use super::{Verification, Verifier};
 use crate::crypto::sha256;
 use crate::error::{Error, ErrorKind};
 use crate::flight::{Failed, Flight, Flights, Refused};
@@ -157,18 +157,25 @@ impl Verifier {
     ///
     /// The token's own verification error; [`ErrorKind::InvalidConfiguration`] when its issuer
     /// has no token exchange; [`ErrorKind::TokenExchangeRefused`] when the authorization
-    /// server refuses (or the token is DPoP-bound, which needs a proof this API cannot make);
+    /// server refuses, or the token is bound to the caller's DPoP key or TLS certificate
+    /// (which this API cannot prove or present);
     /// [`ErrorKind::TokenExchangeUnavailable`] when it cannot answer.
     pub async fn exchange(
         &self,
         token: &str,
         request: &ExchangeRequest,
     ) -> Result<ExchangedToken, Error> {
-        let claims = self.verify(token).await?;
+        // Verified without the binding rule: a bound token is refused for what it is below,
+        // not for the proof or certificate this call never has.
+        let claims = match self.verify_any_now(token) {
+            Verification::Ready(result) => result?,
+            Verification::Pending(pending) => pending.await?,
+        };
         if claims.confirmation().is_some() {
             return Err(Error::new(
                 ErrorKind::TokenExchangeRefused,
-                "a sender-constrained (DPoP) token cannot be exchanged by this API",
+                "a sender-constrained (DPoP- or certificate-bound) token cannot be exchanged by \
+                 this API: it cannot prove the caller's key or present its certificate",
             ));
         }
         let issuer = self.inner.issuers.get(claims.issuer()).ok_or_else(|| {

@@ -13,11 +13,12 @@ use super::introspected_claims::claims_from;
 use super::issuer::IssuerEntry;
 use super::rules::Rules;
 use super::shared_answers::SharedAnswers;
+use super::signed_answer::SignedAnswerCheck;
 use crate::claims::Claims;
 use crate::crypto::sha256;
 use crate::error::{Error, ErrorKind};
 use crate::flight::{Failed, FlightStats, Flights, Refused};
-use crate::remote::introspection::{Answer, Introspector};
+use crate::remote::introspection::{Answer, Introspector, Reply};
 use crate::telemetry::{self, IntrospectionEvent};
 
 type TokenHash = [u8; 32];
@@ -76,11 +77,17 @@ pub(crate) struct IntrospectionState {
     refused: Cache<TokenHash, Cached>,
     flights: Flights<TokenHash, Outcome>,
     shared: Option<Arc<SharedAnswers>>,
+    /// For signed answers (RFC 9701): what they must be.
+    signed: Option<Arc<SignedAnswerCheck>>,
     counters: Arc<Counters>,
 }
 
 impl IntrospectionState {
-    pub(crate) fn new(introspector: Introspector, timeout: Duration) -> Self {
+    pub(crate) fn new(
+        introspector: Introspector,
+        signed: Option<SignedAnswerCheck>,
+        timeout: Duration,
+    ) -> Self {
         let config = &introspector.config;
         let entries = config.cache_entries;
         let shared = config
@@ -97,6 +104,7 @@ impl IntrospectionState {
             flights: Flights::new(config.max_concurrent, bound),
             introspector: Arc::new(introspector),
             shared,
+            signed: signed.map(Arc::new),
             counters: Arc::default(),
         }
     }
@@ -133,9 +141,9 @@ impl IntrospectionState {
         let started = self.flights.join_or_start(&hash, || {
             let (introspector, counters) =
                 (Arc::clone(&self.introspector), Arc::clone(&self.counters));
-            let shared = self.shared.clone();
+            let (shared, signed) = (self.shared.clone(), self.signed.clone());
             let token = zeroize::Zeroizing::new(token.to_owned());
-            async move { call(introspector, &counters, shared, &token, now).await }
+            async move { call(introspector, &counters, shared, signed, &token, now).await }
         });
         let issuer = self.introspector.issuer().to_owned();
         async move {
@@ -230,12 +238,14 @@ impl IntrospectionState {
     }
 }
 
-/// One call: another replica's sealed answer first, then the endpoint; the answer shared
-/// (sealed) once the waiters have it.
+/// One call: another replica's sealed answer first, then the endpoint (a signed answer opened
+/// here, so that only answers that passed are shared); the answer shared (sealed) once the
+/// waiters have it.
 async fn call(
     introspector: Arc<Introspector>,
     counters: &Counters,
     shared: Option<Arc<SharedAnswers>>,
+    signed: Option<Arc<SignedAnswerCheck>>,
     token: &str,
     now: u64,
 ) -> Outcome {
@@ -249,7 +259,16 @@ async fn call(
     }
     counters.calls.fetch_add(1, Ordering::Relaxed);
     telemetry::introspection(IntrospectionEvent::Call);
-    match introspector.introspect(token).await {
+    let answer = match (introspector.introspect(token).await, signed) {
+        (Ok(Reply::Plain(answer)), _) => Ok(answer),
+        (Ok(Reply::Signed(body)), Some(signed)) => signed.open(&body, now).await,
+        (Ok(Reply::Signed(_)), None) => Err(Error::new(
+            ErrorKind::IntrospectionUnavailable,
+            "a signed introspection answer came without a way to check it",
+        )),
+        (Err(error), _) => Err(error),
+    };
+    match answer {
         Ok(answer) => {
             if matches!(answer, Answer::Inactive) {
                 counters.inactive.fetch_add(1, Ordering::Relaxed);

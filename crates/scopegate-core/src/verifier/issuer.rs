@@ -36,8 +36,8 @@ pub(crate) struct IssuerEntry {
 }
 
 pub(crate) enum KeySource {
-    /// Keys given at build time.
-    Static(KeyStore),
+    /// Keys given at build time (shared with the check of signed introspection answers).
+    Static(Arc<KeyStore>),
     /// A JWKS fetched from the issuer.
     #[cfg(feature = "remote")]
     Remote(RemoteSource),

@@ -12,9 +12,12 @@
 //!    issuer's allowlist, and finds its keys by `kid` among those that verify `alg`;
 //! 5. verifies the signature;
 //! 6. checks the claims: `aud` names one of ours, `exp` present and not passed, `nbf` and
-//!    `iat` not in the future (all with the leeway), optional maximum age, no `cnf`, and in
-//!    strict RFC 9068 mode `sub`, `client_id`, `iat` and `jti` present;
-//! 7. returns [`Claims`].
+//!    `iat` not in the future (all with the leeway), optional maximum age, and in strict
+//!    RFC 9068 mode `sub`, `client_id`, `iat` and `jti` present;
+//! 7. checks the binding (`cnf`): none, or a TLS client certificate that hashes to
+//!    `x5t#S256` ([`verify_now_with_certificate`](Verifier::verify_now_with_certificate),
+//!    RFC 8705); a DPoP-bound token passes only through [`Verifier::verify_dpop`];
+//! 8. returns [`Claims`].
 //!
 //! ```
 //! use scopegate_core::{ErrorKind, Verifier, VerificationKey};
@@ -41,6 +44,7 @@
 //! # scopegate_testkit::block_on(run()).unwrap();
 //! ```
 
+mod binding;
 mod builder;
 mod cache;
 mod dpop;
@@ -55,6 +59,8 @@ mod pipeline;
 mod rules;
 #[cfg(feature = "remote")]
 mod shared_answers;
+#[cfg(feature = "remote")]
+pub(crate) mod signed_answer;
 mod syntax;
 mod trusted;
 mod verification;
@@ -74,9 +80,11 @@ pub use verification::{PendingVerification, Verification};
 use std::fmt;
 use std::sync::Arc;
 
+use crate::certificate::CertificateThumbprint;
 use crate::claims::{Claims, NumericDate};
 use crate::clock::Clock;
 use crate::error::Error;
+#[cfg(feature = "remote")]
 use crate::error::ErrorKind;
 use crate::resource::ProtectedResource;
 use crate::telemetry::{self, CacheEvent};
@@ -132,13 +140,67 @@ impl Verifier {
     /// valid) comes from the token cache.
     ///
     /// This is the entry point for middleware that must not allocate a future per request.
+    ///
+    /// A token bound to a TLS client certificate is refused here: use
+    /// [`verify_now_with_certificate`](Self::verify_now_with_certificate) where requests may
+    /// carry one.
     pub fn verify_now(&self, token: &str) -> Verification {
+        self.verify_now_with_certificate(token, None)
+    }
+
+    /// [`verify`](Self::verify) for a request that came with the TLS client `certificate`
+    /// (`None` without one): a token bound to a certificate (`cnf.x5t#S256`, RFC 8705) passes
+    /// only with the certificate it names; an unbound token passes with or without one.
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify), and [`ErrorKind::ClientCertificateMissing`] or
+    /// [`ErrorKind::ClientCertificateMismatch`] (both `401 invalid_token`) for a
+    /// certificate-bound token without its certificate.
+    pub async fn verify_with_certificate(
+        &self,
+        token: &str,
+        certificate: Option<&CertificateThumbprint>,
+    ) -> Result<Claims, Error> {
+        match self.verify_now_with_certificate(token, certificate) {
+            Verification::Ready(result) => result,
+            Verification::Pending(pending) => pending.await,
+        }
+    }
+
+    /// [`verify_now`](Self::verify_now) for a request that came with the TLS client
+    /// `certificate`: see [`verify_with_certificate`](Self::verify_with_certificate).
+    ///
+    /// ```
+    /// use scopegate_core::{CertificateThumbprint, ErrorKind};
+    ///
+    /// # let issuer = scopegate_testkit::TestIssuer::new();
+    /// # let verifier = issuer.verifier();
+    /// let certificate = CertificateThumbprint::of_der(b"the client's certificate (DER)");
+    /// # let token = issuer.token().claim("cnf", serde_json::json!({"x5t#S256": certificate.as_str()})).sign();
+    /// let bound = |presented| verifier.verify_now_with_certificate(&token, presented).into_ready().unwrap();
+    /// assert!(bound(Some(&certificate)).is_ok());
+    /// let other = CertificateThumbprint::of_der(b"another certificate");
+    /// assert_eq!(bound(Some(&other)).unwrap_err().kind(), ErrorKind::ClientCertificateMismatch);
+    /// assert_eq!(bound(None).unwrap_err().kind(), ErrorKind::ClientCertificateMissing);
+    /// ```
+    pub fn verify_now_with_certificate(
+        &self,
+        token: &str,
+        certificate: Option<&CertificateThumbprint>,
+    ) -> Verification {
+        let bound = |claims: Claims, certificate: Option<&CertificateThumbprint>| {
+            binding::check(&claims, certificate, false).map(|()| claims)
+        };
         match self.verify_any_now(token) {
-            Verification::Ready(result) => Verification::Ready(result.and_then(as_bearer)),
+            Verification::Ready(result) => {
+                Verification::Ready(result.and_then(|claims| bound(claims, certificate)))
+            }
             #[cfg(feature = "remote")]
             Verification::Pending(pending) => {
+                let certificate = certificate.cloned();
                 Verification::Pending(PendingVerification::new(async move {
-                    pending.await.and_then(as_bearer)
+                    pending.await.and_then(|claims| bound(claims, certificate.as_ref()))
                 }))
             }
             #[cfg(not(feature = "remote"))]
@@ -278,7 +340,8 @@ impl Verifier {
     /// As [`Verifier::verify`].
     pub fn verify_at(&self, token: &str, now: NumericDate) -> Result<Claims, Error> {
         match pipeline::verify(&self.inner.issuers, &self.inner.rules, token, now, false) {
-            Ok(verified) => Ok(verified.claims),
+            // A bound token is refused here as `verify` refuses it without its proof.
+            Ok(verified) => binding::check(&verified.claims, None, false).map(|()| verified.claims),
             Err(Halt::Error(error)) => Err(error),
             #[cfg(feature = "remote")]
             Err(Halt::Fetch(..)) => Err(not_available()),
@@ -334,17 +397,6 @@ impl Verifier {
             .collect();
         stats.sort_by(|a, b| a.issuer.cmp(&b.issuer));
         stats
-    }
-}
-
-/// The bearer rule: a sender-constrained token is refused without its proof.
-fn as_bearer(claims: Claims) -> Result<Claims, Error> {
-    match claims.confirmation() {
-        None => Ok(claims),
-        Some(_) => Err(Error::new(
-            ErrorKind::SenderConstrained,
-            "the token is sender-constrained (`cnf`) and cannot be used as a bearer token",
-        )),
     }
 }
 

@@ -176,7 +176,7 @@ pub(crate) fn unverified_issuer(token: &str) -> Option<String> {
     UnverifiedPayload::parse(&bytes).ok().map(|payload| payload.issuer.into_owned())
 }
 
-fn check_signature(
+pub(super) fn check_signature(
     store: &KeyStore,
     header: &Header,
     message: &[u8],
@@ -198,7 +198,7 @@ fn check_signature(
 }
 
 #[cfg(feature = "remote")]
-fn check_remote(
+pub(super) fn check_remote(
     remote: &Arc<RemoteKeys>,
     header: &Header,
     message: &[u8],

@@ -48,11 +48,15 @@ impl SharedAnswers {
     ) -> Self {
         let config = &introspector.config;
         let mut scope = Vec::with_capacity(256);
+        // Replicas that require signed answers (RFC 9701) never read what a replica that
+        // accepts plain JSON stored: the format is part of the key's scope.
+        let format: &[u8] = if config.signed_answers { b"signed" } else { b"plain" };
         for part in [
             &b"scopegate introspection key v1"[..],
             introspector.issuer().as_bytes(),
             config.endpoint.as_deref().unwrap_or_default().as_bytes(),
             config.client_id.as_bytes(),
+            format,
         ] {
             scope.extend_from_slice(part);
             scope.push(0);

@@ -5,6 +5,8 @@ use std::sync::Arc;
 #[cfg(feature = "remote")]
 use super::introspect::IntrospectionState;
 use super::issuer::{IssuerEntry, KeySource};
+#[cfg(feature = "remote")]
+use super::signed_answer::{AnswerKeys, SignedAnswerCheck};
 use crate::algorithm::{Algorithm, AlgorithmSet};
 use crate::claims::ClaimMapping;
 #[cfg(feature = "remote")]
@@ -80,6 +82,9 @@ pub(super) struct Defaults<'a> {
     pub(super) clock: &'a Arc<dyn Clock>,
     #[cfg(feature = "remote")]
     pub(super) remote: &'a RemoteSettings,
+    /// The clock leeway, in seconds.
+    #[cfg(feature = "remote")]
+    pub(super) leeway: u64,
 }
 
 impl TrustedIssuer {
@@ -239,14 +244,15 @@ impl TrustedIssuer {
                     "the issuer {name} has no key for an allowed algorithm"
                 )));
             }
-            KeySource::Static(store)
+            KeySource::Static(Arc::new(store))
         };
         let issuer: Arc<str> = Arc::from(name.as_str());
         Ok(IssuerEntry {
             #[cfg(feature = "remote")]
             exchange: self.exchange_state(defaults, &issuer, metadata.clone())?,
             #[cfg(feature = "remote")]
-            introspection: self.introspection_state(defaults, &issuer, metadata)?,
+            introspection: self
+                .introspection_state(defaults, &issuer, algorithms, &keys, metadata)?,
             issuer,
             audiences: audiences.iter().map(|a| a.as_str().into()).collect(),
             algorithms,
@@ -363,6 +369,8 @@ impl TrustedIssuer {
         &self,
         defaults: &Defaults<'_>,
         issuer: &Arc<str>,
+        algorithms: AlgorithmSet,
+        keys: &KeySource,
         metadata: Option<Arc<IssuerMetadata>>,
     ) -> Result<Option<Arc<IntrospectionState>>, Error> {
         let Some(config) = &self.introspection else { return Ok(None) };
@@ -381,7 +389,16 @@ impl TrustedIssuer {
             client,
             settings.timeout,
         );
-        Ok(Some(Arc::new(IntrospectionState::new(introspector, settings.timeout))))
+        // Signed answers (RFC 9701) are checked with the keys the issuer's tokens are.
+        let signed = config.signed_answers.then(|| SignedAnswerCheck {
+            issuer: Arc::clone(issuer),
+            audience: config.client_id.as_str().into(),
+            algorithms,
+            keys: AnswerKeys::of(keys),
+            leeway: defaults.leeway,
+        });
+        let state = IntrospectionState::new(introspector, signed, settings.timeout);
+        Ok(Some(Arc::new(state)))
     }
 
     #[cfg(feature = "remote")]

@@ -32,6 +32,11 @@ impl Exchange {
         Self { issuer, lifetime: Mutex::new(300), audience: None }
     }
 
+    /// The issuer whose tokens it exchanges (and whose key signs them).
+    pub(crate) fn issuer(&self) -> &TestIssuer {
+        &self.issuer
+    }
+
     /// Only subject tokens meant for `audience` (the resource that exchanges them).
     pub(crate) fn for_audience(mut self, audience: &str) -> Self {
         self.audience = Some(audience.to_owned());

@@ -8,10 +8,11 @@ use std::sync::{Mutex, PoisonError};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode, header};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 
 use super::endpoint::{Filler, json_response};
+use crate::TestIssuer;
 
 /// The client id the introspection endpoint accepts unless told otherwise.
 pub const INTROSPECTION_CLIENT_ID: &str = "resource-server";
@@ -87,12 +88,15 @@ impl Introspection {
             (client_id.to_owned(), secret.to_owned());
     }
 
-    /// The answer to one introspection request.
+    /// The answer to one introspection request: JSON, or signed by `issuer` as RFC 9701 says
+    /// (bent as `signed` says) when the request asks for `application/token-introspection+jwt`.
     pub(crate) fn answer(
         &self,
         headers: &HeaderMap,
         body: &Bytes,
         now: u64,
+        issuer: &TestIssuer,
+        signed: SignedIntrospection,
     ) -> http::Response<Filler> {
         let form: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
         let from_header = basic_credentials(headers);
@@ -119,7 +123,86 @@ impl Introspection {
             }
             _ => json!({ "active": false }),
         };
-        json_response(answer.to_string().into_bytes(), None)
+        if !asks_for_signed(headers) || signed == SignedIntrospection::Unsigned {
+            return json_response(answer.to_string().into_bytes(), None);
+        }
+        let jwt = signed_answer(issuer, &presented.0, answer, now, signed);
+        let mut response = json_response(jwt.into_bytes(), None);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(SIGNED_ANSWER_TYPE));
+        response
+    }
+}
+
+/// The media type of a signed answer (RFC 9701 section 4).
+const SIGNED_ANSWER_TYPE: &str = "application/token-introspection+jwt";
+
+/// How the introspection endpoint answers a client that asks for signed answers (RFC 9701).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignedIntrospection {
+    /// As RFC 9701 says: `typ` `token-introspection+jwt`, signed with the issuer's key, `iss`
+    /// the issuer, `aud` the client id that asked, `iat` now.
+    #[default]
+    AsAsked,
+    /// Plain JSON, as if it had not heard the `Accept` header.
+    Unsigned,
+    /// Signed with a key that is not the issuer's.
+    BadSignature,
+    /// Names another client as `aud`.
+    WrongAudience,
+    /// Names another issuer as `iss`.
+    WrongIssuer,
+    /// `iat` ten minutes ago: a replayed answer.
+    Stale,
+    /// `typ` `at+jwt`: an access token passed off as an answer.
+    AccessTokenType,
+    /// The signed payload changed after signing (`active` flipped on for an inactive token).
+    Tampered,
+}
+
+fn asks_for_signed(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.contains(SIGNED_ANSWER_TYPE))
+}
+
+/// `answer` as the JWT of RFC 9701 section 5, bent as `how` says.
+fn signed_answer(
+    issuer: &TestIssuer,
+    client_id: &str,
+    answer: Value,
+    now: u64,
+    how: SignedIntrospection,
+) -> String {
+    let (iss, aud, iat, typ) = match how {
+        SignedIntrospection::WrongIssuer => ("https://elsewhere.example", client_id, now, None),
+        SignedIntrospection::WrongAudience => (issuer.issuer(), "another-api", now, None),
+        SignedIntrospection::Stale => (issuer.issuer(), client_id, now - 600, None),
+        SignedIntrospection::AccessTokenType => (issuer.issuer(), client_id, now, Some("at+jwt")),
+        _ => (issuer.issuer(), client_id, now, None),
+    };
+    let mut builder = issuer.token().typ(typ.unwrap_or("token-introspection+jwt"));
+    for claim in ["sub", "client_id", "exp", "jti"] {
+        builder = builder.without_claim(claim);
+    }
+    let builder =
+        builder.issuer(iss).audience(aud).claim("iat", iat).claim("token_introspection", answer);
+    match how {
+        SignedIntrospection::BadSignature => builder.sign_with(&crate::TestKey::rsa()),
+        SignedIntrospection::Tampered => {
+            let forged = builder.clone().claim("token_introspection", json!({"active": true}));
+            let signature = builder.sign().rsplit('.').next().unwrap_or_default().to_owned();
+            let (header, payload) = forged.parts();
+            let encode = |value: &Value| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+            };
+            format!("{}.{}.{signature}", encode(&header), encode(&payload))
+        }
+        _ => builder.sign(),
     }
 }
 

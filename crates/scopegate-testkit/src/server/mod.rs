@@ -6,7 +6,9 @@ pub(crate) mod exchange;
 mod introspection;
 
 pub use endpoint::EndpointBehaviour;
-pub use introspection::{INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET};
+pub use introspection::{
+    INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, SignedIntrospection,
+};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -42,6 +44,7 @@ struct Control {
     jwks_endpoint: Endpoint,
     introspection_endpoint: Endpoint,
     introspection: Introspection,
+    signed_introspection: Mutex<SignedIntrospection>,
     token_endpoint: Endpoint,
     exchange: Exchange,
 }
@@ -111,11 +114,18 @@ impl IssuerServer {
             jwks_endpoint: Endpoint::new(),
             introspection_endpoint: Endpoint::new(),
             introspection: Introspection::new(),
+            signed_introspection: Mutex::new(SignedIntrospection::AsAsked),
             token_endpoint: Endpoint::new(),
             exchange: Exchange::new(issuer.clone()),
         });
         let task = tokio::spawn(serve(listener, Arc::clone(&control)));
         Self { issuer, address, control, task: Mutex::new(Some(task)) }
+    }
+
+    /// How the introspection endpoint answers requests for signed answers (RFC 9701):
+    /// [`SignedIntrospection::AsAsked`] unless changed.
+    pub fn set_signed_introspection(&self, how: SignedIntrospection) {
+        *lock(&self.control.signed_introspection) = how;
     }
 
     /// The issuer whose keys are served (it signs tokens with the first one).
@@ -370,7 +380,11 @@ async fn answer(
             let now = NumericDate::now().as_secs();
             control
                 .introspection_endpoint
-                .answer(|| control.introspection.answer(&parts.headers, &body, now))
+                .answer(|| {
+                    let signed = *lock(&control.signed_introspection);
+                    let issuer = control.exchange.issuer();
+                    control.introspection.answer(&parts.headers, &body, now, issuer, signed)
+                })
                 .await
         }
         "/token" if request.method() == Method::POST => {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use http::header::{ACCEPT, AUTHORIZATION, HeaderValue};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, StatusCode, Uri};
 use serde_json::{Map, Value};
 
@@ -41,6 +41,17 @@ impl Answer {
     }
 }
 
+/// What the endpoint answered: a JSON answer, read strictly, or a signed one (RFC 9701), to be
+/// opened with the issuer's keys.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    Plain(Answer),
+    Signed(Bytes),
+}
+
+/// The media type of a signed introspection answer (RFC 9701 section 4).
+pub(crate) const SIGNED_ANSWER_TYPE: &str = "application/token-introspection+jwt";
+
 /// Sends tokens to one issuer's introspection endpoint.
 pub(crate) struct Introspector {
     issuer: Arc<str>,
@@ -73,8 +84,9 @@ impl Introspector {
     ///
     /// [`ErrorKind::IntrospectionUnavailable`] when the endpoint cannot be found or reached,
     /// answers other than `200`, refuses our credentials (also logged as an error), or
-    /// answers something that is not an introspection response.
-    pub(crate) async fn introspect(&self, token: &str) -> Result<Answer, Error> {
+    /// answers something that is not an introspection response, or answers unsigned when
+    /// signed answers were asked for.
+    pub(crate) async fn introspect(&self, token: &str) -> Result<Reply, Error> {
         let endpoint = self.endpoint().await?;
         let request = self.request(token);
         let response = match post_form(
@@ -101,10 +113,17 @@ impl Introspector {
                 return Err(failure.error);
             }
         };
-        read_answer(&response.body).map_err(|why| {
+        let unusable = |why: &str| {
             let message = format!("the introspection endpoint at {endpoint} answered {why}");
             Error::new(ErrorKind::IntrospectionUnavailable, message)
-        })
+        };
+        if self.config.signed_answers {
+            if !is_signed_answer(&response.headers) {
+                return Err(unusable("without signing its answer, which this API asks for"));
+            }
+            return Ok(Reply::Signed(response.body));
+        }
+        read_answer(&response.body).map(Reply::Plain).map_err(unusable)
     }
 
     async fn endpoint(&self) -> Result<Uri, Error> {
@@ -127,10 +146,24 @@ impl Introspector {
     /// The headers and the form body.
     fn request(&self, token: &str) -> (HeaderMap, Bytes) {
         let config = &self.config;
-        client_form(config.authentication, &config.client_id, &config.client_secret, |form| {
-            form.append_pair("token", token).append_pair("token_type_hint", "access_token");
-        })
+        let (mut headers, form) =
+            client_form(config.authentication, &config.client_id, &config.client_secret, |form| {
+                form.append_pair("token", token).append_pair("token_type_hint", "access_token");
+            });
+        if config.signed_answers {
+            headers.insert(ACCEPT, HeaderValue::from_static(SIGNED_ANSWER_TYPE));
+        }
+        (headers, form)
     }
+}
+
+/// Whether the answer says it is a signed one: `Content-Type: application/token-introspection+jwt`
+/// (parameters allowed).
+fn is_signed_answer(headers: &HeaderMap) -> bool {
+    headers.get(CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(|value| {
+        let essence = value.split(';').next().unwrap_or_default().trim();
+        essence.eq_ignore_ascii_case(SIGNED_ANSWER_TYPE)
+    })
 }
 
 /// A form request to the authorization server, authenticated as this API (RFC 6749 section
@@ -171,11 +204,16 @@ fn basic(client_id: &str, secret: &str) -> HeaderValue {
 
 /// The answer, strictly: one JSON object without repeated members, with a boolean `active`.
 pub(crate) fn read_answer(body: &[u8]) -> Result<Answer, &'static str> {
-    let mut answer = json::parse_object(body).map_err(|_| "something that is not a JSON object")?;
-    match answer.remove("active") {
+    let answer = json::parse_object(body).map_err(|_| "something that is not a JSON object")?;
+    answer_from(answer).map_err(|_| "without a boolean `active`")
+}
+
+/// The answer in the members of an introspection response: its boolean `active` decides.
+pub(crate) fn answer_from(mut members: Map<String, Value>) -> Result<Answer, &'static str> {
+    match members.remove("active") {
         Some(Value::Bool(false)) => Ok(Answer::Inactive),
-        Some(Value::Bool(true)) => Ok(Answer::Active(answer)),
-        _ => Err("without a boolean `active`"),
+        Some(Value::Bool(true)) => Ok(Answer::Active(members)),
+        _ => Err("an object with a boolean `active`"),
     }
 }
 

@@ -46,7 +46,7 @@ pub enum ClientAuthentication {
 ///     .cache_for(Duration::from_secs(30));
 /// assert_eq!(
 ///     format!("{introspection:?}"),
-///     r#"Introspection { client_id: "orders-api", client_secret: "[redacted]", authentication: Basic, endpoint: None, every_token: false, allow_missing_audience: false, cache_for: 30s, inactive_cache_for: 10s, shared_cache: false }"#
+///     r#"Introspection { client_id: "orders-api", client_secret: "[redacted]", authentication: Basic, endpoint: None, every_token: false, allow_missing_audience: false, signed_answers: false, cache_for: 30s, inactive_cache_for: 10s, shared_cache: false }"#
 /// );
 /// ```
 #[derive(Clone)]
@@ -58,6 +58,7 @@ pub struct Introspection {
     pub(crate) endpoint: Option<String>,
     pub(crate) every_token: bool,
     pub(crate) allow_missing_audience: bool,
+    pub(crate) signed_answers: bool,
     pub(crate) cache_for: Duration,
     pub(crate) inactive_cache_for: Duration,
     pub(crate) cache_entries: usize,
@@ -75,6 +76,7 @@ impl Introspection {
             endpoint: None,
             every_token: false,
             allow_missing_audience: false,
+            signed_answers: false,
             cache_for: DEFAULT_INTROSPECTION_CACHE,
             inactive_cache_for: DEFAULT_INACTIVE_CACHE,
             cache_entries: 10_000,
@@ -107,6 +109,18 @@ impl Introspection {
     /// default: an answer must name this API's audience, as a JWT must.
     pub fn allow_missing_audience(mut self, allow: bool) -> Self {
         self.allow_missing_audience = allow;
+        self
+    }
+
+    /// Asks for signed answers (RFC 9701: `Accept: application/token-introspection+jwt`) and
+    /// accepts no other: each answer must be a JWT of type `token-introspection+jwt`, signed
+    /// by the issuer's keys (those its tokens are verified with), whose `iss` is the issuer,
+    /// whose `aud` names this API's client id, and whose `iat` is at most a minute old (plus
+    /// the leeway). An answer that is unsigned, or fails any of these, is not used: the
+    /// request is answered `503` (the token may be fine; the answer cannot be trusted). Off by
+    /// default.
+    pub fn signed_answers(mut self, signed: bool) -> Self {
+        self.signed_answers = signed;
         self
     }
 
@@ -164,6 +178,7 @@ impl fmt::Debug for Introspection {
             .field("endpoint", &self.endpoint)
             .field("every_token", &self.every_token)
             .field("allow_missing_audience", &self.allow_missing_audience)
+            .field("signed_answers", &self.signed_answers)
             .field("cache_for", &self.cache_for)
             .field("inactive_cache_for", &self.inactive_cache_for)
             .field("shared_cache", &self.shared.is_some())

@@ -5,7 +5,7 @@ mod config;
 mod shared;
 
 pub use call::MAX_INTROSPECTION_BYTES;
-pub(crate) use call::{Answer, Introspector, client_form, read_answer};
+pub(crate) use call::{Answer, Introspector, Reply, answer_from, client_form, read_answer};
 pub use config::{
     ClientAuthentication, DEFAULT_INACTIVE_CACHE, DEFAULT_INTROSPECTION_CACHE,
     DEFAULT_MAX_CONCURRENT_INTROSPECTIONS, Introspection,
