@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["error", "clock", "json", "sorted_strs", "literal"],
     &["algorithm", "scope", "role", "telemetry"],
     &["crypto", "jose", "claims", "resource", "flight"],
-    &["key", "seal"],
+    &["key", "seal", "certificate"],
     &["dpop"],
     &["remote"],
     &["verifier"],
