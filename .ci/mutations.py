@@ -21,6 +21,62 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # (name, file, code as fixed, code with the fix undone, cargo test arguments)
 MUTATIONS = [
     (
+        "grpc: gRPC calls answered with HTTP errors",
+        "crates/scopegate-tower/src/context.rs",
+        "        if self.grpc {",
+        "        if false && self.grpc {",
+        ["-p", "scopegate-tests", "--test", "suite", "grpc::"],
+    ),
+    (
+        "grpc: guards after the layer answer in HTTP",
+        "crates/scopegate-tower/src/context.rs",
+        "        Self { grpc: true, ..self.clone() }",
+        "        Self { grpc: false, ..self.clone() }",
+        ["-p", "scopegate-tests", "--test", "suite", "grpc::every_refusal"],
+    ),
+    (
+        "grpc: DPoP calls answered in HTTP",
+        "crates/scopegate-tower/src/service.rs",
+        "            let base = if grpc::is_grpc(&parts.headers) {",
+        "            let base = if false && grpc::is_grpc(&parts.headers) {",
+        ["-p", "scopegate-tests", "--test", "suite", "grpc::dpop"],
+    ),
+    (
+        "grpc: a method the table does not name passes",
+        "crates/scopegate-tower/src/grpc/methods.rs",
+        "        self.services.contains(service).then(|| self.methods.get(path))",
+        "        self.methods.get(path).map(Some)",
+        ["-p", "scopegate-tests", "--test", "suite", "grpc::"],
+    ),
+    (
+        "grpc: the challenge left out of the metadata",
+        "crates/scopegate-tower/src/grpc/mod.rs",
+        "    for name in [WWW_AUTHENTICATE, DPOP_NONCE, RETRY_AFTER] {",
+        "    for name in [DPOP_NONCE, RETRY_AFTER] {",
+        ["-p", "scopegate-tests", "--test", "suite", "grpc::every_refusal"],
+    ),
+    (
+        "grpc: Retry-After left out of the metadata",
+        "crates/scopegate-tower/src/grpc/mod.rs",
+        "    for name in [WWW_AUTHENTICATE, DPOP_NONCE, RETRY_AFTER] {",
+        "    for name in [WWW_AUTHENTICATE, DPOP_NONCE] {",
+        ["-p", "scopegate-tests", "--test", "suite", "grpc::unavailable"],
+    ),
+    (
+        "grpc: an anonymous call not told the method's scopes",
+        "crates/scopegate-tower/src/grpc/methods.rs",
+        "        self.rule_of(request).flatten().and_then(|rule| rule.required_scope())",
+        "        None",
+        ["-p", "scopegate-tests", "--test", "suite", "grpc::every_refusal"],
+    ),
+    (
+        "grpc: messages not percent-encoded",
+        "crates/scopegate-tower/src/grpc/mod.rs",
+        "        if (0x20..=0x7e).contains(&byte) && byte != b'%' {",
+        "        if true {",
+        ["-p", "scopegate-tower", "--lib", "grpc"],
+    ),
+    (
         "mtls: another certificate passes",
         "crates/scopegate-core/src/verifier/binding.rs",
         "            Some(presented) if presented.as_str() != bound => {",

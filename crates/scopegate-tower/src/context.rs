@@ -26,6 +26,8 @@ pub struct AuthContext {
     settings: Arc<ContextSettings>,
     presented: Scheme,
     source: TokenSource,
+    /// The request is a gRPC call: refusals are trailers-only gRPC answers.
+    grpc: bool,
 }
 
 struct ContextSettings {
@@ -58,7 +60,19 @@ impl AuthContext {
             settings: Arc::new(settings),
             presented: Scheme::Bearer,
             source: TokenSource::AuthorizationHeader,
+            grpc: false,
         }
+    }
+
+    /// This context for a gRPC call (`grpc`): its refusals become trailers-only gRPC answers
+    /// (see [`grpc`](crate::grpc)).
+    pub(crate) fn for_grpc(&self) -> Self {
+        Self { grpc: true, ..self.clone() }
+    }
+
+    /// Whether the request is a gRPC call, whose refusals are gRPC answers.
+    pub fn is_grpc(&self) -> bool {
+        self.grpc
     }
 
     /// Now, in seconds since the epoch, by the verifier's clock: what step-up rules
@@ -69,7 +83,7 @@ impl AuthContext {
 
     /// This context for a request that presented its token with `scheme`, from `source`.
     pub(crate) fn presented_with(&self, scheme: Scheme, source: TokenSource) -> Self {
-        Self { settings: Arc::clone(&self.settings), presented: scheme, source }
+        Self { settings: Arc::clone(&self.settings), presented: scheme, source, grpc: self.grpc }
     }
 
     /// The scheme the request presented its token with.
@@ -121,7 +135,11 @@ impl AuthContext {
         if let Some(dpop) = &settings.dpop {
             context = context.with_dpop(&dpop.algs, dpop.required);
         }
-        settings.responder.respond(rejection, &context)
+        let response = settings.responder.respond(rejection, &context);
+        if self.grpc {
+            return crate::grpc::trailers_only(response, rejection, required_scope);
+        }
+        response
     }
 }
 
@@ -132,6 +150,7 @@ impl fmt::Debug for AuthContext {
             .field("resource_metadata", &self.settings.resource_metadata)
             .field("presented", &self.presented)
             .field("source", &self.source)
+            .field("grpc", &self.grpc)
             .finish_non_exhaustive()
     }
 }

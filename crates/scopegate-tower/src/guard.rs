@@ -78,6 +78,23 @@ pub trait AccessRule: Send + Sync + 'static {
     fn required_scope(&self) -> Option<String> {
         None
     }
+
+    /// Whether this rule governs `request` at all: when it does not, the [`Guard`] lets the
+    /// request through untouched, anonymous or not (the gRPC services a [`GrpcMethods`] table
+    /// does not name, such as health checks). Every request by default.
+    ///
+    /// [`GrpcMethods`]: crate::grpc::GrpcMethods
+    fn governs(&self, request: &RequestHead<'_>) -> bool {
+        let _ = request;
+        true
+    }
+
+    /// [`required_scope`](Self::required_scope) for one request, for rules whose scopes
+    /// depend on it (a method table). The rule's own by default.
+    fn required_scope_for(&self, request: &RequestHead<'_>) -> Option<String> {
+        let _ = request;
+        self.required_scope()
+    }
 }
 
 impl AccessRule for ScopeRequirement {
@@ -106,6 +123,10 @@ impl<A: AccessRule, B: AccessRule> AccessRule for (A, B) {
 
     fn required_scope(&self) -> Option<String> {
         self.0.required_scope().or_else(|| self.1.required_scope())
+    }
+
+    fn governs(&self, request: &RequestHead<'_>) -> bool {
+        self.0.governs(request) || self.1.governs(request)
     }
 }
 
@@ -238,13 +259,16 @@ where
             headers: request.headers(),
             extensions: request.extensions(),
         };
+        if !self.rule.governs(&head) {
+            return ResponseFuture::authorized(self.inner.call(request));
+        }
         let outcome =
             verified_claims(head.extensions).and_then(|claims| self.rule.check(claims, &head));
         match outcome {
             Ok(()) => ResponseFuture::authorized(self.inner.call(request)),
             Err(rejection) => {
                 let required = match &rejection {
-                    Rejection::MissingToken => self.rule.required_scope(),
+                    Rejection::MissingToken => self.rule.required_scope_for(&head),
                     _ => None,
                 };
                 let response = reject(request.extensions(), &rejection, required.as_deref());

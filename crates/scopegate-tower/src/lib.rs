@@ -59,6 +59,7 @@ mod future;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzz;
+pub mod grpc;
 mod guard;
 mod layer;
 mod metadata;

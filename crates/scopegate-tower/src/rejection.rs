@@ -102,6 +102,35 @@ impl Rejection {
         }
     }
 
+    /// The `error` member of the JSON body (and of a gRPC answer's `ErrorInfo`).
+    pub(crate) fn body_code(&self) -> &'static str {
+        match self {
+            Self::MissingToken => "unauthorized",
+            Self::Unavailable(_) => "temporarily_unavailable",
+            Self::LayerMissing => "server_error",
+            other => other.error_code().unwrap_or("server_error"),
+        }
+    }
+
+    /// Why, in one snake_case word: the error kind's name, `missing_token` or `layer_missing`.
+    pub(crate) fn reason(&self) -> &'static str {
+        match self {
+            Self::MissingToken => "missing_token",
+            Self::LayerMissing => "layer_missing",
+            other => other.kind().map_or("server_error", ErrorKind::name),
+        }
+    }
+
+    /// The scopes a missing-scope rejection requires, space-separated.
+    pub(crate) fn required_scopes(&self) -> Option<String> {
+        match self {
+            Self::InsufficientScope(scopes) => {
+                Some(scopes.required().collect::<Vec<_>>().join(" "))
+            }
+            _ => None,
+        }
+    }
+
     /// The error kind of this rejection, for its count; none without credentials or a layer.
     fn kind(&self) -> Option<ErrorKind> {
         match self {
@@ -208,12 +237,7 @@ impl Rejection {
     /// The JSON body of the standard response: `error` and `error_description`, plus
     /// `required_scopes` for a missing scope. Never the token or a claim value.
     pub fn body(&self) -> Value {
-        let code = match self {
-            Self::MissingToken => "unauthorized",
-            Self::Unavailable(_) => "temporarily_unavailable",
-            Self::LayerMissing => "server_error",
-            other => other.error_code().unwrap_or("server_error"),
-        };
+        let code = self.body_code();
         let description = self.to_string();
         match self {
             Self::InsufficientScope(scopes) => {

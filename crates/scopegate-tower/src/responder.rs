@@ -63,7 +63,9 @@ use crate::rejection::Rejection;
 
 /// Builds the response for a rejection. Implemented by every
 /// `Fn(&Rejection, &ResponseContext<'_>) -> Response<Bytes>`. Keep the status, and for `401`
-/// and `403` the `WWW-Authenticate` header: clients act on them.
+/// and `403` the `WWW-Authenticate` header: clients act on them. For a gRPC call the answer is
+/// then turned into a gRPC status (see [`grpc`](crate::grpc)): the status this responder chose
+/// decides the gRPC code, and its challenge, `DPoP-Nonce` and `Retry-After` become metadata.
 pub trait Responder: Send + Sync + 'static {
     /// The response for `rejection`.
     fn respond(&self, rejection: &Rejection, context: &ResponseContext<'_>) -> Response<Bytes>;

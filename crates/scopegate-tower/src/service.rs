@@ -1,5 +1,6 @@
 //! [`BearerAuth`]: the service the layer wraps around yours.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -20,6 +21,7 @@ use crate::extract::{
     Credentials, DPOP, TokenSource, check_syntax, credentials, dpop_proof, dpop_token,
 };
 use crate::future::ResponseFuture;
+use crate::grpc;
 use crate::layer::Shared;
 use crate::rejection::Rejection;
 
@@ -69,18 +71,24 @@ where
 
     fn call(&mut self, mut request: Request<ReqB>) -> Self::Future {
         let shared = &self.shared;
+        // A gRPC call is answered in gRPC's terms, by this layer and every guard after it.
+        let base = if grpc::is_grpc(request.headers()) {
+            Cow::Owned(shared.context.for_grpc())
+        } else {
+            Cow::Borrowed(&shared.context)
+        };
         let dpop_on = shared.dpop.is_some();
         let found = match credentials(request.headers(), shared.cookie.as_deref(), dpop_on) {
             Ok(found) => found,
             Err(error) => {
-                let response = shared.context.respond(&Rejection::InvalidRequest(error), None);
+                let response = base.respond(&Rejection::InvalidRequest(error), None);
                 return ResponseFuture::rejected(response);
             }
         };
         if let Some(Credentials { source: TokenSource::Cookie, .. }) = found
             && let Err(error) = shared.csrf.check(request.method(), request.headers())
         {
-            let response = shared.context.respond(&Rejection::InvalidRequest(error), None);
+            let response = base.respond(&Rejection::InvalidRequest(error), None);
             return ResponseFuture::rejected(response);
         }
         let bearer = match found {
@@ -89,25 +97,25 @@ where
                 return match found.text() {
                     Ok(_) => self.call_dpop(request),
                     Err(error) => ResponseFuture::rejected(
-                        shared.context.respond(&Rejection::InvalidRequest(error), None),
+                        base.respond(&Rejection::InvalidRequest(error), None),
                     ),
                 };
             }
             None if shared.optional => {
                 let extensions = request.extensions_mut();
-                extensions.insert(shared.context.clone());
+                extensions.insert(base.into_owned());
                 extensions.insert(Anonymous);
                 return ResponseFuture::authorized(self.inner.call(request));
             }
             None => {
-                let response = shared.context.respond(&Rejection::MissingToken, None);
+                let response = base.respond(&Rejection::MissingToken, None);
                 return ResponseFuture::rejected(response);
             }
         };
         if let Some(dpop) = &shared.dpop {
             // DPoP required: a Bearer request gets the DPoP challenge, as if it had no token.
             if dpop.required {
-                let response = shared.context.respond(&Rejection::MissingToken, None);
+                let response = base.respond(&Rejection::MissingToken, None);
                 return ResponseFuture::rejected(response);
             }
             if request.headers().contains_key(DPOP) {
@@ -115,7 +123,7 @@ where
                     "a DPoP proof came with a Bearer token; send the token with the DPoP scheme";
                 let rejection =
                     Rejection::InvalidRequest(Error::new(ErrorKind::InvalidRequest, message));
-                return ResponseFuture::rejected(shared.context.respond(&rejection, None));
+                return ResponseFuture::rejected(base.respond(&rejection, None));
             }
         }
         // The characters of a token matter only when it fails: one that verifies (or was
@@ -124,8 +132,8 @@ where
         // cached token's bytes are not even checked as UTF-8: they were, when it verified.
         // The layer's record of what it verified: the scheme and the place of the token.
         let context = match bearer.source {
-            TokenSource::AuthorizationHeader => shared.context.clone(),
-            source => shared.context.presented_with(Scheme::Bearer, source),
+            TokenSource::AuthorizationHeader => AuthContext::clone(&base),
+            source => base.presented_with(Scheme::Bearer, source),
         };
         if let Some(claims) = shared.verifier.cached(bearer.token) {
             admit(&mut request, claims, context);
@@ -134,7 +142,7 @@ where
         let token = match bearer.text() {
             Ok(token) => token,
             Err(error) => {
-                let response = shared.context.respond(&Rejection::InvalidRequest(error), None);
+                let response = base.respond(&Rejection::InvalidRequest(error), None);
                 return ResponseFuture::rejected(response);
             }
         };
@@ -185,8 +193,12 @@ impl<S: Clone> BearerAuth<S> {
         // The body stays apart: the parts are borrowed across the wait, and they are `Sync`.
         let (parts, body) = request.into_parts();
         ResponseFuture::deferred(Box::pin(async move {
-            let context =
-                shared.context.presented_with(Scheme::Dpop, TokenSource::AuthorizationHeader);
+            let base = if grpc::is_grpc(&parts.headers) {
+                shared.context.for_grpc()
+            } else {
+                shared.context.clone()
+            };
+            let context = base.presented_with(Scheme::Dpop, TokenSource::AuthorizationHeader);
             let verified = verify_dpop(&parts, &shared, &context).await?;
             let nonce = verified.next_nonce.and_then(|nonce| HeaderValue::try_from(nonce).ok());
             let mut request = Request::from_parts(parts, body);

@@ -86,6 +86,9 @@ pub use scopegate_tower::{
 #[cfg(feature = "tls")]
 pub use scopegate_tower::tls;
 
+/// gRPC: refusals as gRPC statuses for gRPC requests, and per-method rules.
+pub use scopegate_tower::grpc;
+
 /// DPoP (RFC 9449): modes, proof checks, replay stores, nonces.
 pub use scopegate_core::dpop;
 

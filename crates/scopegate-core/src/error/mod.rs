@@ -77,6 +77,9 @@ pub enum ErrorKind {
     InsufficientScope,
     /// The token lacks a role the resource requires.
     InsufficientRole,
+    /// The method (a gRPC method, an MCP method) is not in the rule table of a service that
+    /// is closed by default: no token may call it.
+    UnlistedMethod,
     /// The token is valid but lacks a claim the resource needs, or a claim does not have the
     /// shape the resource expects (typed custom claims, claim rules).
     InsufficientClaims,
@@ -184,6 +187,7 @@ impl ErrorKind {
             Self::InvalidRequest => ErrorClass::InvalidRequest,
             Self::InsufficientScope
             | Self::InsufficientRole
+            | Self::UnlistedMethod
             | Self::InsufficientClaims
             | Self::TokenExchangeRefused => ErrorClass::InsufficientScope,
             Self::KeySourceUnavailable

@@ -32,6 +32,7 @@ impl ErrorKind {
             Self::SenderConstrained => "sender_constrained",
             Self::InsufficientScope => "insufficient_scope",
             Self::InsufficientRole => "insufficient_role",
+            Self::UnlistedMethod => "unlisted_method",
             Self::InsufficientClaims => "insufficient_claims",
             Self::KeySourceUnavailable => "key_source_unavailable",
             Self::IntrospectionUnavailable => "introspection_unavailable",
