@@ -299,3 +299,56 @@ async fn grpcio_reads_the_same_answers() {
         ]
     );
 }
+
+/// A health service of its own that reads the claims in its handler: `SERVING` for alice.
+struct Whoami;
+
+#[tonic::async_trait]
+impl tonic_health::pb::health_server::Health for Whoami {
+    async fn check(&self, request: Request<HealthCheckRequest>) -> Result<tonic::Response<HealthCheckResponse>, Status> {
+        use scopegate::grpc::TonicRequestExt;
+        use tonic_health::pb::health_check_response::ServingStatus;
+        let claims = request.require_claims()?;
+        let status = if claims.subject() == Some("alice") { ServingStatus::Serving } else { ServingStatus::NotServing };
+        Ok(tonic::Response::new(HealthCheckResponse { status: status.into() }))
+    }
+
+    type WatchStream = tonic::codegen::tokio_stream::Empty<Result<HealthCheckResponse, Status>>;
+
+    async fn watch(&self, _: Request<HealthCheckRequest>) -> Result<tonic::Response<Self::WatchStream>, Status> {
+        Ok(tonic::Response::new(tonic::codegen::tokio_stream::empty()))
+    }
+}
+
+/// With feature `tonic`, the layer and guard wrap one service (`NamedService`): the server
+/// routes to it by name, its handler reads the claims, and paths of other services are not
+/// covered by its layer.
+#[tokio::test]
+async fn one_service_wrapped_by_name_reads_its_claims() {
+    use tower::Layer;
+    let issuer = TestIssuer::new();
+    let rules = GrpcMethods::new().method("/grpc.health.v1.Health/Check", ScopeRequirement::all_of(["health.read"]).unwrap()).unwrap();
+    let protected = BearerAuthLayer::new(issuer.verifier())
+        .layer(GuardLayer::new(rules).layer(tonic_health::pb::health_server::HealthServer::new(Whoami)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = Server::builder().add_service(protected);
+    tokio::spawn(server.serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)));
+    let mut health = HealthClient::new(channel(address).await);
+    let status = |token: &str| {
+        let mut health = health.clone();
+        let request = with_token(HealthCheckRequest::default(), Some(token));
+        async move { health.check(request).await.map(|answer| answer.into_inner().status()) }
+    };
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let alice = issuer.token().subject("alice").scopes(["health.read"]).sign();
+    let bob = issuer.token().subject("bob").scopes(["health.read"]).sign();
+    assert_eq!(status(&alice).await.unwrap(), ServingStatus::Serving);
+    assert_eq!(status(&bob).await.unwrap(), ServingStatus::NotServing);
+    assert_eq!(status(&issuer.token().subject("alice").sign()).await.unwrap_err().code(), Code::PermissionDenied);
+    assert_eq!(health.check(HealthCheckRequest::default()).await.unwrap_err().code(), Code::Unauthenticated);
+    // Another service's path is not the wrapped service's: the server does not know it, and
+    // the layer never saw it.
+    let other = unary(address, "/inventory.v1.Inventory/GetItem", with_token(HealthCheckRequest::default(), None)).await;
+    assert_eq!(other.unwrap_err().code(), Code::Unimplemented);
+}

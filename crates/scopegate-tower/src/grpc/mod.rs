@@ -44,7 +44,11 @@
 
 mod methods;
 pub(crate) mod status;
+#[cfg(feature = "tonic")]
+mod tonic;
 
+#[cfg(feature = "tonic")]
+pub use self::tonic::TonicRequestExt;
 pub use methods::GrpcMethods;
 
 use base64::Engine;
