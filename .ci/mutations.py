@@ -21,6 +21,41 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # (name, file, code as fixed, code with the fix undone, cargo test arguments)
 MUTATIONS = [
     (
+        "grpc: odd spellings of a named service's paths pass",
+        "crates/scopegate-tower/src/grpc/methods.rs",
+        "        let service = path.split('/').find(|segment| !segment.is_empty()).unwrap_or_default();",
+        "        let service = split(path).map_or(\"\", |(service, _)| service);",
+        ["-p", "scopegate-tower", "--lib", "grpc"],
+    ),
+    (
+        "grpc: closed_except closes nothing",
+        "crates/scopegate-tower/src/grpc/methods.rs",
+        "                if super::is_grpc(request.method, request.headers) && !open.contains(service) =>",
+        "                if false && super::is_grpc(request.method, request.headers) =>",
+        ["-p", "scopegate-tests", "--test", "suite", "grpc::a_closed_table"],
+    ),
+    (
+        "grpc: any method with a gRPC content type is a gRPC call",
+        "crates/scopegate-tower/src/grpc/mod.rs",
+        "    if method != Method::POST {",
+        "    if false && method != Method::POST {",
+        ["-p", "scopegate-tower", "--lib", "grpc"],
+    ),
+    (
+        "guard: a pair checks the rule that does not govern the request",
+        "crates/scopegate-tower/src/guard.rs",
+        "        if self.0.governs(request) {\n            self.0.check(claims, request)?;",
+        "        if true {\n            self.0.check(claims, request)?;",
+        ["-p", "scopegate-tower", "--lib", "grpc"],
+    ),
+    (
+        "guard: a pair names the scopes of the rule that does not govern the request",
+        "crates/scopegate-tower/src/guard.rs",
+        "        of(self.0.governs(request), &|| self.0.required_scope_for(request))",
+        "        of(true, &|| self.0.required_scope_for(request))",
+        ["-p", "scopegate-tower", "--lib", "grpc"],
+    ),
+    (
         "grpc: gRPC calls answered with HTTP errors",
         "crates/scopegate-tower/src/context.rs",
         "        if self.grpc {",

@@ -116,9 +116,15 @@ impl AccessRule for RoleRequirement {
 /// Both rules, in order: `(ScopeRequirement, RoleRequirement)` needs the scopes and the role.
 /// The `401` names the scopes of whichever rule knows some.
 impl<A: AccessRule, B: AccessRule> AccessRule for (A, B) {
+    /// Each rule that governs the request.
     fn check(&self, claims: &Claims, request: &RequestHead<'_>) -> Result<(), Rejection> {
-        self.0.check(claims, request)?;
-        self.1.check(claims, request)
+        if self.0.governs(request) {
+            self.0.check(claims, request)?;
+        }
+        if self.1.governs(request) {
+            self.1.check(claims, request)?;
+        }
+        Ok(())
     }
 
     fn required_scope(&self) -> Option<String> {
@@ -127,6 +133,12 @@ impl<A: AccessRule, B: AccessRule> AccessRule for (A, B) {
 
     fn governs(&self, request: &RequestHead<'_>) -> bool {
         self.0.governs(request) || self.1.governs(request)
+    }
+
+    fn required_scope_for(&self, request: &RequestHead<'_>) -> Option<String> {
+        let of = |governs: bool, scope: &dyn Fn() -> Option<String>| governs.then(scope).flatten();
+        of(self.0.governs(request), &|| self.0.required_scope_for(request))
+            .or_else(|| of(self.1.governs(request), &|| self.1.required_scope_for(request)))
     }
 }
 

@@ -72,7 +72,7 @@ where
     fn call(&mut self, mut request: Request<ReqB>) -> Self::Future {
         let shared = &self.shared;
         // A gRPC call is answered in gRPC's terms, by this layer and every guard after it.
-        let base = if grpc::is_grpc(request.headers()) {
+        let base = if grpc::is_grpc(request.method(), request.headers()) {
             Cow::Owned(shared.context.for_grpc())
         } else {
             Cow::Borrowed(&shared.context)
@@ -193,7 +193,7 @@ impl<S: Clone> BearerAuth<S> {
         // The body stays apart: the parts are borrowed across the wait, and they are `Sync`.
         let (parts, body) = request.into_parts();
         ResponseFuture::deferred(Box::pin(async move {
-            let base = if grpc::is_grpc(&parts.headers) {
+            let base = if grpc::is_grpc(&parts.method, &parts.headers) {
                 shared.context.for_grpc()
             } else {
                 shared.context.clone()

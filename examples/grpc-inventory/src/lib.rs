@@ -132,6 +132,8 @@ impl Inventory for InventoryService {
         &self,
         request: Request<DeleteItemRequest>,
     ) -> Result<Response<DeleteItemResponse>, Status> {
+        // The guard judged the call; the handler still insists on a verified caller.
+        request.require_claims()?;
         let deleted = self.items().remove(&request.get_ref().sku).is_some();
         Ok(Response::new(DeleteItemResponse { deleted }))
     }

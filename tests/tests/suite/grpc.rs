@@ -352,3 +352,25 @@ async fn one_service_wrapped_by_name_reads_its_claims() {
     let other = unary(address, "/inventory.v1.Inventory/GetItem", with_token(HealthCheckRequest::default(), None)).await;
     assert_eq!(other.unwrap_err().code(), Code::Unimplemented);
 }
+
+/// A guard over a whole server with `closed_except`: a gRPC service the table does not name is
+/// closed too (a service added later is not open by accident), health stays open, and REST
+/// routes are not affected.
+#[tokio::test]
+async fn a_closed_table_refuses_services_it_does_not_name() {
+    let issuer = TestIssuer::new();
+    let address = start(issuer.verifier(), methods().closed_except(["grpc.health.v1.Health"])).await;
+    let mut health = HealthClient::new(channel(address).await);
+    assert!(health.check(HealthCheckRequest::default()).await.is_ok(), "health is open");
+    let other = "/billing.v1.Billing/Charge";
+    let anonymous = unary(address, other, with_token(HealthCheckRequest::default(), None)).await.unwrap_err();
+    assert_eq!(anonymous.code(), Code::Unauthenticated);
+    let token = issuer.token().scopes(["inventory.read", "billing.charge"]).sign();
+    let refused = unary(address, other, with_token(HealthCheckRequest::default(), Some(&token))).await.unwrap_err();
+    assert_eq!((refused.code(), seen_reason(&refused).as_str()), (Code::PermissionDenied, "UNLISTED_METHOD"));
+    // The named method still passes to the router, and REST routes keep their own rules.
+    let through = unary(address, "/inventory.v1.Inventory/GetItem", with_token(HealthCheckRequest::default(), Some(&token))).await;
+    assert_eq!(through.unwrap_err().code(), Code::Unimplemented);
+    let rest = reqwest::Client::new().get(format!("http://{address}/orders")).send().await.unwrap();
+    assert_eq!(rest.status().as_u16(), 401);
+}

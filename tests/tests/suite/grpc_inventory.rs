@@ -39,14 +39,20 @@ async fn the_inventory_answers_by_its_table_and_health_stays_open() {
         anonymous.metadata().get("www-authenticate").unwrap(),
         r#"Bearer realm="inventory", scope="inventory.read""#
     );
+    // Every method, named or not, refuses an anonymous call, naming its scopes when it has some.
+    let set = SetPriceRequest { sku: "sku-1".to_owned(), price_cents: 1500 };
+    let anonymous_set = inventory.set_price(set.clone()).await.unwrap_err();
+    assert_eq!(anonymous_set.code(), Code::Unauthenticated);
+    assert_eq!(anonymous_set.metadata().get("www-authenticate").unwrap(), r#"Bearer realm="inventory", scope="inventory.write""#);
+    let delete = || DeleteItemRequest { sku: "sku-1".to_owned() };
+    let anonymous_delete = inventory.delete_item(delete()).await.unwrap_err();
+    assert_eq!(anonymous_delete.metadata().get("www-authenticate").unwrap(), r#"Bearer realm="inventory", scope="inventory.admin""#);
     let reader = issuer.token().subject("alice").scopes(["inventory.read"]).sign();
     let item = inventory.get_item(with_token(get(), &reader)).await.unwrap().into_inner();
     assert_eq!((item.sku.as_str(), item.price_cents, item.asked_by.as_str()), ("sku-1", 1200, "alice"));
-    let set = SetPriceRequest { sku: "sku-1".to_owned(), price_cents: 1500 };
     let denied = inventory.set_price(with_token(set.clone(), &reader)).await.unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied);
     let no_role = issuer.token().scopes(["inventory.admin"]).sign();
-    let delete = || DeleteItemRequest { sku: "sku-1".to_owned() };
     assert_eq!(inventory.delete_item(with_token(delete(), &no_role)).await.unwrap_err().code(), Code::PermissionDenied);
     let admin = issuer.token().scopes(["inventory.admin"]).roles(["admin"]).sign();
     assert!(inventory.delete_item(with_token(delete(), &admin)).await.unwrap().into_inner().deleted);

@@ -61,6 +61,18 @@ use crate::rejection::Rejection;
 pub struct GrpcMethods {
     services: BTreeSet<Box<str>>,
     methods: HashMap<Box<str>, Arc<dyn AccessRule>>,
+    /// Refuse gRPC calls to services the table does not name, except these.
+    closed: Option<BTreeSet<Box<str>>>,
+}
+
+/// What the table says of one request.
+enum Verdict<'a> {
+    /// Not the table's business: the guard lets it through.
+    Ungoverned,
+    /// The method's rule.
+    Rule(&'a Arc<dyn AccessRule>),
+    /// A method the table refuses to every token.
+    Unlisted,
 }
 
 impl GrpcMethods {
@@ -89,12 +101,43 @@ impl GrpcMethods {
         Ok(self)
     }
 
-    /// The rule of the request's method, if its service is in the table: `Ok(None)` for a
-    /// method of a named service that the table does not name.
-    fn rule_of(&self, request: &RequestHead<'_>) -> Option<Option<&Arc<dyn AccessRule>>> {
+    /// Closes every other gRPC service too: a gRPC call to a service the table does not name
+    /// is refused (`UNAUTHENTICATED` without a token, `PERMISSION_DENIED` with one), except the
+    /// services in `open` (health checks, reflection), which pass even without a token. For a
+    /// guard over a whole server, so that a service added later is not open by accident.
+    /// Requests that are not gRPC calls (REST routes beside them) are not affected.
+    #[must_use]
+    pub fn closed_except<I, S>(mut self, open: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.closed = Some(open.into_iter().map(|service| service.as_ref().into()).collect());
+        self
+    }
+
+    /// What the table says of `request`. Only the exact path of a named method has a rule:
+    /// any other spelling of a named service's path (`//svc/M`, `/svc/M/`, `/svc//M`,
+    /// `/svc/M/x`) is governed and refused, so that nothing between the guard and the service
+    /// (a path-normalising layer, a prefix router) can turn it into a method the guard did not
+    /// judge.
+    fn verdict(&self, request: &RequestHead<'_>) -> Verdict<'_> {
         let path = request.uri.path();
-        let (service, _) = split(path)?;
-        self.services.contains(service).then(|| self.methods.get(path))
+        if let Some(rule) = self.methods.get(path) {
+            return Verdict::Rule(rule);
+        }
+        let service = path.split('/').find(|segment| !segment.is_empty()).unwrap_or_default();
+        if self.services.contains(service) {
+            return Verdict::Unlisted;
+        }
+        match &self.closed {
+            Some(open)
+                if super::is_grpc(request.method, request.headers) && !open.contains(service) =>
+            {
+                Verdict::Unlisted
+            }
+            _ => Verdict::Ungoverned,
+        }
     }
 }
 
@@ -107,10 +150,10 @@ fn split(path: &str) -> Option<(&str, &str)> {
 
 impl AccessRule for GrpcMethods {
     fn check(&self, claims: &Claims, request: &RequestHead<'_>) -> Result<(), Rejection> {
-        match self.rule_of(request) {
-            None => Ok(()),
-            Some(Some(rule)) => rule.check(claims, request),
-            Some(None) => Err(Rejection::Forbidden(Error::new(
+        match self.verdict(request) {
+            Verdict::Ungoverned => Ok(()),
+            Verdict::Rule(rule) => rule.check(claims, request),
+            Verdict::Unlisted => Err(Rejection::Forbidden(Error::new(
                 ErrorKind::UnlistedMethod,
                 "this gRPC method is not open to any token: the service's rule table does not \
                  name it",
@@ -119,11 +162,14 @@ impl AccessRule for GrpcMethods {
     }
 
     fn governs(&self, request: &RequestHead<'_>) -> bool {
-        self.rule_of(request).is_some()
+        !matches!(self.verdict(request), Verdict::Ungoverned)
     }
 
     fn required_scope_for(&self, request: &RequestHead<'_>) -> Option<String> {
-        self.rule_of(request).flatten().and_then(|rule| rule.required_scope())
+        match self.verdict(request) {
+            Verdict::Rule(rule) => rule.required_scope_for(request),
+            Verdict::Ungoverned | Verdict::Unlisted => None,
+        }
     }
 }
 
@@ -137,7 +183,83 @@ impl fmt::Debug for GrpcMethods {
 
 #[cfg(test)]
 mod tests {
+    use http::{Extensions, HeaderMap, Method, Uri};
+
     use super::*;
+
+    /// What the table says of a gRPC `POST` to `path`: `None` when it does not govern it, else
+    /// whether `claims` pass.
+    fn judge(table: &GrpcMethods, path: &str, claims: &Claims) -> Option<bool> {
+        let uri: Uri = path.parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::CONTENT_TYPE, "application/grpc".parse().unwrap());
+        let extensions = Extensions::new();
+        let head = RequestHead::new(&Method::POST, &uri, &headers, &extensions);
+        table.governs(&head).then(|| table.check(claims, &head).is_ok())
+    }
+
+    #[test]
+    fn odd_spellings_of_a_named_service_are_refused_and_other_services_pass() {
+        let issuer = scopegate_testkit::TestIssuer::new();
+        let token = issuer.token().scopes(["inventory.read"]).sign();
+        let claims = issuer.verifier().verify_now(&token).into_ready().unwrap().unwrap();
+        let read = scopegate_core::ScopeRequirement::all_of(["inventory.read"]).unwrap();
+        let table = GrpcMethods::new().method("/inventory.v1.Inventory/GetItem", read).unwrap();
+        assert_eq!(judge(&table, "/inventory.v1.Inventory/GetItem", &claims), Some(true));
+        for odd in [
+            "//inventory.v1.Inventory/GetItem",
+            "/inventory.v1.Inventory/GetItem/",
+            "/inventory.v1.Inventory//GetItem",
+            "/inventory.v1.Inventory/GetItem/x",
+            "/inventory.v1.Inventory",
+            "/inventory.v1.Inventory/",
+            "/inventory.v1.Inventory/getitem",
+            "/inventory.v1.Inventory/Get%49tem",
+        ] {
+            assert_eq!(judge(&table, odd, &claims), Some(false), "{odd}");
+        }
+        for other in ["/grpc.health.v1.Health/Check", "/", "/inventory.v1.inventory/GetItem"] {
+            assert_eq!(judge(&table, other, &claims), None, "{other}");
+        }
+        // Closed: other gRPC services are refused too, except the open ones.
+        let closed = table.closed_except(["grpc.health.v1.Health"]);
+        assert_eq!(judge(&closed, "/grpc.health.v1.Health/Check", &claims), None);
+        assert_eq!(judge(&closed, "/other.v1.Other/Call", &claims), Some(false));
+        assert_eq!(judge(&closed, "/", &claims), Some(false));
+    }
+
+    /// A rule that governs nothing and would refuse everything.
+    struct Elsewhere;
+
+    impl AccessRule for Elsewhere {
+        fn check(&self, _: &Claims, _: &RequestHead<'_>) -> Result<(), Rejection> {
+            Err(Rejection::MissingToken)
+        }
+
+        fn governs(&self, _: &RequestHead<'_>) -> bool {
+            false
+        }
+
+        fn required_scope(&self) -> Option<String> {
+            Some("elsewhere".to_owned())
+        }
+    }
+
+    #[test]
+    fn a_pair_checks_and_names_only_what_governs_the_request() {
+        let issuer = scopegate_testkit::TestIssuer::new();
+        let token = issuer.token().scopes(["inventory.read"]).sign();
+        let claims = issuer.verifier().verify_now(&token).into_ready().unwrap().unwrap();
+        let read = scopegate_core::ScopeRequirement::all_of(["inventory.read"]).unwrap();
+        let table = GrpcMethods::new().method("/inventory.v1.Inventory/GetItem", read).unwrap();
+        let pair = (Elsewhere, table);
+        let uri: Uri = "/inventory.v1.Inventory/GetItem".parse().unwrap();
+        let (headers, extensions) = (HeaderMap::new(), Extensions::new());
+        let head = RequestHead::new(&Method::POST, &uri, &headers, &extensions);
+        assert!(pair.governs(&head));
+        assert!(pair.check(&claims, &head).is_ok());
+        assert_eq!(pair.required_scope_for(&head).as_deref(), Some("inventory.read"));
+    }
 
     #[test]
     fn paths_are_checked_when_the_table_is_built() {

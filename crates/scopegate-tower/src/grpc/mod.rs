@@ -17,7 +17,9 @@
 //! (`EXPIRED`, `INSUFFICIENT_SCOPE`, `MISSING_TOKEN`, ...), `domain` `scopegate`, and metadata
 //! `error` (the RFC 6750 code) and `required_scopes` when the scopes are known. One layer thus
 //! serves REST and gRPC on one port. A [`Responder`](crate::Responder) still shapes the
-//! answer first; its status and headers are what the conversion reads.
+//! answer first; its status and headers are what the conversion reads, while `grpc-message`
+//! and the `ErrorInfo` come from the rejection itself (the same words as the JSON body's
+//! `error_description`, never a token or claim value).
 //!
 //! ```
 //! use http::{Request, StatusCode};
@@ -54,8 +56,9 @@ pub use methods::GrpcMethods;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use bytes::Bytes;
+use http::header::CACHE_CONTROL;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{HeaderMap, Response, StatusCode};
+use http::{HeaderMap, Method, Response, StatusCode};
 
 use crate::rejection::{DPOP_NONCE, Rejection};
 
@@ -69,10 +72,13 @@ pub const GRPC_STATUS_DETAILS: HeaderName = HeaderName::from_static("grpc-status
 /// The `ErrorInfo.domain` of scopegate's refusals.
 pub const ERROR_DOMAIN: &str = "scopegate";
 
-/// Whether a request is a gRPC call: its `content-type` is `application/grpc`, alone or with
-/// a `+format` or parameters. (gRPC-Web, `application/grpc-web`, is not: its trailers travel in
-/// the body.)
-pub fn is_grpc(headers: &HeaderMap) -> bool {
+/// Whether a request is a gRPC call: a `POST` whose `content-type` is `application/grpc`,
+/// alone or with a `+format` or parameters. (gRPC-Web, `application/grpc-web`, is not: its
+/// trailers travel in the body.)
+pub fn is_grpc(method: &Method, headers: &HeaderMap) -> bool {
+    if method != Method::POST {
+        return false;
+    }
     let Some(value) = headers.get(CONTENT_TYPE) else { return false };
     let value = value.as_bytes();
     let prefix = b"application/grpc";
@@ -105,6 +111,7 @@ pub(crate) fn trailers_only(
     let mut answer = Response::new(Bytes::new());
     let headers = answer.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     for name in [WWW_AUTHENTICATE, DPOP_NONCE, RETRY_AFTER] {
         for value in parts.headers.get_all(&name) {
             headers.append(name.clone(), value.clone());
@@ -151,7 +158,8 @@ mod tests {
         let with = |value: &str| {
             let mut headers = HeaderMap::new();
             headers.insert(CONTENT_TYPE, value.parse().unwrap());
-            is_grpc(&headers)
+            assert!(!is_grpc(&Method::GET, &headers), "only a POST is a gRPC call");
+            is_grpc(&Method::POST, &headers)
         };
         for grpc in ["application/grpc", "application/grpc+proto", "Application/GRPC;charset=x"] {
             assert!(with(grpc), "{grpc}");
@@ -161,7 +169,7 @@ mod tests {
         {
             assert!(!with(other), "{other}");
         }
-        assert!(!is_grpc(&HeaderMap::new()));
+        assert!(!is_grpc(&Method::POST, &HeaderMap::new()));
     }
 
     #[test]
