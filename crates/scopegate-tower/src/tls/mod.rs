@@ -5,7 +5,9 @@
 //! extensions, where [`BearerAuthLayer`](crate::BearerAuthLayer) checks certificate-bound
 //! tokens (RFC 8705) against it.
 //!
-//! HTTP/1.1 over TLS 1.2 or 1.3. The connections served at once are bounded in number
+//! HTTP/2 (ALPN `h2`: gRPC with client certificates works) or HTTP/1.1, over TLS 1.2 or 1.3;
+//! an HTTP/2 connection carries at most 256 calls at once. The connections served at once are
+//! bounded in number
 //! ([`TlsSettings::max_connections`]), and a connection cannot keep its place by stalling: the
 //! handshake is bounded in time ([`TlsSettings::handshake_timeout`]), so are a request's
 //! headers (30 s, idle keep-alive included), and a peer that stops reading the response is
@@ -48,8 +50,8 @@ use std::time::Duration;
 use http::{Request, Response};
 use http_body::Body;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use rustls::crypto::CryptoProvider;
 use scopegate_core::{BoxError, Error};
@@ -63,6 +65,8 @@ use stall::WriteStall;
 
 /// How long a request's headers may take to arrive on an open connection.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many HTTP/2 streams (calls) one connection may have open at once.
+const MAX_STREAMS: u32 = 256;
 /// How long connections under way may finish after the shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -197,10 +201,12 @@ impl Connection {
                 service.call(request).await
             }
         });
-        let served = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
-            .serve_connection(TokioIo::new(WriteStall::new(tls, self.write_timeout)), per_request);
+        // HTTP/2 (gRPC among others) or HTTP/1.1, by what the client speaks.
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+        builder.http2().timer(TokioTimer::new()).max_concurrent_streams(MAX_STREAMS);
+        let io = TokioIo::new(WriteStall::new(tls, self.write_timeout));
+        let served = builder.serve_connection(io, per_request).into_owned();
         if let Err(error) = self.watcher.watch(served).await {
             tracing::debug!(peer = %peer.0, %error, "a TLS connection ended with an error");
         }

@@ -128,7 +128,7 @@ impl TlsSettings {
         self.client_roots.is_some()
     }
 
-    /// The rustls configuration: TLS 1.2 and 1.3, ALPN `http/1.1`, the crypto provider of
+    /// The rustls configuration: TLS 1.2 and 1.3, ALPN `h2` and `http/1.1`, the crypto provider of
     /// this build (aws-lc-rs, or ring with `rust-crypto`).
     ///
     /// # Errors
@@ -158,7 +158,7 @@ impl TlsSettings {
         let mut config = builder
             .with_single_cert(self.chain.clone(), self.key.clone_key())
             .map_err(|_| config("the server's private key does not fit its certificate"))?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
 }
