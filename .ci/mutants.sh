@@ -14,7 +14,10 @@ for argument in "$@"; do
   if [ -f "$argument" ]; then files+=(-f "$argument"); else filters+=("$argument"); fi
 done
 [ "${#files[@]}" -gt 0 ] || { echo "usage: $0 FILE... [TEST-FILTER...]" >&2; exit 2; }
-package="$(sed -n 's/^name = "\(.*\)"/\1/p' "$(dirname "${files[1]}")/../Cargo.toml" | head -1)"
+# The package of the first file: the nearest Cargo.toml above it.
+dir="$(dirname "${files[1]}")"
+while [ ! -f "$dir/Cargo.toml" ] && [ "$dir" != . ]; do dir="$(dirname "$dir")"; done
+package="$(sed -n 's/^name = "\(.*\)"/\1/p' "$dir/Cargo.toml" | head -1)"
 # In place: the workspace's own target directory is reused; the mutated file is restored.
 exec cargo mutants --in-place "${files[@]}" \
   --test-package "$package" --test-package scopegate-tests -- -- "${filters[@]}"

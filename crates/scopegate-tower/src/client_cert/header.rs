@@ -137,7 +137,10 @@ mod tests {
 
     #[test]
     fn reads_a_byte_sequence_padded_or_not_with_spaces_around() {
-        for der in [sequence(0), sequence(3), sequence(200), sequence(1000)] {
+        // 127 is the last short-form length, 128 the first long-form one.
+        for der in
+            [sequence(0), sequence(3), sequence(127), sequence(128), sequence(200), sequence(1000)]
+        {
             assert_eq!(parse(&value(&der, true)), Ok(der.clone()));
             assert_eq!(parse(&value(&der, false)), Ok(der.clone()));
             let mut spaced = b"  ".to_vec();
@@ -178,6 +181,10 @@ mod tests {
         long.extend(std::iter::repeat_n(b'A', MAX_CLIENT_CERT_HEADER_BYTES));
         long.push(b':');
         assert_eq!(parse(&long), Err(Unreadable::TooLong));
+        // The cap is inclusive: a value of exactly the cap is read (and judged on its merits).
+        let at_cap = vec![b' '; MAX_CLIENT_CERT_HEADER_BYTES];
+        assert_eq!(parse(&at_cap), Err(Unreadable::NotByteSequence));
+        assert_eq!(parse(&[at_cap, vec![b' ']].concat()), Err(Unreadable::TooLong));
     }
 
     #[test]

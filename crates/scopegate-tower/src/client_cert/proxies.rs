@@ -127,6 +127,7 @@ mod tests {
             assert!(!narrow.contains(outside.parse().unwrap()), "{outside}");
         }
         assert!(narrow.contains("::ffff:192.168.1.9".parse().unwrap()));
+        assert_eq!(format!("{narrow:?}"), r#"["192.168.1.0/24", "10.0.0.7/32"]"#);
     }
 
     #[test]
