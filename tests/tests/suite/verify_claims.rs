@@ -316,3 +316,28 @@ fn messages_never_echo_the_token_or_claim_values() {
         assert!(!shown.contains(&token[..20]), "{shown}");
     }
 }
+
+/// The edges of `nbf`, `iat` and the maximum age, to the second: a token is valid from `nbf`
+/// minus the leeway, issued at most the leeway ahead, and while now is at most `iat` plus the
+/// maximum age plus the leeway.
+#[test]
+fn time_edges_to_the_second() {
+    const NOW: u64 = 1_700_000_000;
+    let issuer = TestIssuer::new();
+    let verifier = issuer
+        .verifier_builder()
+        .leeway(Duration::from_secs(30))
+        .max_token_age(Duration::from_secs(600))
+        .clock(scopegate_testkit::ManualClock::at_secs(NOW))
+        .disable_token_cache()
+        .build_static()
+        .unwrap();
+    let kind = |token: String| verifier.verify_now(&token).into_ready().unwrap().err().map(|error| error.kind());
+    let token = |iat: u64| issuer.token().claim("iat", iat).claim("exp", NOW + 3600);
+    assert_eq!(kind(token(NOW).claim("nbf", NOW + 30).sign()), None);
+    assert_eq!(kind(token(NOW).claim("nbf", NOW + 31).sign()), Some(ErrorKind::NotYetValid));
+    assert_eq!(kind(token(NOW + 30).sign()), None);
+    assert_eq!(kind(token(NOW + 31).sign()), Some(ErrorKind::IssuedInFuture));
+    assert_eq!(kind(token(NOW - 630).sign()), None);
+    assert_eq!(kind(token(NOW - 631).sign()), Some(ErrorKind::TooOld));
+}
