@@ -153,24 +153,10 @@ pub const SIGNED_INTROSPECTION_CONTEXT: (u64, &str, &str) =
 /// HMAC), names the issuer and the client id, and was issued within the minute.
 #[cfg(feature = "remote")]
 pub fn signed_introspection(data: &[u8]) {
-    use std::sync::Arc;
     use std::task::{Context, Poll, Waker};
 
-    use crate::algorithm::Algorithm;
-    use crate::key::VerificationKey;
-    use crate::key::store::KeyStore;
-    use crate::verifier::signed_answer::{AnswerKeys, SignedAnswerCheck};
-
-    let (now, issuer, client) = SIGNED_INTROSPECTION_CONTEXT;
-    let Ok(key) = VerificationKey::hmac_secret(SIGNED_INTROSPECTION_SECRET) else { return };
-    let algorithms = [Algorithm::HS256].into_iter().collect();
-    let check = SignedAnswerCheck {
-        issuer: Arc::from(issuer),
-        audience: client.into(),
-        algorithms,
-        keys: AnswerKeys::Static(Arc::new(KeyStore::new(&[key], algorithms))),
-        leeway: 0,
-    };
+    let (now, issuer, _) = SIGNED_INTROSPECTION_CONTEXT;
+    let Some(check) = signed_introspection_check() else { return };
     // Static keys never wait: one poll finishes it.
     let mut opening = std::pin::pin!(check.open(data, now));
     let polled = opening.as_mut().poll(&mut Context::from_waker(Waker::noop()));
@@ -189,6 +175,27 @@ pub fn signed_introspection(data: &[u8]) {
     assert_eq!(payload.get("iss").and_then(serde_json::Value::as_str), Some(issuer));
     let iat = payload.get("iat").and_then(serde_json::Value::as_u64).unwrap_or_default();
     assert!(iat <= now && now <= iat + 60, "iat {iat}");
+}
+
+/// What the `signed_introspection` target's answers must be: its issuer and client id, HS256
+/// with its secret, no leeway.
+#[cfg(feature = "remote")]
+fn signed_introspection_check() -> Option<crate::verifier::signed_answer::SignedAnswerCheck> {
+    use std::sync::Arc;
+
+    use crate::key::store::KeyStore;
+    use crate::verifier::signed_answer::{AnswerKeys, SignedAnswerCheck};
+
+    let (_, issuer, client) = SIGNED_INTROSPECTION_CONTEXT;
+    let key = crate::key::VerificationKey::hmac_secret(SIGNED_INTROSPECTION_SECRET).ok()?;
+    let algorithms = [crate::algorithm::Algorithm::HS256].into_iter().collect();
+    Some(SignedAnswerCheck {
+        issuer: Arc::from(issuer),
+        audience: client.into(),
+        algorithms,
+        keys: AnswerKeys::Static(Arc::new(KeyStore::new(&[key], algorithms))),
+        leeway: 0,
+    })
 }
 
 /// The DPoP proof checks (RFC 9449 section 4.3) on a whole proof, against RFC 9449's example
@@ -329,22 +336,10 @@ mod seeds {
     #[test]
     fn the_signed_answer_seed_opens() {
         use crate::remote::introspection::Answer;
-        use crate::verifier::signed_answer::{AnswerKeys, SignedAnswerCheck};
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds");
         let answer = std::fs::read(dir.join("signed_introspection/active")).unwrap();
-        let (now, issuer, client) = super::SIGNED_INTROSPECTION_CONTEXT;
-        let key = crate::VerificationKey::hmac_secret(super::SIGNED_INTROSPECTION_SECRET).unwrap();
-        let algorithms = [crate::Algorithm::HS256].into_iter().collect();
-        let check = SignedAnswerCheck {
-            issuer: issuer.into(),
-            audience: client.into(),
-            algorithms,
-            keys: AnswerKeys::Static(std::sync::Arc::new(crate::key::store::KeyStore::new(
-                &[key],
-                algorithms,
-            ))),
-            leeway: 0,
-        };
+        let (now, _, _) = super::SIGNED_INTROSPECTION_CONTEXT;
+        let check = super::signed_introspection_check().unwrap();
         let opened = scopegate_testkit::block_on(check.open(&answer, now)).unwrap();
         let Answer::Active(members) = opened else { panic!("an active answer") };
         assert_eq!(members["sub"], "ada");

@@ -195,7 +195,7 @@ impl TokenBuilder {
         (Value::Object(header), Value::Object(claims))
     }
 
-    fn maps(&self) -> (Map<String, Value>, Map<String, Value>) {
+    pub(crate) fn maps(&self) -> (Map<String, Value>, Map<String, Value>) {
         let mut header = self.header.clone();
         header.entry("alg").or_insert_with(|| json!(self.algorithm.as_str()));
         (header, self.claims.clone())

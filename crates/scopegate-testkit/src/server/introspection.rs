@@ -196,11 +196,8 @@ fn signed_answer(
         SignedIntrospection::Tampered => {
             let forged = builder.clone().claim("token_introspection", json!({"active": true}));
             let signature = builder.sign().rsplit('.').next().unwrap_or_default().to_owned();
-            let (header, payload) = forged.parts();
-            let encode = |value: &Value| {
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
-            };
-            format!("{}.{}.{signature}", encode(&header), encode(&payload))
+            let (header, payload) = forged.maps();
+            format!("{}.{signature}", crate::token::signing_input(&header, &payload))
         }
         _ => builder.sign(),
     }
