@@ -273,6 +273,34 @@ pub fn jwks(data: &[u8]) {
     }
 }
 
+/// A token's unverified `iss` against issuer patterns (the first byte picks the pattern and
+/// the format): a tenant found is exactly the text between the pattern's two halves, written
+/// in the format, so the issuer it stands for is the `iss` itself and stays inside the pattern.
+#[cfg(feature = "remote")]
+pub fn tenant_of(data: &[u8]) {
+    use crate::verifier::tenant::{IssuerPattern, TenantFormat};
+    let Some((&selector, rest)) = data.split_first() else { return };
+    let Ok(issuer) = std::str::from_utf8(rest) else { return };
+    let (pattern, prefix, suffix) = match selector % 3 {
+        0 => ("https://id.example.com/realms/{tenant}", "https://id.example.com/realms/", ""),
+        1 => ("https://{tenant}.eu.auth0.com/", "https://", ".eu.auth0.com/"),
+        _ => ("https://login.example.com/{tenant}/v2.0", "https://login.example.com/", "/v2.0"),
+    };
+    let format = match (selector / 3) % 3 {
+        0 => TenantFormat::Guid,
+        1 => TenantFormat::DnsLabel,
+        _ => TenantFormat::Name,
+    };
+    // The three patterns are valid: `new` refusing one is a bug the fuzzer should report.
+    #[allow(clippy::expect_used, reason = "fixed, valid patterns")]
+    let pattern = IssuerPattern::new(pattern).expect("a valid pattern").format(format);
+    if let Some(tenant) = pattern.tenant_of(issuer) {
+        assert!(format.accepts(tenant));
+        assert_eq!(format!("{prefix}{tenant}{suffix}"), issuer);
+        assert!(!tenant.contains(['/', '.', ':', '@', '?', '#', '%']));
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a missing seed folder fails the test")]
 mod seeds {
@@ -328,6 +356,8 @@ mod seeds {
         run("introspection", super::introspection);
         #[cfg(feature = "remote")]
         run("signed_introspection", super::signed_introspection);
+        #[cfg(feature = "remote")]
+        run("tenant", super::tenant_of);
     }
 
     /// The seed is a signed answer that opens, so the target's oracle runs on it; changed by

@@ -74,7 +74,15 @@ pub use resource::{ProtectedResource, ResourceId};
 pub use role::{ClaimPath, RoleRequirement, RoleSet};
 pub use scope::{Scope, ScopePolicy, ScopeRequirement, ScopeSet, is_scope_char, is_valid_scope};
 pub use seal::SealingKey;
+#[cfg(feature = "remote")]
+pub use verifier::TenantStats;
+/// Many tenants, each with its own issuer, trusted per request and discovered on first use
+/// (feature `remote`).
+#[cfg(feature = "remote")]
+pub use verifier::tenant;
+#[cfg(feature = "remote")]
+pub use verifier::tenant::{IssuerPattern, Tenant, TenantFormat, TenantResolver, Tenants};
 pub use verifier::{
-    DpopRequest, DpopVerified, PendingVerification, TokenCacheKey, TokenCacheStats, TrustedIssuer,
-    Verification, Verifier, VerifierBuilder,
+    DpopRequest, DpopVerified, PendingVerification, RequestFacts, TokenCacheKey, TokenCacheStats,
+    TrustedIssuer, Verification, Verifier, VerifierBuilder,
 };

@@ -39,6 +39,8 @@ mod providers;
 mod redis_server;
 #[cfg(feature = "server")]
 mod server;
+#[cfg(feature = "server")]
+mod tenant_server;
 mod token;
 
 pub use block_on::block_on;
@@ -55,4 +57,6 @@ pub use server::{
     EndpointBehaviour, INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, IssuerServer,
     SignedIntrospection,
 };
+#[cfg(feature = "server")]
+pub use tenant_server::TenantIssuerServer;
 pub use token::{TokenBuilder, encode_token};

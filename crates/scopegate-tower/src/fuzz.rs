@@ -87,6 +87,39 @@ pub fn client_cert(data: &[u8]) -> Option<Vec<u8>> {
     Some(der)
 }
 
+/// Where a request names its tenant, from hostile `Host` headers, paths and header values
+/// (the input: a host, a newline, a path, a newline, a header value): a tenant read is visible
+/// ASCII without `/`, at most 64 bytes, and, from a host, the host's one label before the
+/// domain, lowercased.
+pub fn tenant_from(data: &[u8]) {
+    use http::header::{HOST, HeaderValue};
+    let mut parts = data.splitn(3, |&byte| byte == b'\n');
+    let (host, path, value) = (parts.next(), parts.next(), parts.next());
+    let mut request = http::Request::new(());
+    if let Some(host) = host.and_then(|host| HeaderValue::from_bytes(host).ok()) {
+        request.headers_mut().insert(HOST, host);
+    }
+    if let Some(value) = value.and_then(|value| HeaderValue::from_bytes(value).ok()) {
+        request.headers_mut().insert("x-tenant", value);
+    }
+    if let Some(uri) = path.and_then(|path| http::Uri::try_from(path).ok()) {
+        *request.uri_mut() = uri;
+    }
+    let sources = [
+        crate::TenantFrom::subdomain_of("api.example.com"),
+        crate::TenantFrom::path_prefix("/tenants/"),
+        crate::TenantFrom::header(http::HeaderName::from_static("x-tenant")),
+    ];
+    for (n, from) in sources.iter().enumerate() {
+        let Some(tenant) = from.tenant(request.uri(), request.headers()) else { continue };
+        assert!(!tenant.is_empty() && tenant.len() <= 64);
+        assert!(tenant.bytes().all(|byte| byte.is_ascii_graphic() && byte != b'/'));
+        if n == 0 {
+            assert!(!tenant.contains('.') && !tenant.bytes().any(|byte| byte.is_ascii_uppercase()));
+        }
+    }
+}
+
 #[cfg(test)]
 mod properties {
     use proptest::prelude::*;
@@ -100,6 +133,12 @@ mod properties {
             super::challenge(input.as_bytes());
             let value = Challenge::new().realm(&realm).error(&error).description(&description).scope(&scope);
             prop_assert!(value.to_header_value().to_str().is_ok());
+        }
+
+        #[test]
+        fn tenants_read_from_requests_keep_their_promises(data in prop::collection::vec(any::<u8>(), 0..300), host in "[a-zA-Z0-9.:-]{0,40}") {
+            super::tenant_from(&data);
+            super::tenant_from(format!("{host}.api.example.com\n/tenants/{host}/x\n{host}").as_bytes());
         }
 
         #[test]

@@ -52,6 +52,8 @@ pub(crate) struct Shared {
     pub(crate) responder: Arc<dyn Responder>,
     pub(crate) dpop: Option<DpopOffer>,
     pub(crate) context: AuthContext,
+    /// Where requests name their tenant, if they do.
+    pub(crate) tenant_from: Option<crate::TenantFrom>,
 }
 
 impl BearerAuthLayer {
@@ -97,6 +99,7 @@ impl BearerAuthLayer {
                 responder,
                 dpop,
                 context,
+                tenant_from: None,
             }),
         }
     }
@@ -168,6 +171,22 @@ impl BearerAuthLayer {
     pub fn responder(self, responder: impl Responder) -> Self {
         let responder: Arc<dyn Responder> = Arc::new(responder);
         self.with(|shared| shared.responder = responder)
+    }
+
+    /// Reads the tenant each request names from `from` (its host, a path segment or a
+    /// header): a tenant's token is then accepted only on requests naming that tenant, and a
+    /// request naming none is refused (`401 invalid_token`). For verifiers that trust many
+    /// tenants ([`Tenants`](scopegate_core::Tenants)); issuers configured with `trust` stay
+    /// accepted on every request.
+    ///
+    /// ```
+    /// use scopegate_tower::{BearerAuthLayer, TenantFrom};
+    /// # let verifier = scopegate_testkit::TestIssuer::new().verifier();
+    /// let layer = BearerAuthLayer::new(verifier).tenant_from(TenantFrom::subdomain_of("api.example.com"));
+    /// # let _ = layer;
+    /// ```
+    pub fn tenant_from(self, from: crate::TenantFrom) -> Self {
+        self.with(|shared| shared.tenant_from = Some(from))
     }
 
     /// The verifier.

@@ -67,6 +67,7 @@ mod rejection;
 mod responder;
 mod rules;
 mod service;
+mod tenant;
 #[cfg(feature = "tls")]
 pub mod tls;
 
@@ -89,3 +90,4 @@ pub use rejection::{DPOP_NONCE, Rejection};
 pub use responder::{DefaultResponder, Responder, ResponseContext};
 pub use rules::{ClaimRuleLayer, PathParams, RequireAuthenticationLayer};
 pub use service::BearerAuth;
+pub use tenant::TenantFrom;

@@ -9,7 +9,8 @@ use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderValue, Request, Response};
 use scopegate_core::{
-    Claims, DpopRequest, DpopVerified, Error, ErrorClass, ErrorKind, Verification, telemetry,
+    Claims, DpopRequest, DpopVerified, Error, ErrorClass, ErrorKind, RequestFacts, Verification,
+    telemetry,
 };
 use tower_service::Service;
 
@@ -135,7 +136,12 @@ where
             TokenSource::AuthorizationHeader => AuthContext::clone(&base),
             source => base.presented_with(Scheme::Bearer, source),
         };
-        if let Some(claims) = shared.verifier.cached(bearer.token) {
+        let tenant = match request_tenant(&request, shared) {
+            Ok(tenant) => tenant,
+            Err(error) => return ResponseFuture::rejected(refuse_tenant(error, &context)),
+        };
+        let facts = RequestFacts::new().tenant(tenant.as_deref());
+        if let Some(claims) = shared.verifier.cached_for(bearer.token, facts) {
             admit(&mut request, claims, context);
             return ResponseFuture::authorized(self.inner.call(request));
         }
@@ -147,8 +153,8 @@ where
             }
         };
         let certificate = request.extensions().get::<ClientCertificate>();
-        let certificate = certificate.map(ClientCertificate::thumbprint);
-        match shared.verifier.verify_now_with_certificate(token, certificate) {
+        let facts = facts.certificate(certificate.map(ClientCertificate::thumbprint));
+        match shared.verifier.verify_now_for(token, facts) {
             Verification::Ready(Ok(claims)) => {
                 admit(&mut request, claims, context);
                 ResponseFuture::authorized(self.inner.call(request))
@@ -234,8 +240,16 @@ async fn verify_dpop(
     let uri = shared.original_uri.and_then(|find| find(&request.extensions));
     let path = uri.unwrap_or(&request.uri).path();
     let certificate = request.extensions.get::<ClientCertificate>();
+    let tenant = match &shared.tenant_from {
+        None => None,
+        Some(from) => match from.tenant(&request.uri, &request.headers) {
+            Some(tenant) => Some(tenant),
+            None => return Err(refuse_tenant(no_tenant(), context)),
+        },
+    };
     let target = DpopRequest::new(request.method.as_str(), path)
-        .with_certificate(certificate.map(ClientCertificate::thumbprint));
+        .with_certificate(certificate.map(ClientCertificate::thumbprint))
+        .with_tenant(tenant.as_deref());
     match shared.verifier.verify_dpop(token, proof, target).await {
         Ok(verified) => Ok(verified),
         Err(error) if error.class() == ErrorClass::UseDpopNonce => {
@@ -245,6 +259,23 @@ async fn verify_dpop(
         }
         Err(error) => Err(refuse(token, error, context, shared)),
     }
+}
+
+/// The tenant the request names, when the layer reads one: an error when it names none.
+fn request_tenant<'r, B>(
+    request: &'r Request<B>,
+    shared: &Shared,
+) -> Result<Option<Cow<'r, str>>, Error> {
+    let Some(from) = &shared.tenant_from else { return Ok(None) };
+    from.tenant(request.uri(), request.headers()).map(Some).ok_or_else(no_tenant)
+}
+
+fn no_tenant() -> Error {
+    Error::new(ErrorKind::UntrustedIssuer, "the request names no tenant this API serves")
+}
+
+fn refuse_tenant(error: Error, context: &AuthContext) -> Response<Bytes> {
+    context.respond(&Rejection::from_error(error), None)
 }
 
 /// The answer for a token that failed verification: `400` if it is not even a `b64token`.

@@ -68,9 +68,9 @@ pub use scopegate_core::{
     Algorithm, Audience, AuthenticationRequirement, CertificateThumbprint, ClaimMapping, ClaimPath,
     ClaimRule, Claims, Clock, ConstStr, CustomClaims, DpopRequest, DpopVerified, Error, ErrorClass,
     ErrorKind, InsufficientAuthentication, InsufficientScope, KeySet, NumericDate,
-    PendingVerification, ProtectedResource, ResourceId, RoleRequirement, RoleSet, Scope, ScopeList,
-    ScopePolicy, ScopeRequirement, ScopeSet, SealingKey, SystemClock, TrustedIssuer, Verification,
-    VerificationKey, Verifier, VerifierBuilder, acr, role, scope,
+    PendingVerification, ProtectedResource, RequestFacts, ResourceId, RoleRequirement, RoleSet,
+    Scope, ScopeList, ScopePolicy, ScopeRequirement, ScopeSet, SealingKey, SystemClock,
+    TrustedIssuer, Verification, VerificationKey, Verifier, VerifierBuilder, acr, role, scope,
 };
 pub use scopegate_tower::{
     AccessRule, AccessToken, Anonymous, AuthContext, BearerAuth, BearerAuthLayer, Challenge,
@@ -78,7 +78,16 @@ pub use scopegate_tower::{
     DPOP_NONCE, DefaultResponder, ForwardTokenLayer, Guard, GuardLayer, MAX_DESCRIPTION_BYTES,
     NoTokenPassthrough, PathParams, PeerAddress, ProtectedResourceMetadata, Rejection, RequestHead,
     RequireAuthenticationLayer, RequireRoleLayer, RequireScopeLayer, Responder, ResponseBody,
-    ResponseContext, ResponseFuture, Scheme, TokenSource, TrustedProxies,
+    ResponseContext, ResponseFuture, Scheme, TenantFrom, TokenSource, TrustedProxies,
+};
+
+/// Many tenants, each with its own issuer, trusted per request and discovered on first use
+/// (feature `remote`).
+#[cfg(feature = "remote")]
+pub use scopegate_core::tenant;
+#[cfg(feature = "remote")]
+pub use scopegate_core::{
+    IssuerPattern, Tenant, TenantFormat, TenantResolver, TenantStats, Tenants,
 };
 
 /// Serving over rustls with client certificates (feature `tls`), for certificate-bound tokens

@@ -1,65 +1,51 @@
-//! Two tenants (realms) behind one router: each issuer has its own keys and its own audience,
-//! and a token is verified only with the keys of the issuer it names. Run it with
-//! `cargo run -p multi-tenant`.
+//! One API for many tenants, each on its own host with its own issuer: `acme.localhost` takes
+//! only tokens of acme's realm, `globex.localhost` only globex's. Tenants are not listed: any
+//! realm of the issuer pattern is discovered on first use (bounded, see
+//! [`scopegate::Tenants`]). Run it with `cargo run -p multi-tenant`.
 //!
 //! | route | needs |
 //! |---|---|
-//! | `GET /whoami` | a valid token of either tenant |
+//! | `GET /whoami` | a valid token of the host's tenant |
 //! | `GET /reports` | `reports.read` |
 
 #![forbid(unsafe_code)]
 
 use axum::routing::get;
 use axum::{Json, Router};
-use scopegate::{BearerAuthLayer, RequireScope, TrustedIssuer, Verified, Verifier, scope};
-use scopegate_testkit::{TestIssuer, TestKey};
+use scopegate::{
+    BearerAuthLayer, Error, IssuerPattern, RequireScope, TenantFrom, Tenants, Verified, Verifier,
+    scope,
+};
 use serde_json::{Value, json};
 
-/// The service, behind [`BearerAuthLayer`] with `verifier`.
-pub fn app(verifier: Verifier) -> Router {
-    Router::new()
-        .route("/whoami", get(whoami))
-        .route("/reports", get(reports))
-        .layer(BearerAuthLayer::new(verifier).realm("reports"))
+/// The audience every tenant's tokens must name.
+pub const AUDIENCE: &str = "reports-api";
+
+/// The service, behind [`BearerAuthLayer`] with `verifier`: the tenant is the host's label
+/// under `domain` (`acme` for `acme.localhost`).
+pub fn app(verifier: Verifier, domain: &str) -> Router {
+    let layer = BearerAuthLayer::new(verifier)
+        .realm("reports")
+        .tenant_from(TenantFrom::subdomain_of(domain));
+    Router::new().route("/whoami", get(whoami)).route("/reports", get(reports)).layer(layer)
 }
 
 async fn whoami(claims: Verified) -> Json<Value> {
-    Json(json!({"issuer": claims.issuer(), "sub": claims.subject(), "aud": claims.audience()}))
+    Json(json!({"tenant": claims.tenant(), "issuer": claims.issuer(), "sub": claims.subject()}))
 }
 
 async fn reports(_: RequireScope<scope!("reports.read")>, claims: Verified) -> Json<Value> {
-    let tenant = claims.issuer().rsplit('/').next().unwrap_or_default().to_owned();
-    Json(json!({"tenant": tenant, "reports": []}))
+    Json(json!({"tenant": claims.tenant(), "reports": []}))
 }
 
-/// Two development realms: `acme` (RSA keys, audience `acme-reports`) and `globex` (P-256
-/// keys, audience `globex-reports`).
-pub fn dev_tenants() -> [TestIssuer; 2] {
-    [
-        TestIssuer::named("https://dev-issuer.scopegate.local/realms/acme")
-            .with_audience("acme-reports"),
-        TestIssuer::named("https://dev-issuer.scopegate.local/realms/globex")
-            .with_audience("globex-reports")
-            .with_key(TestKey::ec_p256()),
-    ]
-}
-
-/// A verifier that trusts both realms, each for its own audience only.
+/// A verifier that trusts every realm of `issuer_base` (`{issuer_base}/realms/{tenant}`, the
+/// tenant a DNS label), for [`AUDIENCE`].
 ///
-/// # Panics
+/// # Errors
 ///
-/// Never in practice: the configuration is fixed.
-#[allow(clippy::expect_used)]
-pub fn dev_verifier(tenants: &[TestIssuer]) -> Verifier {
-    tenants
-        .iter()
-        .fold(Verifier::builder(), |builder, tenant| {
-            builder.trust(
-                TrustedIssuer::new(tenant.issuer())
-                    .audience(tenant.audience())
-                    .keys(tenant.key_set()),
-            )
-        })
-        .build_static()
-        .expect("multi-tenant verifier")
+/// When the pattern is not a URL scopegate accepts.
+pub async fn verifier(issuer_base: &str) -> Result<Verifier, Error> {
+    let realms = IssuerPattern::new(&format!("{issuer_base}/realms/{{tenant}}"))?
+        .format(scopegate::TenantFormat::DnsLabel);
+    Verifier::builder().audience(AUDIENCE).tenants(Tenants::pattern(realms)).build().await
 }

@@ -245,30 +245,38 @@ async fn gateway_forwards_to_orders_and_exchanges_for_shipping() {
 }
 
 #[tokio::test]
-async fn multi_tenant_keeps_realms_apart() {
-    let [acme, globex] = multi_tenant::dev_tenants();
-    let app = multi_tenant::app(multi_tenant::dev_verifier(&[acme.clone(), globex.clone()]));
-    let acme_token = acme.token().subject("a1").scopes(["reports.read"]).sign();
-    let answer = call(&app, "GET", "/reports", Some(&acme_token), None).await;
+async fn multi_tenant_takes_each_tenants_tokens_on_its_own_host_only() {
+    let identity = scopegate_testkit::TenantIssuerServer::start().await;
+    let (acme, globex) = (identity.tenant("acme"), identity.tenant("globex"));
+    let verifier = multi_tenant::verifier(&identity.base_url()).await.unwrap();
+    let app = multi_tenant::app(verifier, "api.example.com");
+    let sign = |issuer: &scopegate_testkit::TestIssuer| {
+        issuer.token().audience(multi_tenant::AUDIENCE).subject("a1").scopes(["reports.read"]).sign()
+    };
+    let (acme_token, globex_token) = (sign(&acme), sign(&globex));
+    let acme_host = "http://acme.api.example.com";
+    let answer = call(&app, "GET", &format!("{acme_host}/reports"), Some(&acme_token), None).await;
     assert_eq!(answer.body, json!({"tenant": "acme", "reports": []}));
-    let globex_token = globex.token().subject("g1").sign();
-    let who = call(&app, "GET", "/whoami", Some(&globex_token), None).await;
-    assert_eq!(who.body, json!({"issuer": globex.issuer(), "sub": "g1", "aud": "globex-reports"}));
-    // An acme token for globex's audience, and a globex token signed with acme's key.
-    let wrong_audience = acme.token().audience("globex-reports").sign();
+    let who = call(&app, "GET", "http://globex.api.example.com/whoami", Some(&globex_token), None).await;
+    assert_eq!(who.body, json!({"tenant": "globex", "issuer": globex.issuer(), "sub": "a1"}));
+    // Globex's token on acme's host, before or after it was cached on globex's.
+    let refused = call(&app, "GET", &format!("{acme_host}/whoami"), Some(&globex_token), None).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        call(&app, "GET", "/whoami", Some(&wrong_audience), None).await.status,
-        StatusCode::UNAUTHORIZED
+        refused.challenge.as_deref(),
+        Some(r#"Bearer error="invalid_token", error_description="the token's issuer is not trusted here""#)
     );
-    let cross = globex.token_with_key(acme.key()).sign();
-    let answer = call(&app, "GET", "/whoami", Some(&cross), None).await;
+    // Globex's claims signed with acme's key; a host that names no tenant.
+    let cross = globex.token_with_key(acme.key()).audience(multi_tenant::AUDIENCE).sign();
+    let answer = call(&app, "GET", "http://globex.api.example.com/whoami", Some(&cross), None).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    let answer = call(&app, "GET", "http://api.example.com/whoami", Some(&acme_token), None).await;
     assert_eq!(
         answer.challenge.as_deref(),
-        Some(
-            r#"Bearer error="invalid_token", error_description="no key of the issuer matches the token's `kid` and `alg`""#
-        )
+        Some(r#"Bearer error="invalid_token", error_description="the request names no tenant this API serves""#)
     );
+    // Two realms discovered, once each.
+    assert_eq!((identity.fetches_for("acme"), identity.fetches_for("globex")), (2, 2));
 }
 
 /// `SCOPEGATE_ISSUER` plus introspection credentials: opaque tokens are introspected at the

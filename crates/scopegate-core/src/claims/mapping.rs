@@ -259,6 +259,7 @@ impl VerifiedPayload {
         expires_at: Option<NumericDate>,
         audience: Audience,
         policy: Arc<ScopePolicy>,
+        tenant: Option<super::TenantMark>,
     ) -> Claims {
         Claims {
             inner: Arc::new(ClaimsInner {
@@ -274,6 +275,7 @@ impl VerifiedPayload {
                 confirmation: self.confirmation,
                 authenticated_at: self.authenticated_at,
                 policy,
+                tenant,
                 custom: self.custom,
             }),
         }

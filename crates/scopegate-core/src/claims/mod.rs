@@ -85,7 +85,23 @@ struct ClaimsInner<T> {
     /// `auth_time`, when it is a NumericDate.
     authenticated_at: Option<NumericDate>,
     policy: Arc<ScopePolicy>,
+    /// The tenant whose issuer signed the token, when tenants are resolved at run time.
+    tenant: Option<TenantMark>,
     custom: T,
+}
+
+/// The tenant whose issuer signed a token, and whether that tenant is still live: cleared when
+/// the verifier evicts it, so that tokens cached under it stop being hits without a lookup.
+#[derive(Clone, Debug)]
+pub(crate) struct TenantMark {
+    pub(crate) name: Arc<str>,
+    pub(crate) live: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl TenantMark {
+    pub(crate) fn is_live(&self) -> bool {
+        self.live.load(std::sync::atomic::Ordering::Acquire)
+    }
 }
 
 impl<T> Clone for Claims<T> {
@@ -98,6 +114,17 @@ impl<T> Claims<T> {
     /// `iss`: the issuer that signed the token, exactly as configured.
     pub fn issuer(&self) -> &str {
         &self.inner.issuer
+    }
+
+    /// The tenant whose issuer signed the token, when the verifier resolves tenants at run time
+    /// ([`Tenants`](crate::Tenants)); `None` for the issuers it was configured with.
+    pub fn tenant(&self) -> Option<&str> {
+        self.inner.tenant.as_ref().map(|mark| &*mark.name)
+    }
+
+    /// The tenant's mark, to tell whether it is still live.
+    pub(crate) fn tenant_mark(&self) -> Option<&TenantMark> {
+        self.inner.tenant.as_ref()
     }
 
     /// `sub`: the subject (user or client) the token is about.
@@ -255,6 +282,7 @@ impl Claims<CustomClaims> {
                 confirmation: inner.confirmation.clone(),
                 authenticated_at: inner.authenticated_at,
                 policy: inner.policy.clone(),
+                tenant: inner.tenant.clone(),
                 custom,
             }),
         })

@@ -24,10 +24,12 @@ pub(crate) struct Discovered {
 /// Fetches the issuer's metadata.
 ///
 /// The OpenID Connect location is tried first; when it answers 404 (or 405, 410, 501), the
-/// RFC 8414 location. The document's `issuer` must equal `issuer` exactly (OIDC Discovery
-/// section 4.3, RFC 8414 section 3.3); a mismatch is refused without trying further.
+/// RFC 8414 location. The document's `issuer` must equal one of `accepted` exactly (OIDC
+/// Discovery section 4.3, RFC 8414 section 3.3: `issuer` itself, or a template a document shared
+/// by many tenants names); a mismatch is refused without trying further.
 pub(crate) async fn discover(
     issuer: &str,
+    accepted: &[Box<str>],
     settings: &RemoteSettings,
     client: &dyn HttpClient,
 ) -> Result<Discovered, Error> {
@@ -36,7 +38,9 @@ pub(crate) async fn discover(
     for uri in discovery_uris(&issuer_uri)? {
         match fetch(client, &uri, Document::Discovery, MAX_DISCOVERY_BYTES, settings.timeout).await
         {
-            Ok(response) => return read_document(&response.body, issuer, &uri, settings),
+            Ok(response) => {
+                return read_document(&response.body, issuer, accepted, &uri, settings);
+            }
             Err(failure) => {
                 let not_here = matches!(
                     failure.status,
@@ -62,6 +66,7 @@ pub(crate) async fn discover(
 fn read_document(
     body: &[u8],
     issuer: &str,
+    accepted: &[Box<str>],
     from: &Uri,
     settings: &RemoteSettings,
 ) -> Result<Discovered, Error> {
@@ -70,7 +75,7 @@ fn read_document(
         unavailable(format!("the discovery document at {from} is not a JSON object"))
     })?;
     match document.get("issuer") {
-        Some(Value::String(found)) if found == issuer => {}
+        Some(Value::String(found)) if accepted.iter().any(|issuer| **issuer == **found) => {}
         _ => {
             return Err(Error::new(
                 ErrorKind::InvalidConfiguration,

@@ -130,6 +130,15 @@ impl RemoteKeys {
         (state.store.clone(), state.generation)
     }
 
+    /// Whether there are no keys, the last fetch failed, and none is under way: a new tenant
+    /// whose discovery found nothing, whether or not a request was waiting for it.
+    pub(crate) fn failed_without_keys(&self) -> bool {
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        state.store.is_none()
+            && state.last_error.is_some()
+            && !self.in_flight.load(Ordering::Acquire)
+    }
+
     /// Whether a demand refetch may start now: no request caused one in the last cool-down.
     pub(crate) fn refetch_allowed(&self) -> bool {
         match self.last_attempt.load(Ordering::Acquire) {

@@ -29,6 +29,30 @@ fn is_loopback(host: &str) -> bool {
         || host.parse::<std::net::IpAddr>().is_ok_and(|address| address.is_loopback())
 }
 
+/// Checks that every endpoint `document` names is on the origin (scheme, host, port) of
+/// `issuer`: a tenant's discovery document cannot send the verifier anywhere else.
+pub(crate) fn same_origin(
+    issuer: &str,
+    document: &super::discovery::Discovered,
+) -> Result<(), Error> {
+    let origin = |uri: &Uri| {
+        let host = uri.host().map(str::to_ascii_lowercase);
+        (uri.scheme_str().map(str::to_ascii_lowercase), host, uri.port_u16())
+    };
+    let issuer: Uri =
+        issuer.parse().map_err(|_| Error::config("the issuer is not an absolute URL"))?;
+    let endpoints =
+        [&document.jwks_uri, &document.introspection_endpoint, &document.token_endpoint];
+    if endpoints.into_iter().flatten().all(|endpoint| origin(endpoint) == origin(&issuer)) {
+        Ok(())
+    } else {
+        Err(Error::new(
+            crate::error::ErrorKind::KeySourceUnavailable,
+            "the tenant's discovery document names an endpoint on another origin; refusing it",
+        ))
+    }
+}
+
 /// The discovery URLs for `issuer`, in the order to try them:
 /// `{issuer}/.well-known/openid-configuration` (OpenID Connect Discovery section 4, a trailing
 /// slash removed first), then `{origin}/.well-known/oauth-authorization-server{path}` (RFC 8414

@@ -99,7 +99,7 @@ impl Drop for RemoteSource {
 pub(crate) fn demand(
     keys: &Arc<RemoteKeys>,
     observed: u64,
-) -> impl Future<Output = Result<(), Error>> + Send + 'static {
+) -> impl Future<Output = Result<(), Error>> + Send + 'static + use<> {
     let fetching = Arc::clone(keys);
     let started = keys.tasks().fetch.join_or_start(&(), move || async move {
         fetching.refresh(observed, Cause::Demand).await.map_err(|error| error.to_string())

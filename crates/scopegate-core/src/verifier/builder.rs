@@ -51,6 +51,8 @@ pub struct VerifierBuilder {
     dpop: Option<Dpop>,
     #[cfg(feature = "remote")]
     remote: RemoteSettings,
+    #[cfg(feature = "remote")]
+    tenants: Option<crate::verifier::tenant::Tenants>,
 }
 
 impl Default for VerifierBuilder {
@@ -73,6 +75,8 @@ impl Default for VerifierBuilder {
             dpop: None,
             #[cfg(feature = "remote")]
             remote: RemoteSettings::default(),
+            #[cfg(feature = "remote")]
+            tenants: None,
         }
     }
 }
@@ -304,6 +308,8 @@ impl VerifierBuilder {
             remote: &self.remote,
             #[cfg(feature = "remote")]
             leeway: self.leeway.as_secs(),
+            #[cfg(feature = "remote")]
+            confined: false,
         };
         let mut issuers = Issuers::default();
         for issuer in self.primary.iter().chain(&self.issuers) {
@@ -312,7 +318,20 @@ impl VerifierBuilder {
                 return Err(Error::config("an issuer is configured twice"));
             }
         }
-        if issuers.is_empty() {
+        #[cfg(feature = "remote")]
+        let tenants = self
+            .tenants
+            .take()
+            .map(|tenants| {
+                let defaults = super::trusted::OwnedDefaults::of(&defaults);
+                super::tenants::TenantDirectory::new(tenants, defaults).map(Arc::new)
+            })
+            .transpose()?;
+        #[cfg(feature = "remote")]
+        let no_tenants = tenants.is_none();
+        #[cfg(not(feature = "remote"))]
+        let no_tenants = true;
+        if issuers.is_empty() && no_tenants {
             return Err(Error::config("no issuer is configured"));
         }
         let rules = Rules {
@@ -356,6 +375,8 @@ impl VerifierBuilder {
             resource,
             dpop,
             #[cfg(feature = "remote")]
+            tenants,
+            #[cfg(feature = "remote")]
             introspecting,
         };
         Ok(Verifier { inner: Arc::new(inner) })
@@ -365,6 +386,14 @@ impl VerifierBuilder {
 /// Settings of remote key sets (feature `remote`).
 #[cfg(feature = "remote")]
 impl VerifierBuilder {
+    /// Trusts the issuers of many tenants, resolved per request and discovered on first use;
+    /// see [`Tenants`](crate::Tenants). The issuers configured with [`trust`](Self::trust)
+    /// (if any) stay trusted beside them.
+    pub fn tenants(mut self, tenants: crate::verifier::tenant::Tenants) -> Self {
+        self.tenants = Some(tenants);
+        self
+    }
+
     /// Introspects the opaque tokens (or all tokens) of the issuer set with
     /// [`issuer`](Self::issuer); see [`Introspection`](crate::remote::Introspection).
     pub fn introspection(mut self, introspection: crate::remote::Introspection) -> Self {
@@ -444,10 +473,11 @@ impl Verifier {
     /// The remote key sets of this verifier.
     #[cfg(feature = "remote")]
     fn remote_sources(&self) -> impl Iterator<Item = &crate::remote::tasks::RemoteSource> + '_ {
-        self.inner.issuers.values().filter_map(|issuer| match &issuer.keys {
-            KeySource::Remote(remote) => Some(remote),
+        let configured = self.inner.issuers.values().filter_map(|issuer| match &issuer.keys {
+            KeySource::Remote(remote) => Some(&**remote),
             KeySource::Static(_) => None,
-        })
+        });
+        configured.chain(self.inner.tenants.iter().flat_map(|tenants| tenants.shared_sources()))
     }
 
     /// Starts what runs in the background: the refreshers of remote key sets.

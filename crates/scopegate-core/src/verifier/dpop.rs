@@ -15,18 +15,26 @@ pub struct DpopRequest<'a> {
     method: &'a str,
     path: &'a str,
     certificate: Option<&'a CertificateThumbprint>,
+    tenant: Option<&'a str>,
 }
 
 impl<'a> DpopRequest<'a> {
     /// A request with `method` (`GET`) to `path` (`/orders/7`, no query).
     pub fn new(method: &'a str, path: &'a str) -> Self {
-        Self { method, path, certificate: None }
+        Self { method, path, certificate: None, tenant: None }
     }
 
     /// The TLS client certificate the request came with, for a token bound to both a DPoP key
     /// and a certificate (`cnf.x5t#S256` beside `cnf.jkt`).
     pub fn with_certificate(mut self, certificate: Option<&'a CertificateThumbprint>) -> Self {
         self.certificate = certificate;
+        self
+    }
+
+    /// The tenant the request names, for [`Tenants`](crate::Tenants) (see
+    /// [`RequestFacts::tenant`](crate::RequestFacts::tenant)).
+    pub fn with_tenant(mut self, tenant: Option<&'a str>) -> Self {
+        self.tenant = tenant;
         self
     }
 }
@@ -110,7 +118,7 @@ impl Verifier {
                 }
             },
         };
-        let claims = match self.verify_any_now(token) {
+        let claims = match self.verify_any_now(token, request.tenant) {
             Verification::Ready(result) => result?,
             Verification::Pending(pending) => pending.await?,
         };

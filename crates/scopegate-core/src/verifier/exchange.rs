@@ -167,7 +167,7 @@ impl Verifier {
     ) -> Result<ExchangedToken, Error> {
         // Verified without the binding rule: a bound token is refused for what it is below,
         // not for the proof or certificate this call never has.
-        let claims = match self.verify_any_now(token) {
+        let claims = match self.verify_any_now(token, None) {
             Verification::Ready(result) => result?,
             Verification::Pending(pending) => pending.await?,
         };

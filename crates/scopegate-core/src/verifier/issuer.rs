@@ -18,6 +18,8 @@ pub(crate) type Issuers = HashMap<Arc<str>, IssuerEntry, quick_cache::DefaultHas
 
 pub(crate) struct IssuerEntry {
     pub(crate) issuer: Arc<str>,
+    /// The tenant whose issuer this is, for tenants taken on at run time.
+    pub(crate) tenant: Option<crate::claims::TenantMark>,
     pub(crate) audiences: Box<[Box<str>]>,
     pub(crate) algorithms: AlgorithmSet,
     pub(crate) keys: KeySource,
@@ -40,7 +42,7 @@ pub(crate) enum KeySource {
     Static(Arc<KeyStore>),
     /// A JWKS fetched from the issuer.
     #[cfg(feature = "remote")]
-    Remote(RemoteSource),
+    Remote(Arc<RemoteSource>),
 }
 
 impl fmt::Debug for IssuerEntry {

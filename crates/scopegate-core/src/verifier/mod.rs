@@ -44,6 +44,8 @@
 //! # scopegate_testkit::block_on(run()).unwrap();
 //! ```
 
+#[cfg(feature = "remote")]
+mod admission;
 mod binding;
 mod builder;
 mod cache;
@@ -56,14 +58,21 @@ mod introspect;
 mod introspected_claims;
 mod issuer;
 mod pipeline;
+mod request_facts;
 mod rules;
 #[cfg(feature = "remote")]
 mod shared_answers;
 #[cfg(feature = "remote")]
 pub(crate) mod signed_answer;
 mod syntax;
+#[cfg(feature = "remote")]
+pub mod tenant;
+#[cfg(feature = "remote")]
+mod tenants;
 mod trusted;
 mod verification;
+#[cfg(feature = "remote")]
+mod waiting;
 
 pub use builder::{MAX_TOKEN_BYTES_LIMIT, VerifierBuilder};
 pub use cache::{DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES, TokenCacheKey, TokenCacheStats};
@@ -72,8 +81,11 @@ pub use dpop::{DpopRequest, DpopVerified};
 pub use exchange::ExchangeStats;
 #[cfg(feature = "remote")]
 pub use introspect::IntrospectionStats;
+pub use request_facts::RequestFacts;
 pub use rules::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY};
 pub use syntax::{check_token_syntax, is_b64token_char};
+#[cfg(feature = "remote")]
+pub use tenants::TenantStats;
 pub use trusted::TrustedIssuer;
 pub use verification::{PendingVerification, Verification};
 
@@ -92,7 +104,7 @@ use cache::TokenCache;
 use issuer::Issuers;
 #[cfg(feature = "remote")]
 use issuer::KeySource;
-use pipeline::{Halt, Verified};
+use pipeline::{Halt, Trust, Verified};
 use rules::Rules;
 
 /// Verifies access tokens. Cheap to clone; share one per service.
@@ -108,6 +120,9 @@ struct VerifierInner {
     clock: Arc<dyn Clock>,
     resource: Option<Arc<ProtectedResource>>,
     dpop: Option<crate::dpop::Dpop>,
+    /// The tenants resolved at run time, if any.
+    #[cfg(feature = "remote")]
+    tenants: Option<Arc<tenants::TenantDirectory>>,
     /// The one issuer whose tokens may be introspected, if any.
     #[cfg(feature = "remote")]
     introspecting: Option<Arc<str>>,
@@ -189,10 +204,32 @@ impl Verifier {
         token: &str,
         certificate: Option<&CertificateThumbprint>,
     ) -> Verification {
+        self.verify_now_for(token, RequestFacts::new().certificate(certificate))
+    }
+
+    /// [`verify`](Self::verify) for a request with these [`RequestFacts`]: its TLS client
+    /// certificate (see [`verify_with_certificate`](Self::verify_with_certificate)) and the
+    /// tenant it names (see [`Tenants`](crate::Tenants)).
+    ///
+    /// # Errors
+    ///
+    /// As [`verify_with_certificate`](Self::verify_with_certificate), and
+    /// [`ErrorKind::UntrustedIssuer`] for a tenant's token on a request naming another tenant.
+    pub async fn verify_for(&self, token: &str, facts: RequestFacts<'_>) -> Result<Claims, Error> {
+        match self.verify_now_for(token, facts) {
+            Verification::Ready(result) => result,
+            Verification::Pending(pending) => pending.await,
+        }
+    }
+
+    /// [`verify_now`](Self::verify_now) for a request with these [`RequestFacts`]: see
+    /// [`verify_for`](Self::verify_for).
+    pub fn verify_now_for(&self, token: &str, facts: RequestFacts<'_>) -> Verification {
         let bound = |claims: Claims, certificate: Option<&CertificateThumbprint>| {
             binding::check(&claims, certificate, false).map(|()| claims)
         };
-        match self.verify_any_now(token) {
+        let certificate = facts.certificate;
+        match self.verify_any_now(token, facts.tenant) {
             Verification::Ready(result) => {
                 Verification::Ready(result.and_then(|claims| bound(claims, certificate)))
             }
@@ -209,30 +246,24 @@ impl Verifier {
     }
 
     /// [`verify_now`](Self::verify_now) without the bearer rule: sender-constrained tokens
-    /// pass, for [`verify_dpop`](Self::verify_dpop) to check their binding.
-    fn verify_any_now(&self, token: &str) -> Verification {
+    /// pass, for [`verify_dpop`](Self::verify_dpop) to check their binding. `tenant` is the
+    /// tenant the request names, if any.
+    fn verify_any_now(&self, token: &str, tenant: Option<&str>) -> Verification {
         #[cfg(feature = "remote")]
         if let Some(verification) = self.introspected(token) {
             return verification;
         }
-        match self.cached_or_verified(token, true) {
+        match self.cached_or_verified(token, true, tenant) {
             Ok(claims) => Verification::Ready(Ok(claims)),
             Err(Halt::Error(error)) => Verification::Ready(Err(error)),
             #[cfg(feature = "remote")]
-            Err(Halt::Fetch(remote, generation)) => {
-                let verifier = self.clone();
-                let token = token.to_owned();
-                // The fetch runs in its own task: dropping this future (a client that went
-                // away) stops the wait, never the fetch.
-                let fetched = crate::remote::tasks::demand(&remote, generation);
-                Verification::Pending(PendingVerification::new(async move {
-                    fetched.await.map_err(unavailable)?;
-                    match verifier.cached_or_verified(&token, false) {
-                        Ok(claims) => Ok(claims),
-                        Err(Halt::Error(error)) => Err(error),
-                        Err(Halt::Fetch(..)) => Err(not_available()),
-                    }
-                }))
+            Err(halt) => {
+                let later = waiting::Later {
+                    verifier: self.clone(),
+                    token: token.to_owned(),
+                    tenant: tenant.map(Into::into),
+                };
+                Verification::Pending(PendingVerification::new(later.finish(halt)))
             }
         }
     }
@@ -303,8 +334,14 @@ impl Verifier {
     /// `token` may be a `&str` or the raw bytes of a header: a cached token was valid UTF-8
     /// when it verified, so a hit needs no check and a miss proves nothing about the bytes.
     pub fn cached(&self, token: impl AsRef<[u8]>) -> Option<Claims> {
-        let cache = self.inner.cache.as_ref()?;
-        let claims = cache.get(token.as_ref(), self.inner.clock.now_secs())?;
+        self.cached_for(token, RequestFacts::new())
+    }
+
+    /// [`cached`](Self::cached) for a request with these [`RequestFacts`]: a tenant's token
+    /// is a hit only while its tenant is live and, when the request names a tenant, is that
+    /// tenant. Its certificate is not checked: a bound token is never a hit here.
+    pub fn cached_for(&self, token: impl AsRef<[u8]>, facts: RequestFacts<'_>) -> Option<Claims> {
+        let claims = self.cache_hit(token.as_ref(), facts.tenant, self.inner.clock.now_secs())?;
         // A bound token is not a bearer token: no hit here (verifying it refuses it).
         if claims.confirmation().is_some() {
             return None;
@@ -313,21 +350,65 @@ impl Verifier {
         Some(claims)
     }
 
+    /// The cached claims of `token`, if its issuer is still trusted for a request naming
+    /// `tenant`.
+    fn cache_hit(&self, token: &[u8], tenant: Option<&str>, now: u64) -> Option<Claims> {
+        let claims = self.inner.cache.as_ref()?.get(token, now)?;
+        // A tenant's token: while its tenant is live (no lookup: eviction clears the mark), and
+        // on requests that name that tenant (or none, where tenants allow it).
+        if let Some(mark) = claims.tenant_mark()
+            && !(mark.is_live() && self.tenant_named(tenant, &mark.name))
+        {
+            return None;
+        }
+        Some(claims)
+    }
+
+    /// Whether a request naming `hint` (or none) takes the tokens of `tenant`.
+    fn tenant_named(&self, hint: Option<&str>, tenant: &str) -> bool {
+        #[cfg(feature = "remote")]
+        return self.inner.tenants.as_ref().is_some_and(|tenants| tenants.named_by(hint, tenant));
+        #[cfg(not(feature = "remote"))]
+        {
+            let _ = (hint, tenant);
+            false
+        }
+    }
+
+    /// The issuers trusted for a request naming `tenant`.
+    fn trust<'a>(&'a self, tenant: Option<&'a str>) -> Trust<'a> {
+        #[cfg(not(feature = "remote"))]
+        let _ = tenant;
+        Trust {
+            issuers: &self.inner.issuers,
+            #[cfg(feature = "remote")]
+            tenants: self.inner.tenants.as_deref(),
+            #[cfg(feature = "remote")]
+            tenant,
+        }
+    }
+
     /// The claims of `token` from the cache, or verified now (and then cached).
-    fn cached_or_verified(&self, token: &str, may_fetch: bool) -> Result<Claims, Halt> {
+    fn cached_or_verified(
+        &self,
+        token: &str,
+        may_fetch: bool,
+        tenant: Option<&str>,
+    ) -> Result<Claims, Halt> {
         let inner = &*self.inner;
         let now = NumericDate::from_secs(inner.clock.now_secs());
+        let trust = self.trust(tenant);
         let Some(cache) = &inner.cache else {
-            return pipeline::verify(&inner.issuers, &inner.rules, token, now, may_fetch)
+            return pipeline::verify(trust, &inner.rules, token, now, may_fetch)
                 .map(|verified| verified.claims);
         };
-        if let Some(claims) = cache.get(token.as_bytes(), now.as_secs()) {
+        if let Some(claims) = self.cache_hit(token.as_bytes(), tenant, now.as_secs()) {
             telemetry::token_cache(CacheEvent::Hit);
             return Ok(claims);
         }
         telemetry::token_cache(CacheEvent::Miss);
         let Verified { claims, valid_until, epoch } =
-            pipeline::verify(&inner.issuers, &inner.rules, token, now, may_fetch)?;
+            pipeline::verify(trust, &inner.rules, token, now, may_fetch)?;
         cache.insert(token, claims.clone(), valid_until, epoch);
         Ok(claims)
     }
@@ -339,12 +420,12 @@ impl Verifier {
     ///
     /// As [`Verifier::verify`].
     pub fn verify_at(&self, token: &str, now: NumericDate) -> Result<Claims, Error> {
-        match pipeline::verify(&self.inner.issuers, &self.inner.rules, token, now, false) {
+        match pipeline::verify(self.trust(None), &self.inner.rules, token, now, false) {
             // A bound token is refused here as `verify` refuses it without its proof.
             Ok(verified) => binding::check(&verified.claims, None, false).map(|()| verified.claims),
             Err(Halt::Error(error)) => Err(error),
             #[cfg(feature = "remote")]
-            Err(Halt::Fetch(..)) => Err(not_available()),
+            Err(Halt::Fetch(..) | Halt::Resolve(..)) => Err(not_available()),
         }
     }
 
@@ -353,18 +434,34 @@ impl Verifier {
         self.inner.issuers.keys().map(|issuer| &**issuer)
     }
 
-    /// How many background tasks (key refreshers and fetches) this verifier runs now. They
-    /// stop when the last clone of the verifier is dropped.
+    /// How many background tasks (key refreshers and fetches) this verifier runs now for its
+    /// configured issuers and its tenants' shared key sets. They stop when the last clone of
+    /// the verifier is dropped.
     #[cfg(feature = "remote")]
     pub fn background_tasks(&self) -> usize {
-        self.inner
-            .issuers
-            .values()
-            .map(|issuer| match &issuer.keys {
-                KeySource::Remote(remote) => remote.keys().tasks().alive(),
-                KeySource::Static(_) => 0,
-            })
-            .sum()
+        let configured = self.inner.issuers.values().filter_map(|issuer| match &issuer.keys {
+            KeySource::Remote(remote) => Some(&**remote),
+            KeySource::Static(_) => None,
+        });
+        let shared = self.inner.tenants.iter().flat_map(|tenants| tenants.shared_sources());
+        let own = self.inner.tenants.as_ref().map_or(0, |tenants| tenants.background_tasks());
+        own + configured.chain(shared).map(|remote| remote.keys().tasks().alive()).sum::<usize>()
+    }
+
+    /// Forgets the tenant whose issuer is `issuer` (offboarded, or its settings changed in the
+    /// resolver's table): its cached tokens stop being hits at once, and its next token is
+    /// resolved and discovered again. Does nothing for an issuer that is no tenant.
+    #[cfg(feature = "remote")]
+    pub fn forget_tenant(&self, issuer: &str) {
+        if let Some(tenants) = &self.inner.tenants {
+            tenants.forget(issuer);
+        }
+    }
+
+    /// What the tenants have done; `None` without [`Tenants`](crate::Tenants).
+    #[cfg(feature = "remote")]
+    pub fn tenant_stats(&self) -> Option<TenantStats> {
+        self.inner.tenants.as_ref().map(|tenants| tenants.stats())
     }
 
     /// The protected resource this verifier guards, if one was configured (RFC 9728), with

@@ -3,8 +3,10 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::issuer::{Issuers, KeySource};
+use super::issuer::{IssuerEntry, Issuers, KeySource};
 use super::rules::{Rules, Source};
+#[cfg(feature = "remote")]
+use super::tenants::{Lookup, TenantDirectory, TenantEntry};
 use crate::claims::{Claims, NumericDate, UnverifiedPayload, VerifiedPayload};
 use crate::error::{Error, ErrorKind};
 use crate::jose::{self, CompactToken, Header, TypeRule, header_memo};
@@ -23,6 +25,71 @@ pub(crate) enum Halt {
     /// The issuer's keys must be fetched first (generation observed).
     #[cfg(feature = "remote")]
     Fetch(Arc<RemoteKeys>, u64),
+    /// The tenant resolver must be asked about this issuer first.
+    #[cfg(feature = "remote")]
+    Resolve(Arc<str>),
+}
+
+/// The issuers a token may come from, for one request: the configured ones, and the tenants
+/// (with the tenant the request names, if it names one).
+#[derive(Clone, Copy)]
+pub(crate) struct Trust<'a> {
+    pub(crate) issuers: &'a Issuers,
+    #[cfg(feature = "remote")]
+    pub(crate) tenants: Option<&'a TenantDirectory>,
+    #[cfg(feature = "remote")]
+    pub(crate) tenant: Option<&'a str>,
+}
+
+/// The issuer found for a token.
+enum Found<'a> {
+    Configured(&'a IssuerEntry),
+    /// A tenant's, and whether it is on probation (not yet live).
+    #[cfg(feature = "remote")]
+    Tenant(Arc<TenantEntry>, bool),
+}
+
+impl Found<'_> {
+    fn entry(&self) -> &IssuerEntry {
+        match self {
+            Self::Configured(entry) => entry,
+            #[cfg(feature = "remote")]
+            Self::Tenant(tenant, _) => &tenant.issuer,
+        }
+    }
+}
+
+impl<'a> Trust<'a> {
+    /// The issuer named `iss`: a configured one, else a tenant.
+    fn find(&self, iss: &str, now: u64) -> Result<Found<'a>, Halt> {
+        if let Some(entry) = self.issuers.get(iss) {
+            return Ok(Found::Configured(entry));
+        }
+        #[cfg(feature = "remote")]
+        if let Some(tenants) = self.tenants {
+            return match tenants.find(iss, self.tenant, now)? {
+                Lookup::Found(entry, on_probation) => Ok(Found::Tenant(entry, on_probation)),
+                Lookup::Ask => Err(Halt::Resolve(iss.into())),
+            };
+        }
+        #[cfg(not(feature = "remote"))]
+        let _ = now;
+        Err(Error::new(ErrorKind::UntrustedIssuer, "the token's issuer is not trusted").into())
+    }
+
+    /// What a tenant adds once its token verified: its own checks, and leaving probation.
+    fn settle(&self, found: &Found<'_>, claims: &Claims) -> Result<(), Error> {
+        #[cfg(feature = "remote")]
+        if let (Found::Tenant(entry, on_probation), Some(tenants)) = (found, self.tenants) {
+            entry.check(claims)?;
+            if *on_probation {
+                tenants.promote(entry);
+            }
+        }
+        #[cfg(not(feature = "remote"))]
+        let _ = (found, claims);
+        Ok(())
+    }
 }
 
 impl From<Error> for Halt {
@@ -47,7 +114,7 @@ pub(crate) struct Verified {
 /// of ours: never a name from an untrusted token), the outcome and the error kind; never the
 /// token or a claim value. A refusal also logs a debug event inside the span.
 pub(crate) fn verify(
-    issuers: &Issuers,
+    trust: Trust<'_>,
     rules: &Rules,
     token: &str,
     now: NumericDate,
@@ -60,10 +127,10 @@ pub(crate) fn verify(
         error_kind = tracing::field::Empty,
     );
     if span.is_disabled() {
-        return verify_token(issuers, rules, token, now, may_fetch, &span);
+        return verify_token(trust, rules, token, now, may_fetch, &span);
     }
     let _entered = span.enter();
-    let result = verify_token(issuers, rules, token, now, may_fetch, &span);
+    let result = verify_token(trust, rules, token, now, may_fetch, &span);
     match &result {
         Ok(_) => {
             span.record("outcome", "verified");
@@ -77,12 +144,16 @@ pub(crate) fn verify(
         Err(Halt::Fetch(..)) => {
             span.record("outcome", "keys_needed");
         }
+        #[cfg(feature = "remote")]
+        Err(Halt::Resolve(..)) => {
+            span.record("outcome", "tenant_needed");
+        }
     }
     result
 }
 
 fn verify_token(
-    issuers: &Issuers,
+    trust: Trust<'_>,
     rules: &Rules,
     token: &str,
     now: NumericDate,
@@ -108,11 +179,8 @@ fn verify_token(
     let payload_bytes =
         jose::decode_into(parts.payload, "payload", &mut payload_stack, &mut payload_heap)?;
     let payload = UnverifiedPayload::parse(payload_bytes)?;
-    let Some(issuer) = issuers.get(&*payload.issuer) else {
-        return Err(
-            Error::new(ErrorKind::UntrustedIssuer, "the token's issuer is not trusted").into()
-        );
-    };
+    let found = trust.find(&payload.issuer, now.as_secs())?;
+    let issuer = found.entry();
     span.record("issuer", &*issuer.issuer);
     if !issuer.algorithms.contains(header.algorithm) {
         let message = "the token's `alg` is not allowed for its issuer";
@@ -139,6 +207,7 @@ fn verify_token(
     }
     let payload = VerifiedPayload::new(payload, Arc::clone(&issuer.issuer), &issuer.mapping)?;
     let claims = rules.check(payload, issuer, now.as_secs(), Source::Jwt)?;
+    trust.settle(&found, &claims)?;
     Ok(Verified { valid_until: rules.valid_until(&claims), claims, epoch })
 }
 

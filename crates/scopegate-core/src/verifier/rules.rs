@@ -117,7 +117,8 @@ impl Rules {
                 ));
             }
         }
-        Ok(payload.into_claims(expires_at, audience, Arc::clone(&issuer.policy)))
+        let policy = Arc::clone(&issuer.policy);
+        Ok(payload.into_claims(expires_at, audience, policy, issuer.tenant.clone()))
     }
 }
 

@@ -144,12 +144,17 @@ impl SignedAnswerCheck {
                 match pipeline::check_remote(remote, header, message, signature, false) {
                     Ok(_) => Ok(()),
                     Err(Halt::Error(error)) => Err(error),
-                    Err(Halt::Fetch(..)) => Err(Error::new(
+                    Err(Halt::Fetch(..) | Halt::Resolve(_)) => Err(Error::new(
                         ErrorKind::KeySourceUnavailable,
                         "the issuer's keys are not available",
                     )),
                 }
             }
+            // Only a token's issuer is ever resolved: keys never ask for it.
+            Err(Halt::Resolve(_)) => Err(Error::new(
+                ErrorKind::KeySourceUnavailable,
+                "the issuer's keys are not available",
+            )),
         }
     }
 }

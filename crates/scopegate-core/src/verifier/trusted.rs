@@ -73,7 +73,7 @@ pub struct TrustedIssuer {
 type ServerEndpoint = (Option<http::Uri>, Arc<dyn HttpClient>, Arc<IssuerMetadata>);
 
 /// What the verifier gives each issuer that does not set its own.
-pub(super) struct Defaults<'a> {
+pub(crate) struct Defaults<'a> {
     pub(super) audiences: &'a [String],
     pub(super) algorithms: Option<AlgorithmSet>,
     pub(super) policy: &'a ScopePolicy,
@@ -85,6 +85,94 @@ pub(super) struct Defaults<'a> {
     /// The clock leeway, in seconds.
     #[cfg(feature = "remote")]
     pub(super) leeway: u64,
+    /// Whether discovery documents must keep their endpoints on the issuer's origin (tenants).
+    #[cfg(feature = "remote")]
+    pub(super) confined: bool,
+}
+
+/// [`Defaults`] kept by the verifier, for the tenants it takes on after it is built.
+#[cfg(feature = "remote")]
+pub(crate) struct OwnedDefaults {
+    audiences: Vec<String>,
+    algorithms: Option<AlgorithmSet>,
+    policy: ScopePolicy,
+    mapping: ClaimMapping,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) remote: RemoteSettings,
+    leeway: u64,
+}
+
+#[cfg(feature = "remote")]
+impl OwnedDefaults {
+    pub(crate) fn of(defaults: &Defaults<'_>) -> Self {
+        Self {
+            audiences: defaults.audiences.to_vec(),
+            algorithms: defaults.algorithms,
+            policy: defaults.policy.clone(),
+            mapping: defaults.mapping.clone(),
+            clock: Arc::clone(defaults.clock),
+            remote: defaults.remote.clone(),
+            leeway: defaults.leeway,
+        }
+    }
+
+    fn view(&self) -> Defaults<'_> {
+        Defaults {
+            audiences: &self.audiences,
+            algorithms: self.algorithms,
+            policy: &self.policy,
+            mapping: &self.mapping,
+            clock: &self.clock,
+            remote: &self.remote,
+            leeway: self.leeway,
+            confined: true,
+        }
+    }
+
+    /// The entry of `tenant`, trusted with `settings`, its keys `shared` with the other
+    /// tenants of its pattern or its own.
+    pub(crate) fn tenant_entry(
+        &self,
+        tenant: &str,
+        settings: &TrustedIssuer,
+        shared: Option<Arc<RemoteSource>>,
+    ) -> Result<IssuerEntry, Error> {
+        if settings.introspection.is_some() || settings.exchange.is_some() {
+            return Err(Error::config(
+                "introspection and token exchange are not available for tenants; configure them on a trusted issuer",
+            ));
+        }
+        let mut entry = settings.entry_sharing(&self.view(), shared)?;
+        let live = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        entry.tenant = Some(crate::claims::TenantMark { name: tenant.into(), live });
+        Ok(entry)
+    }
+
+    /// Checks a pattern's URLs with one tenant, and makes the key set its tenants share.
+    pub(crate) fn shared_keys(
+        &self,
+        pattern: &crate::verifier::tenant::IssuerPattern,
+    ) -> Result<Option<RemoteSource>, Error> {
+        let settings = pattern.settings_for(&pattern.example_issuer());
+        checked_uri(settings.name(), self.remote.allow_http, "issuer pattern")?;
+        let Some(url) = pattern.shared_discovery_url() else { return Ok(None) };
+        checked_uri(url, self.remote.allow_http, "shared discovery URL")?;
+        let client = self.remote.client_for(url)?;
+        let accepted = vec![pattern.shared_issuer(), pattern.as_str().to_owned()];
+        let metadata =
+            IssuerMetadata::accepting(url, accepted, self.remote.clone(), Arc::clone(&client))
+                .confined(true);
+        let keys = RemoteKeys::new(
+            url,
+            None,
+            Arc::new(metadata),
+            self.remote.clone(),
+            client,
+            settings.allowed_algorithms(self.algorithms)?,
+            Arc::clone(&self.clock),
+        );
+        Ok(Some(RemoteSource::new(keys)))
+    }
 }
 
 impl TrustedIssuer {
@@ -208,8 +296,26 @@ impl TrustedIssuer {
         self.jwks_uri.is_some() || self.keys.is_empty()
     }
 
+    /// These settings for another issuer (a tenant of a pattern).
+    #[cfg(feature = "remote")]
+    pub(crate) fn renamed(&self, issuer: &str) -> Self {
+        Self { issuer: issuer.to_owned(), ..self.clone() }
+    }
+
     /// The issuer as the verifier holds it, with `defaults` for what this issuer does not set.
     pub(super) fn entry(&self, defaults: &Defaults<'_>) -> Result<IssuerEntry, Error> {
+        #[cfg(feature = "remote")]
+        return self.entry_sharing(defaults, None);
+        #[cfg(not(feature = "remote"))]
+        self.entry_sharing(defaults)
+    }
+
+    /// [`entry`](Self::entry), with the key set `shared` by every tenant of a pattern, if any.
+    fn entry_sharing(
+        &self,
+        defaults: &Defaults<'_>,
+        #[cfg(feature = "remote")] shared: Option<Arc<RemoteSource>>,
+    ) -> Result<IssuerEntry, Error> {
         let name = &self.issuer;
         if name.is_empty() {
             return Err(Error::config(
@@ -230,7 +336,11 @@ impl TrustedIssuer {
         }
         let algorithms = self.allowed_algorithms(defaults.algorithms)?;
         #[cfg(feature = "remote")]
-        let metadata = self.metadata(defaults)?;
+        let metadata = if shared.is_some() { None } else { self.metadata(defaults)? };
+        #[cfg(feature = "remote")]
+        if let Some(shared) = shared {
+            return self.finish_entry(defaults, algorithms, KeySource::Remote(shared), metadata);
+        }
         let keys = if self.is_remote() {
             #[cfg(feature = "remote")]
             let keys = self.remote_keys(defaults, algorithms, metadata.clone())?;
@@ -246,8 +356,24 @@ impl TrustedIssuer {
             }
             KeySource::Static(Arc::new(store))
         };
-        let issuer: Arc<str> = Arc::from(name.as_str());
+        #[cfg(feature = "remote")]
+        return self.finish_entry(defaults, algorithms, keys, metadata);
+        #[cfg(not(feature = "remote"))]
+        self.finish_entry(defaults, algorithms, keys)
+    }
+
+    fn finish_entry(
+        &self,
+        defaults: &Defaults<'_>,
+        algorithms: AlgorithmSet,
+        keys: KeySource,
+        #[cfg(feature = "remote")] metadata: Option<Arc<IssuerMetadata>>,
+    ) -> Result<IssuerEntry, Error> {
+        let audiences =
+            if self.audiences.is_empty() { defaults.audiences } else { &self.audiences };
+        let issuer: Arc<str> = Arc::from(self.issuer.as_str());
         Ok(IssuerEntry {
+            tenant: None,
             #[cfg(feature = "remote")]
             exchange: self.exchange_state(defaults, &issuer, metadata.clone())?,
             #[cfg(feature = "remote")]
@@ -318,7 +444,8 @@ impl TrustedIssuer {
         // Discovery: check the issuer URL now rather than on the first request.
         checked_uri(&self.issuer, settings.allow_http, "issuer")?;
         let client = settings.client_for(&self.issuer)?;
-        Ok(Some(Arc::new(IssuerMetadata::new(&self.issuer, settings.clone(), client))))
+        let metadata = IssuerMetadata::new(&self.issuer, settings.clone(), client);
+        Ok(Some(Arc::new(metadata.confined(defaults.confined))))
     }
 
     /// An authorization server endpoint of this issuer: `configured` (checked now), or the one
@@ -432,6 +559,6 @@ impl TrustedIssuer {
             algorithms,
             Arc::clone(defaults.clock),
         );
-        Ok(KeySource::Remote(RemoteSource::new(keys)))
+        Ok(KeySource::Remote(Arc::new(RemoteSource::new(keys))))
     }
 }
