@@ -273,6 +273,75 @@ pub fn jwks(data: &[u8]) {
     }
 }
 
+/// The secret, issuer, audience and time of the `security_event` target's tokens (HS256).
+#[cfg(feature = "remote")]
+pub const SECURITY_EVENT_CONTEXT: (&[u8], &str, &str, u64) = (
+    b"scopegate fuzz: security events and logout tokens",
+    "https://id.example.com",
+    "orders-api",
+    1_700_000_000,
+);
+
+/// Logout tokens and Security Event Tokens (the first byte picks which reader): never a panic,
+/// never a wait with static keys, and a token accepted is one whose HS256 signature this
+/// oracle verified itself, from the configured issuer, for the configured audience.
+#[cfg(feature = "remote")]
+pub fn security_event(data: &[u8]) {
+    use std::sync::OnceLock;
+    use std::task::{Context, Poll, Waker};
+    use std::time::{Duration, SystemTime};
+
+    struct Fixed;
+    impl crate::clock::Clock for Fixed {
+        fn now(&self) -> SystemTime {
+            SystemTime::UNIX_EPOCH + Duration::from_secs(SECURITY_EVENT_CONTEXT.3)
+        }
+    }
+    static VERIFIER: OnceLock<Option<crate::Verifier>> = OnceLock::new();
+    let (secret, issuer, audience, _) = SECURITY_EVENT_CONTEXT;
+    let verifier = VERIFIER.get_or_init(|| {
+        let key = crate::key::VerificationKey::hmac_secret(secret).ok()?;
+        let trusted = crate::TrustedIssuer::new(issuer).audience(audience).key(key);
+        crate::Verifier::builder().trust(trusted).clock(Fixed).build_static().ok()
+    });
+    let (Some(verifier), Some((&selector, rest))) = (verifier, data.split_first()) else { return };
+    let Ok(token) = std::str::from_utf8(rest) else { return };
+    let accepted = if selector % 2 == 0 {
+        let mut reading = std::pin::pin!(verifier.accept_logout_token(token));
+        let polled = reading.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        assert!(polled.is_ready(), "a logout token checked with static keys waited");
+        if let Poll::Ready(Ok(revocation)) = &polled {
+            assert_eq!(revocation.issuer(), issuer);
+        }
+        matches!(polled, Poll::Ready(Ok(_)))
+    } else {
+        let mut reading = std::pin::pin!(verifier.accept_security_event(token));
+        let polled = reading.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        assert!(polled.is_ready(), "a security event checked with static keys waited");
+        if let Poll::Ready(Ok(Some(revocation))) = &polled {
+            assert_eq!(revocation.issuer(), issuer);
+        }
+        matches!(polled, Poll::Ready(Ok(_)))
+    };
+    if !accepted {
+        return;
+    }
+    let (input, signature) = token.trim_ascii().rsplit_once('.').unwrap_or_default();
+    let expected = crate::crypto::hmac_sha256(secret, input.as_bytes());
+    assert_eq!(jose::decode_segment(signature, "signature").ok().as_deref(), Some(&expected[..]));
+    let payload = input.split_once('.').map(|(_, payload)| payload).unwrap_or_default();
+    let payload = jose::decode_segment(payload, "payload").unwrap_or_default();
+    let payload: serde_json::Value = serde_json::from_slice(&payload).unwrap_or_default();
+    assert_eq!(payload.get("iss").and_then(serde_json::Value::as_str), Some(issuer));
+    let aud = payload.get("aud");
+    let named = |aud: &serde_json::Value| aud.as_str() == Some(audience);
+    assert!(
+        aud.is_some_and(
+            |aud| named(aud) || aud.as_array().is_some_and(|auds| auds.iter().any(named))
+        )
+    );
+}
+
 /// A token's unverified `iss` against issuer patterns (the first byte picks the pattern and
 /// the format): a tenant found is exactly the text between the pattern's two halves, written
 /// in the format, so the issuer it stands for is the `iss` itself and stays inside the pattern.
@@ -314,6 +383,35 @@ mod seeds {
             count += 1;
         }
         assert!(count > 0, "no seeds in {}", dir.display());
+    }
+
+    /// The security-event seeds are accepted (so the target's oracle runs on them), and once
+    /// only.
+    #[cfg(feature = "remote")]
+    #[test]
+    fn the_security_event_seeds_are_accepted() {
+        use std::time::{Duration, SystemTime};
+        struct Fixed;
+        impl crate::clock::Clock for Fixed {
+            fn now(&self) -> SystemTime {
+                SystemTime::UNIX_EPOCH + Duration::from_secs(super::SECURITY_EVENT_CONTEXT.3)
+            }
+        }
+        let (secret, issuer, audience, _) = super::SECURITY_EVENT_CONTEXT;
+        let key = crate::key::VerificationKey::hmac_secret(secret).unwrap();
+        let trusted = crate::TrustedIssuer::new(issuer).audience(audience).key(key);
+        let verifier =
+            crate::Verifier::builder().trust(trusted).clock(Fixed).build_static().unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/seeds/security_event");
+        let read = |name: &str| {
+            String::from_utf8(std::fs::read(dir.join(name)).unwrap()[1..].to_vec()).unwrap()
+        };
+        let (logout, event) = (read("logout"), read("account-disabled"));
+        use scopegate_testkit::block_on;
+        assert!(block_on(verifier.accept_logout_token(&logout)).is_ok());
+        assert!(block_on(verifier.accept_logout_token(&logout)).is_err());
+        assert!(block_on(verifier.accept_security_event(&event)).is_ok());
     }
 
     /// The seed is RFC 9449's example proof, and it passes every check.
@@ -358,6 +456,8 @@ mod seeds {
         run("signed_introspection", super::signed_introspection);
         #[cfg(feature = "remote")]
         run("tenant", super::tenant_of);
+        #[cfg(feature = "remote")]
+        run("security_event", super::security_event);
     }
 
     /// The seed is a signed answer that opens, so the target's oracle runs on it; changed by

@@ -76,6 +76,13 @@ pub use scope::{Scope, ScopePolicy, ScopeRequirement, ScopeSet, is_scope_char, i
 pub use seal::SealingKey;
 #[cfg(feature = "remote")]
 pub use verifier::TenantStats;
+/// OpenID Connect Back-Channel Logout tokens, turned into revocations (feature `remote`).
+#[cfg(feature = "remote")]
+pub use verifier::logout;
+/// Security Event Tokens pushed by identity providers (RFC 8417, RFC 8935; CAEP and RISC),
+/// turned into revocations (feature `remote`).
+#[cfg(feature = "remote")]
+pub use verifier::security_event;
 /// Many tenants, each with its own issuer, trusted per request and discovered on first use
 /// (feature `remote`).
 #[cfg(feature = "remote")]
@@ -83,6 +90,6 @@ pub use verifier::tenant;
 #[cfg(feature = "remote")]
 pub use verifier::tenant::{IssuerPattern, Tenant, TenantFormat, TenantResolver, Tenants};
 pub use verifier::{
-    DpopRequest, DpopVerified, PendingVerification, RequestFacts, TokenCacheKey, TokenCacheStats,
-    TrustedIssuer, Verification, Verifier, VerifierBuilder,
+    DpopRequest, DpopVerified, PendingVerification, RequestFacts, Revocation, RevocationStats,
+    TokenCacheKey, TokenCacheStats, TrustedIssuer, Verification, Verifier, VerifierBuilder,
 };

@@ -9,7 +9,8 @@
 //! nothing and looks up no key by string (a rejection, rarer, builds its key).
 //!
 //! Labels are bounded: a class or error-kind name from a fixed list, an outcome from a fixed
-//! list, and for key fetches the issuer, which is one of the verifier's configured issuers.
+//! list, and for key fetches the issuer, which is one of the verifier's configured issuers
+//! (`tenant` for every tenant's, since tenants are unbounded).
 //! Never a token, a subject, a `jti` or a claim value.
 //!
 //! | metric | labels |
@@ -22,6 +23,7 @@
 //! | `scopegate_dpop_replays_refused_total` | |
 //! | `scopegate_dpop_replay_store_forgotten_total` | |
 //! | `scopegate_token_exchanges_total` | `outcome` (`cache_hit`, `call`, `error`) |
+//! | `scopegate_revocations_total` | `event` (`applied`, `overflow`, `refused`) |
 //!
 //! ```
 //! use scopegate_core::{ErrorClass, ErrorKind, telemetry};
@@ -166,6 +168,34 @@ pub(crate) fn dpop_replays_forgotten(count: u64) {
     metrics::counter!("scopegate_dpop_replay_store_forgotten_total").increment(count);
     #[cfg(not(feature = "metrics"))]
     let _ = count;
+}
+
+/// What happened to a revocation, or to a token because of one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RevocationEvent {
+    /// A revocation was received and kept.
+    Applied,
+    /// The set was full: the verifier refuses by time instead.
+    Overflow,
+    /// A token was refused because a revocation names it.
+    Refused,
+}
+
+/// `scopegate_revocations_total{event}`: revocations applied, overflows, tokens refused.
+#[inline]
+pub(crate) fn revocation(event: RevocationEvent) {
+    #[cfg(feature = "metrics")]
+    {
+        const NAME: &str = "scopegate_revocations_total";
+        let counter = match event {
+            RevocationEvent::Applied => metrics::counter!(NAME, "event" => "applied"),
+            RevocationEvent::Overflow => metrics::counter!(NAME, "event" => "overflow"),
+            RevocationEvent::Refused => metrics::counter!(NAME, "event" => "refused"),
+        };
+        counter.increment(1);
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = event;
 }
 
 #[cfg(feature = "remote")]

@@ -53,6 +53,8 @@ mod challenge;
 mod client_cert;
 mod context;
 mod csrf;
+#[cfg(feature = "revocation")]
+mod event_receivers;
 mod extract;
 mod forward;
 mod future;
@@ -80,6 +82,8 @@ pub use client_cert::{
 };
 pub use context::{Anonymous, AuthContext, reject, verified_claims};
 pub use csrf::CookieCsrf;
+#[cfg(feature = "revocation")]
+pub use event_receivers::{BackChannelLogout, ReceiverFuture, SecurityEventPush};
 pub use extract::TokenSource;
 pub use forward::{AccessToken, ForwardToken, ForwardTokenLayer, NoTokenPassthrough};
 pub use future::ResponseFuture;

@@ -68,9 +68,10 @@ pub use scopegate_core::{
     Algorithm, Audience, AuthenticationRequirement, CertificateThumbprint, ClaimMapping, ClaimPath,
     ClaimRule, Claims, Clock, ConstStr, CustomClaims, DpopRequest, DpopVerified, Error, ErrorClass,
     ErrorKind, InsufficientAuthentication, InsufficientScope, KeySet, NumericDate,
-    PendingVerification, ProtectedResource, RequestFacts, ResourceId, RoleRequirement, RoleSet,
-    Scope, ScopeList, ScopePolicy, ScopeRequirement, ScopeSet, SealingKey, SystemClock,
-    TrustedIssuer, Verification, VerificationKey, Verifier, VerifierBuilder, acr, role, scope,
+    PendingVerification, ProtectedResource, RequestFacts, ResourceId, Revocation, RevocationStats,
+    RoleRequirement, RoleSet, Scope, ScopeList, ScopePolicy, ScopeRequirement, ScopeSet,
+    SealingKey, SystemClock, TrustedIssuer, Verification, VerificationKey, Verifier,
+    VerifierBuilder, acr, role, scope,
 };
 pub use scopegate_tower::{
     AccessRule, AccessToken, Anonymous, AuthContext, BearerAuth, BearerAuthLayer, Challenge,
@@ -81,14 +82,27 @@ pub use scopegate_tower::{
     ResponseContext, ResponseFuture, Scheme, TenantFrom, TokenSource, TrustedProxies,
 };
 
+/// OpenID Connect Back-Channel Logout tokens, turned into revocations (feature `remote`).
+#[cfg(feature = "remote")]
+pub use scopegate_core::logout;
+/// Security Event Tokens pushed by identity providers (RFC 8417, RFC 8935; CAEP and RISC),
+/// turned into revocations (feature `remote`).
+#[cfg(feature = "remote")]
+pub use scopegate_core::security_event;
 /// Many tenants, each with its own issuer, trusted per request and discovered on first use
 /// (feature `remote`).
 #[cfg(feature = "remote")]
 pub use scopegate_core::tenant;
+/// Revocations: tokens refused before they expire.
+pub use scopegate_core::verifier::revocation;
 #[cfg(feature = "remote")]
 pub use scopegate_core::{
     IssuerPattern, Tenant, TenantFormat, TenantResolver, TenantStats, Tenants,
 };
+/// Where identity providers announce revocations: back-channel logout tokens and pushed
+/// security events (feature `remote`).
+#[cfg(feature = "remote")]
+pub use scopegate_tower::{BackChannelLogout, SecurityEventPush};
 
 /// Serving over rustls with client certificates (feature `tls`), for certificate-bound tokens
 /// (RFC 8705).

@@ -124,6 +124,11 @@ impl DevIssuer {
         DevDpop { token, proof }
     }
 
+    /// The issuer that signs the tokens.
+    pub fn test_issuer(&self) -> &TestIssuer {
+        &self.issuer
+    }
+
     /// The issuer's name.
     pub fn issuer(&self) -> &str {
         self.issuer.issuer()

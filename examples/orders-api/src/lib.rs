@@ -11,6 +11,8 @@
 //! | `GET /.well-known/oauth-protected-resource` | nothing: the RFC 9728 metadata document |
 //! | `GET /openapi.json` | nothing: the OpenAPI 3.1 document, its security from the extractors |
 //! | `GET /metrics` | nothing; only with `SCOPEGATE_METRICS=1`: Prometheus counters |
+//! | `POST /backchannel-logout` | a logout token; only with `SCOPEGATE_REVOCATION=1` |
+//! | `POST /events` | a Security Event Token (RFC 8935); only with `SCOPEGATE_REVOCATION=1` |
 //!
 //! The routes are declared with aide, so the OpenAPI document's security requirements and
 //! the RFC 9728 `scopes_supported` come from the same `RequireScope` extractors that enforce
@@ -22,6 +24,7 @@ pub mod config;
 pub mod dev;
 #[cfg(feature = "metrics")]
 pub mod metrics;
+pub mod revocation;
 pub mod tls;
 
 use std::sync::{Arc, Mutex, PoisonError};

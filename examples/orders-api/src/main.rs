@@ -32,7 +32,9 @@
 //! `SCOPEGATE_TLS_CERT` and `SCOPEGATE_TLS_KEY` serve HTTPS; `SCOPEGATE_TLS_CLIENT_CA` asks
 //! clients for certificates of that CA, for certificate-bound tokens (RFC 8705; see
 //! `orders_api::tls`). `SCOPEGATE_INTROSPECTION_FORMAT=jwt` asks for signed introspection
-//! answers (RFC 9701).
+//! answers (RFC 9701). `SCOPEGATE_REVOCATION=1` takes back-channel logout tokens at
+//! `/backchannel-logout` and security events (RFC 8935) at `/events`, and refuses the tokens
+//! they revoke.
 
 #![forbid(unsafe_code)]
 
@@ -67,6 +69,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             .certificate_bound_tokens(client_certificates);
     let metadata = resource.metadata_url();
 
+    let revocation = env::var("SCOPEGATE_REVOCATION").is_ok_and(|v| v == "1");
     let shared = shared_state(|name| env::var(name).ok()).await?;
     if shared.is_some() {
         println!("orders-api shares DPoP replay checks and introspection answers on Redis");
@@ -93,12 +96,27 @@ async fn main() -> Result<(), Box<dyn Error>> {
             let public_url = env::var("SCOPEGATE_PUBLIC_URL").unwrap_or_else(|_| base.clone());
             let dpop = issuer.dpop_reader(&format!("{public_url}/orders"));
             println!("{}", banner(&issuer, &issuer.tokens(), &dpop, &base, &metadata));
+            if revocation {
+                println!(
+                    "{}",
+                    orders_api::revocation::banner(
+                        issuer.test_issuer(),
+                        orders_api::dev::AUDIENCE,
+                        &base,
+                        &metadata
+                    )
+                );
+            }
             let builder = issuer.verifier_builder().protected_resource(resource);
             let dpop = with_shared_replay(issuer.dpop(&public_url)?, shared.as_ref());
             builder.dpop(dpop).build_static()?
         }
     };
-    let app = app(verifier);
+    let app = if revocation {
+        app(verifier.clone()).merge(orders_api::revocation::routes(&verifier))
+    } else {
+        app(verifier)
+    };
     #[cfg(feature = "metrics")]
     let app = if env::var("SCOPEGATE_METRICS").is_ok_and(|v| v == "1") {
         // scopegate's counters, in the Prometheus text format.

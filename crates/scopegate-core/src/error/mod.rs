@@ -100,6 +100,9 @@ pub enum ErrorKind {
     /// The request's TLS client certificate is not the one the token is bound to
     /// (`cnf.x5t#S256`, RFC 8705 section 3).
     ClientCertificateMismatch,
+    /// The token was revoked: its subject logged out, its session ended, its client was
+    /// disabled, or it was revoked by its `jti` ([`Verifier::revoke`](crate::Verifier::revoke)).
+    TokenRevoked,
     /// The DPoP proof is missing, repeated, too large, or not one compact JWS with JSON
     /// header and payload.
     DpopProofMalformed,
@@ -227,7 +230,8 @@ impl ErrorKind {
             | Self::NotSenderConstrained
             | Self::DpopKeyMismatch
             | Self::ClientCertificateMissing
-            | Self::ClientCertificateMismatch => ErrorClass::InvalidToken,
+            | Self::ClientCertificateMismatch
+            | Self::TokenRevoked => ErrorClass::InvalidToken,
         }
     }
 }

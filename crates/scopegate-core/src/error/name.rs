@@ -41,6 +41,7 @@ impl ErrorKind {
             Self::DpopKeyMismatch => "dpop_key_mismatch",
             Self::ClientCertificateMissing => "client_certificate_missing",
             Self::ClientCertificateMismatch => "client_certificate_mismatch",
+            Self::TokenRevoked => "token_revoked",
             Self::DpopProofMalformed => "dpop_proof_malformed",
             Self::DpopProofType => "dpop_proof_type",
             Self::DpopProofAlgorithm => "dpop_proof_algorithm",

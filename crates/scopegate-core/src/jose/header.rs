@@ -20,6 +20,14 @@ pub(crate) enum TypeRule {
     /// introspection answer (RFC 9701 section 5), never an access token.
     #[cfg(feature = "remote")]
     IntrospectionAnswer,
+    /// `logout+jwt` or `application/logout+jwt`, or absent or `JWT` as older providers send
+    /// them (OpenID Connect Back-Channel Logout 1.0 section 2.4); never an access token's type.
+    #[cfg(feature = "remote")]
+    LogoutToken,
+    /// `secevent+jwt` or `application/secevent+jwt` only: a Security Event Token (RFC 8417
+    /// section 2.3), never an access token.
+    #[cfg(feature = "remote")]
+    SecurityEvent,
 }
 
 /// The members of the protected header the verifier acts on.
@@ -181,6 +189,25 @@ fn check_type(typ: Option<&str>, rule: TypeRule) -> Result<(), Error> {
                 Ok(())
             } else {
                 let message = "the answer's `typ` must be `token-introspection+jwt` (RFC 9701)";
+                Err(Error::new(ErrorKind::InvalidTokenType, message))
+            };
+        }
+        #[cfg(feature = "remote")]
+        TypeRule::SecurityEvent => {
+            return if is("secevent+jwt") || is("application/secevent+jwt") {
+                Ok(())
+            } else {
+                let message = "the security event's `typ` must be `secevent+jwt` (RFC 8417)";
+                Err(Error::new(ErrorKind::InvalidTokenType, message))
+            };
+        }
+        #[cfg(feature = "remote")]
+        TypeRule::LogoutToken => {
+            let logout = is("logout+jwt") || is("application/logout+jwt");
+            return if logout || typ.is_none() || is("JWT") {
+                Ok(())
+            } else {
+                let message = "the logout token's `typ` must be `logout+jwt`";
                 Err(Error::new(ErrorKind::InvalidTokenType, message))
             };
         }

@@ -68,6 +68,8 @@ pub(crate) struct RemoteKeys {
     epoch: Arc<AtomicU64>,
     counters: Counters,
     tasks: Tasks,
+    /// A tenant's key set (or one its pattern's tenants share).
+    tenant: bool,
 }
 
 impl RemoteKeys {
@@ -104,11 +106,24 @@ impl RemoteKeys {
             epoch: Arc::new(AtomicU64::new(0)),
             counters: Counters::default(),
             tasks,
+            tenant: false,
         }
     }
 
     pub(crate) fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// The `issuer` label of its metrics: the issuer when it is a configured one; `tenant` for
+    /// a tenant's (tenants are unbounded, labels must not be).
+    fn metrics_label(&self) -> &str {
+        if self.tenant { "tenant" } else { &self.issuer }
+    }
+
+    /// Marks the key set as a tenant's: its metrics do not name its issuer.
+    pub(crate) fn of_tenant(mut self) -> Self {
+        self.tenant = true;
+        self
     }
 
     pub(crate) fn tasks(&self) -> &Tasks {
@@ -199,7 +214,7 @@ impl RemoteKeys {
         self.in_flight.store(false, Ordering::Release);
         match outcome {
             Ok((store, ttl)) => {
-                telemetry::key_fetch(&self.issuer, true);
+                telemetry::key_fetch(self.metrics_label(), true);
                 log_rotation(&self.issuer, state.store.as_deref(), &store, cause);
                 if state.store.as_ref().is_some_and(|old| old.loses_keys_in(&store)) {
                     self.epoch.fetch_add(1, Ordering::AcqRel);
@@ -214,7 +229,7 @@ impl RemoteKeys {
             }
             Err(error) => {
                 self.counters.failures.fetch_add(1, Ordering::Relaxed);
-                telemetry::key_fetch(&self.issuer, false);
+                telemetry::key_fetch(self.metrics_label(), false);
                 state.next_refresh = Instant::now() + self.settings.cooldown;
                 state.last_error = Some(error.to_string());
                 let kept = state.store.as_ref().map_or(0, |store| store.len());

@@ -49,6 +49,10 @@ pub struct VerifierBuilder {
     clock: Arc<dyn Clock>,
     resource: Option<ProtectedResource>,
     dpop: Option<Dpop>,
+    /// How long revocations are kept (`None`: the maximum token age, or the default), and how
+    /// many.
+    revocation_window: Option<Duration>,
+    max_revocations: usize,
     #[cfg(feature = "remote")]
     remote: RemoteSettings,
     #[cfg(feature = "remote")]
@@ -73,6 +77,8 @@ impl Default for VerifierBuilder {
             clock: Arc::new(SystemClock),
             resource: None,
             dpop: None,
+            revocation_window: None,
+            max_revocations: super::revocation::DEFAULT_MAX_REVOCATIONS,
             #[cfg(feature = "remote")]
             remote: RemoteSettings::default(),
             #[cfg(feature = "remote")]
@@ -230,6 +236,17 @@ impl VerifierBuilder {
         self
     }
 
+    /// Keeps each revocation ([`Verifier::revoke`]) for `window`, which should be the longest
+    /// lifetime of a token this verifier accepts: a revocation forgotten sooner lets the tokens
+    /// it named pass again. Defaults to the maximum token age plus the leeway when one is set,
+    /// otherwise 24 hours. At most `max` revocations are kept (100,000 by default); beyond,
+    /// every token issued before the overflow is refused until the window has passed.
+    pub fn revocations(mut self, window: Duration, max: usize) -> Self {
+        self.revocation_window = Some(window);
+        self.max_revocations = max;
+        self
+    }
+
     /// Reads the time from `clock` instead of the system clock: for tests that move time
     /// forward instead of sleeping. Defaults to [`SystemClock`].
     pub fn clock(mut self, clock: impl Clock) -> Self {
@@ -367,7 +384,15 @@ impl VerifierBuilder {
                 (one, _) => one.map(|issuer| Arc::clone(&issuer.issuer)),
             }
         };
+        let window = self.revocation_window.unwrap_or_else(|| {
+            let window = super::revocation::DEFAULT_REVOCATION_WINDOW;
+            self.max_age.map_or(window, |age| age.saturating_add(self.leeway))
+        });
+        let revocations = super::revocation::Revocations::new(window, self.max_revocations);
         let inner = VerifierInner {
+            revocations,
+            #[cfg(feature = "remote")]
+            seen_events: super::signed_event::SeenEvents::default(),
             issuers,
             rules,
             cache,

@@ -57,13 +57,20 @@ mod introspect;
 #[cfg(feature = "remote")]
 mod introspected_claims;
 mod issuer;
+#[cfg(feature = "remote")]
+pub mod logout;
 mod pipeline;
 mod request_facts;
+pub mod revocation;
 mod rules;
+#[cfg(feature = "remote")]
+pub mod security_event;
 #[cfg(feature = "remote")]
 mod shared_answers;
 #[cfg(feature = "remote")]
 pub(crate) mod signed_answer;
+#[cfg(feature = "remote")]
+mod signed_event;
 mod syntax;
 #[cfg(feature = "remote")]
 pub mod tenant;
@@ -82,7 +89,10 @@ pub use exchange::ExchangeStats;
 #[cfg(feature = "remote")]
 pub use introspect::IntrospectionStats;
 pub use request_facts::RequestFacts;
+pub use revocation::{Revocation, RevocationStats};
 pub use rules::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY};
+#[cfg(feature = "remote")]
+pub use signed_event::MAX_EVENT_TOKEN_BYTES;
 pub use syntax::{check_token_syntax, is_b64token_char};
 #[cfg(feature = "remote")]
 pub use tenants::TenantStats;
@@ -120,6 +130,11 @@ struct VerifierInner {
     clock: Arc<dyn Clock>,
     resource: Option<Arc<ProtectedResource>>,
     dpop: Option<crate::dpop::Dpop>,
+    /// The tokens revoked before they expire.
+    revocations: revocation::Revocations,
+    /// The logout tokens and security events accepted, against replays.
+    #[cfg(feature = "remote")]
+    seen_events: signed_event::SeenEvents,
     /// The tenants resolved at run time, if any.
     #[cfg(feature = "remote")]
     tenants: Option<Arc<tenants::TenantDirectory>>,
@@ -249,6 +264,46 @@ impl Verifier {
     /// pass, for [`verify_dpop`](Self::verify_dpop) to check their binding. `tenant` is the
     /// tenant the request names, if any.
     fn verify_any_now(&self, token: &str, tenant: Option<&str>) -> Verification {
+        match self.verify_unrevoked_now(token, tenant) {
+            Verification::Ready(result) => {
+                Verification::Ready(result.and_then(|claims| self.unrevoked(claims)))
+            }
+            #[cfg(feature = "remote")]
+            Verification::Pending(pending) => {
+                let verifier = self.clone();
+                Verification::Pending(PendingVerification::new(async move {
+                    pending.await.and_then(|claims| verifier.unrevoked(claims))
+                }))
+            }
+            #[cfg(not(feature = "remote"))]
+            pending @ Verification::Pending(_) => pending,
+        }
+    }
+
+    /// `claims`, unless a revocation names their token.
+    fn unrevoked(&self, claims: Claims) -> Result<Claims, Error> {
+        let inner = &*self.inner;
+        if inner.revocations.names(&claims, inner.clock.now_secs()) {
+            Err(revocation::Revocations::error())
+        } else {
+            Ok(claims)
+        }
+    }
+
+    /// Stops honouring the tokens `revocation` names, however they arrive (cached, verified
+    /// again, introspected, with a DPoP proof, to be exchanged), until the revocation window
+    /// has passed (see the [revocation module](crate::verifier::revocation)).
+    pub fn revoke(&self, revocation: Revocation) {
+        self.inner.revocations.revoke(revocation, self.inner.clock.now_secs());
+    }
+
+    /// What the revocations have done.
+    pub fn revocation_stats(&self) -> RevocationStats {
+        self.inner.revocations.stats()
+    }
+
+    /// [`verify_any_now`](Self::verify_any_now) before the revocations are consulted.
+    fn verify_unrevoked_now(&self, token: &str, tenant: Option<&str>) -> Verification {
         #[cfg(feature = "remote")]
         if let Some(verification) = self.introspected(token) {
             return verification;
@@ -341,9 +396,11 @@ impl Verifier {
     /// is a hit only while its tenant is live and, when the request names a tenant, is that
     /// tenant. Its certificate is not checked: a bound token is never a hit here.
     pub fn cached_for(&self, token: impl AsRef<[u8]>, facts: RequestFacts<'_>) -> Option<Claims> {
-        let claims = self.cache_hit(token.as_ref(), facts.tenant, self.inner.clock.now_secs())?;
-        // A bound token is not a bearer token: no hit here (verifying it refuses it).
-        if claims.confirmation().is_some() {
+        let now = self.inner.clock.now_secs();
+        let claims = self.cache_hit(token.as_ref(), facts.tenant, now)?;
+        // A bound token is not a bearer token: no hit here (verifying it refuses it). A revoked
+        // one is no hit either: verifying it says why it is refused.
+        if claims.confirmation().is_some() || self.inner.revocations.names(&claims, now) {
             return None;
         }
         telemetry::token_cache(CacheEvent::Hit);
@@ -422,7 +479,13 @@ impl Verifier {
     pub fn verify_at(&self, token: &str, now: NumericDate) -> Result<Claims, Error> {
         match pipeline::verify(self.trust(None), &self.inner.rules, token, now, false) {
             // A bound token is refused here as `verify` refuses it without its proof.
-            Ok(verified) => binding::check(&verified.claims, None, false).map(|()| verified.claims),
+            Ok(verified) => {
+                binding::check(&verified.claims, None, false)?;
+                if self.inner.revocations.names(&verified.claims, now.as_secs()) {
+                    return Err(revocation::Revocations::error());
+                }
+                Ok(verified.claims)
+            }
             Err(Halt::Error(error)) => Err(error),
             #[cfg(feature = "remote")]
             Err(Halt::Fetch(..) | Halt::Resolve(..)) => Err(not_available()),

@@ -68,6 +68,12 @@ impl Rules {
         now: u64,
         source: Source,
     ) -> Result<Claims, Error> {
+        // A logout token or a security event is signed by the same keys for the same audience,
+        // and may carry `sub` and `exp`: its `events` claim tells it from an access token.
+        if payload.custom.contains_key("events") {
+            let message = "a logout token or security event is not an access token";
+            return Err(Error::new(ErrorKind::InvalidTokenType, message));
+        }
         // The same members are required of an introspection answer in strict mode.
         if self.rfc9068 {
             let required = [

@@ -122,20 +122,33 @@ impl SignedAnswerCheck {
         Ok(())
     }
 
-    /// The signature, with the issuer's keys: fetched (once) when they are remote and missing
-    /// or lack the answer's `kid`.
     async fn check_signature(
         &self,
         header: &Header,
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), Error> {
-        let remote = match &self.keys {
-            AnswerKeys::Static(store) => {
+        self.keys.check(header, message, signature).await
+    }
+}
+
+impl AnswerKeys {
+    /// A signature made with these keys: fetched (once) when they are remote and missing or
+    /// lack the header's `kid`.
+    pub(crate) async fn check(
+        &self,
+        header: &Header,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        let remote = match self {
+            Self::Static(store) => {
                 return pipeline::check_signature(store, header, message, signature);
             }
-            AnswerKeys::Remote(remote) => remote,
+            Self::Remote(remote) => remote,
         };
+        let unavailable =
+            || Error::new(ErrorKind::KeySourceUnavailable, "the issuer's keys are not available");
         match pipeline::check_remote(remote, header, message, signature, true) {
             Ok(_) => Ok(()),
             Err(Halt::Error(error)) => Err(error),
@@ -144,17 +157,11 @@ impl SignedAnswerCheck {
                 match pipeline::check_remote(remote, header, message, signature, false) {
                     Ok(_) => Ok(()),
                     Err(Halt::Error(error)) => Err(error),
-                    Err(Halt::Fetch(..) | Halt::Resolve(_)) => Err(Error::new(
-                        ErrorKind::KeySourceUnavailable,
-                        "the issuer's keys are not available",
-                    )),
+                    Err(Halt::Fetch(..) | Halt::Resolve(_)) => Err(unavailable()),
                 }
             }
             // Only a token's issuer is ever resolved: keys never ask for it.
-            Err(Halt::Resolve(_)) => Err(Error::new(
-                ErrorKind::KeySourceUnavailable,
-                "the issuer's keys are not available",
-            )),
+            Err(Halt::Resolve(_)) => Err(unavailable()),
         }
     }
 }

@@ -171,7 +171,7 @@ impl OwnedDefaults {
             settings.allowed_algorithms(self.algorithms)?,
             Arc::clone(&self.clock),
         );
-        Ok(Some(RemoteSource::new(keys)))
+        Ok(Some(RemoteSource::new(keys.of_tenant())))
     }
 }
 
@@ -559,6 +559,8 @@ impl TrustedIssuer {
             algorithms,
             Arc::clone(defaults.clock),
         );
+        // A tenant's key set (discovery confined to its origin) is not named in metrics.
+        let keys = if defaults.confined { keys.of_tenant() } else { keys };
         Ok(KeySource::Remote(Arc::new(RemoteSource::new(keys))))
     }
 }
