@@ -340,7 +340,7 @@ impl VerifierBuilder {
             .tenants
             .take()
             .map(|tenants| {
-                let defaults = super::trusted::OwnedDefaults::of(&defaults);
+                let defaults = super::tenant_defaults::OwnedDefaults::of(&defaults);
                 super::tenants::TenantDirectory::new(tenants, defaults).map(Arc::new)
             })
             .transpose()?;

@@ -75,6 +75,8 @@ mod syntax;
 #[cfg(feature = "remote")]
 pub mod tenant;
 #[cfg(feature = "remote")]
+mod tenant_defaults;
+#[cfg(feature = "remote")]
 mod tenants;
 mod trusted;
 mod verification;
@@ -278,28 +280,6 @@ impl Verifier {
             #[cfg(not(feature = "remote"))]
             pending @ Verification::Pending(_) => pending,
         }
-    }
-
-    /// `claims`, unless a revocation names their token.
-    fn unrevoked(&self, claims: Claims) -> Result<Claims, Error> {
-        let inner = &*self.inner;
-        if inner.revocations.names(&claims, inner.clock.now_secs()) {
-            Err(revocation::Revocations::error())
-        } else {
-            Ok(claims)
-        }
-    }
-
-    /// Stops honouring the tokens `revocation` names, however they arrive (cached, verified
-    /// again, introspected, with a DPoP proof, to be exchanged), until the revocation window
-    /// has passed (see the [revocation module](crate::verifier::revocation)).
-    pub fn revoke(&self, revocation: Revocation) {
-        self.inner.revocations.revoke(revocation, self.inner.clock.now_secs());
-    }
-
-    /// What the revocations have done.
-    pub fn revocation_stats(&self) -> RevocationStats {
-        self.inner.revocations.stats()
     }
 
     /// [`verify_any_now`](Self::verify_any_now) before the revocations are consulted.
@@ -509,22 +489,6 @@ impl Verifier {
         let shared = self.inner.tenants.iter().flat_map(|tenants| tenants.shared_sources());
         let own = self.inner.tenants.as_ref().map_or(0, |tenants| tenants.background_tasks());
         own + configured.chain(shared).map(|remote| remote.keys().tasks().alive()).sum::<usize>()
-    }
-
-    /// Forgets the tenant whose issuer is `issuer` (offboarded, or its settings changed in the
-    /// resolver's table): its cached tokens stop being hits at once, and its next token is
-    /// resolved and discovered again. Does nothing for an issuer that is no tenant.
-    #[cfg(feature = "remote")]
-    pub fn forget_tenant(&self, issuer: &str) {
-        if let Some(tenants) = &self.inner.tenants {
-            tenants.forget(issuer);
-        }
-    }
-
-    /// What the tenants have done; `None` without [`Tenants`](crate::Tenants).
-    #[cfg(feature = "remote")]
-    pub fn tenant_stats(&self) -> Option<TenantStats> {
-        self.inner.tenants.as_ref().map(|tenants| tenants.stats())
     }
 
     /// The protected resource this verifier guards, if one was configured (RFC 9728), with

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::Verifier;
 use crate::claims::{Claims, NumericDate};
 
 /// Maps hashed with foldhash (seeded per process), a third of SipHash's cost for short keys:
@@ -131,6 +132,30 @@ impl std::fmt::Debug for Revocation {
             .field("kind", &self.target.kind)
             .field("issued_until", &self.issued_until)
             .finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// `claims`, unless a revocation names their token.
+    pub(super) fn unrevoked(&self, claims: Claims) -> Result<Claims, Error> {
+        let inner = &*self.inner;
+        if inner.revocations.names(&claims, inner.clock.now_secs()) {
+            Err(Revocations::error())
+        } else {
+            Ok(claims)
+        }
+    }
+
+    /// Stops honouring the tokens `revocation` names, however they arrive (cached, verified
+    /// again, introspected, with a DPoP proof, to be exchanged), until the revocation window
+    /// has passed (see the [revocation module](crate::verifier::revocation)).
+    pub fn revoke(&self, revocation: Revocation) {
+        self.inner.revocations.revoke(revocation, self.inner.clock.now_secs());
+    }
+
+    /// What the revocations have done.
+    pub fn revocation_stats(&self) -> RevocationStats {
+        self.inner.revocations.stats()
     }
 }
 

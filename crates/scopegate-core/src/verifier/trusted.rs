@@ -90,91 +90,6 @@ pub(crate) struct Defaults<'a> {
     pub(super) confined: bool,
 }
 
-/// [`Defaults`] kept by the verifier, for the tenants it takes on after it is built.
-#[cfg(feature = "remote")]
-pub(crate) struct OwnedDefaults {
-    audiences: Vec<String>,
-    algorithms: Option<AlgorithmSet>,
-    policy: ScopePolicy,
-    mapping: ClaimMapping,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) remote: RemoteSettings,
-    leeway: u64,
-}
-
-#[cfg(feature = "remote")]
-impl OwnedDefaults {
-    pub(crate) fn of(defaults: &Defaults<'_>) -> Self {
-        Self {
-            audiences: defaults.audiences.to_vec(),
-            algorithms: defaults.algorithms,
-            policy: defaults.policy.clone(),
-            mapping: defaults.mapping.clone(),
-            clock: Arc::clone(defaults.clock),
-            remote: defaults.remote.clone(),
-            leeway: defaults.leeway,
-        }
-    }
-
-    fn view(&self) -> Defaults<'_> {
-        Defaults {
-            audiences: &self.audiences,
-            algorithms: self.algorithms,
-            policy: &self.policy,
-            mapping: &self.mapping,
-            clock: &self.clock,
-            remote: &self.remote,
-            leeway: self.leeway,
-            confined: true,
-        }
-    }
-
-    /// The entry of `tenant`, trusted with `settings`, its keys `shared` with the other
-    /// tenants of its pattern or its own.
-    pub(crate) fn tenant_entry(
-        &self,
-        tenant: &str,
-        settings: &TrustedIssuer,
-        shared: Option<Arc<RemoteSource>>,
-    ) -> Result<IssuerEntry, Error> {
-        if settings.introspection.is_some() || settings.exchange.is_some() {
-            return Err(Error::config(
-                "introspection and token exchange are not available for tenants; configure them on a trusted issuer",
-            ));
-        }
-        let mut entry = settings.entry_sharing(&self.view(), shared)?;
-        let live = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        entry.tenant = Some(crate::claims::TenantMark { name: tenant.into(), live });
-        Ok(entry)
-    }
-
-    /// Checks a pattern's URLs with one tenant, and makes the key set its tenants share.
-    pub(crate) fn shared_keys(
-        &self,
-        pattern: &crate::verifier::tenant::IssuerPattern,
-    ) -> Result<Option<RemoteSource>, Error> {
-        let settings = pattern.settings_for(&pattern.example_issuer());
-        checked_uri(settings.name(), self.remote.allow_http, "issuer pattern")?;
-        let Some(url) = pattern.shared_discovery_url() else { return Ok(None) };
-        checked_uri(url, self.remote.allow_http, "shared discovery URL")?;
-        let client = self.remote.client_for(url)?;
-        let accepted = vec![pattern.shared_issuer(), pattern.as_str().to_owned()];
-        let metadata =
-            IssuerMetadata::accepting(url, accepted, self.remote.clone(), Arc::clone(&client))
-                .confined(true);
-        let keys = RemoteKeys::new(
-            url,
-            None,
-            Arc::new(metadata),
-            self.remote.clone(),
-            client,
-            settings.allowed_algorithms(self.algorithms)?,
-            Arc::clone(&self.clock),
-        );
-        Ok(Some(RemoteSource::new(keys.of_tenant())))
-    }
-}
-
 impl TrustedIssuer {
     /// Trusts `issuer`: tokens whose `iss` equals it exactly (no normalisation, so
     /// `https://id.example.com/` is a different issuer) are verified with this issuer's keys.
@@ -311,7 +226,7 @@ impl TrustedIssuer {
     }
 
     /// [`entry`](Self::entry), with the key set `shared` by every tenant of a pattern, if any.
-    fn entry_sharing(
+    pub(super) fn entry_sharing(
         &self,
         defaults: &Defaults<'_>,
         #[cfg(feature = "remote")] shared: Option<Arc<RemoteSource>>,
@@ -394,7 +309,10 @@ impl TrustedIssuer {
 
     /// The allowlist: as configured, or every asymmetric algorithm plus `HS*` when the issuer
     /// has an HMAC secret.
-    fn allowed_algorithms(&self, default: Option<AlgorithmSet>) -> Result<AlgorithmSet, Error> {
+    pub(super) fn allowed_algorithms(
+        &self,
+        default: Option<AlgorithmSet>,
+    ) -> Result<AlgorithmSet, Error> {
         let has_secret = self.keys.iter().any(VerificationKey::is_symmetric);
         match self.algorithms.or(default) {
             Some(chosen) if chosen.is_empty() => {

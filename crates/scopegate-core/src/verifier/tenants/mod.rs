@@ -7,6 +7,13 @@
 //! live; a failed fetch removes it and remembers the failure. Probation is small and bounded:
 //! a flood of made-up tenants churns probation, never the live set.
 
+mod operations;
+mod resolving;
+
+use operations::Counters;
+pub use operations::TenantStats;
+use resolving::Rejected;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -16,10 +23,10 @@ use quick_cache::{DefaultHashBuilder, Lifecycle, UnitWeighter};
 
 use super::admission::Admission;
 use super::issuer::{IssuerEntry, KeySource};
-use super::trusted::OwnedDefaults;
+use super::tenant_defaults::OwnedDefaults;
 use crate::claims::Claims;
 use crate::error::{Error, ErrorKind};
-use crate::flight::{Failed, Flights, Refused};
+use crate::flight::Flights;
 use crate::remote::tasks::RemoteSource;
 use crate::verifier::tenant::{ErasedResolver, IssuerPattern, TenantSource, Tenants};
 
@@ -63,15 +70,6 @@ impl TenantEntry {
     }
 }
 
-/// Why a resolver call gave no tenant, as every request waiting on it learns.
-#[derive(Clone, Copy, Debug)]
-enum Rejected {
-    /// No tenant has the issuer: `401`.
-    Unknown,
-    /// The tenants could not be looked up: `503`.
-    Unavailable(&'static str),
-}
-
 /// What [`TenantDirectory::find`] found.
 pub(crate) enum Lookup {
     /// The tenant's entry, and whether it is still on probation.
@@ -86,38 +84,6 @@ pub(crate) enum Lookup {
 struct Refusal {
     until: u64,
     unavailable: bool,
-}
-
-/// What the tenants have done, for stats and tests.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct TenantStats {
-    /// Tenants live now (verified at least once, not evicted).
-    pub live: usize,
-    /// New tenants on probation now.
-    pub on_probation: usize,
-    /// New tenants admitted (each costs a discovery, or a resolver call).
-    pub admitted: u64,
-    /// Tenants that became live.
-    pub promoted: u64,
-    /// Live tenants evicted to stay within the bound.
-    pub evicted: u64,
-    /// Requests for a new tenant refused because too many were admitted recently.
-    pub refused_admission: u64,
-    /// Tokens refused because their issuer is no tenant, or not this request's.
-    pub refused_issuer: u64,
-    /// Tenants whose discovery, keys or resolution failed.
-    pub failed: u64,
-}
-
-#[derive(Default)]
-struct Counters {
-    admitted: AtomicU64,
-    promoted: AtomicU64,
-    evicted: Arc<AtomicU64>,
-    refused_admission: AtomicU64,
-    refused_issuer: AtomicU64,
-    failed: AtomicU64,
 }
 
 /// Counts the live tenants evicted, and clears their marks: tokens cached under an evicted
@@ -317,79 +283,6 @@ impl TenantDirectory {
         Ok(Lookup::Found(entry, true))
     }
 
-    /// Asks the resolver about `issuer` (once, however many requests wait), and files its
-    /// answer: a tenant on probation, an unknown issuer, or a failure.
-    pub(crate) async fn resolve(self: &Arc<Self>, issuer: &str) -> Result<(), Error> {
-        let Source::Resolver(resolver) = &self.source else { return Ok(()) };
-        let key: Arc<str> = issuer.into();
-        let (directory, resolver, asked) =
-            (Arc::clone(self), Arc::clone(resolver), Arc::clone(&key));
-        // Only a call that starts is admitted: requests that join it cost nothing more.
-        let started = self.resolving.join_or_start(&key, move || {
-            let admitted = directory.admit(&asked);
-            async move {
-                admitted.map_err(|()| Rejected::Unavailable(TOO_MANY_NEW))?;
-                let answer = resolver.resolve_boxed(&asked).await;
-                directory.file_answer(&asked, answer)
-            }
-        });
-        match started {
-            Ok(flight) => match flight.outcome().await {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(Rejected::Unknown)) => Err(self.untrusted()),
-                Ok(Err(Rejected::Unavailable(message))) => Err(unavailable(message)),
-                Err(Failed::TimedOut) => {
-                    self.remember(&key, true);
-                    Err(unavailable("the tenants could not be looked up in time"))
-                }
-                Err(Failed::Stopped) => Err(unavailable("the tenant lookup was stopped")),
-            },
-            Err(Refused::Saturated) => Err(unavailable("too many tenant lookups at once")),
-            Err(Refused::NoRuntime) => Err(unavailable("tenant lookups need a Tokio runtime")),
-        }
-    }
-
-    fn file_answer(
-        &self,
-        issuer: &Arc<str>,
-        answer: Result<Option<crate::verifier::tenant::Tenant>, Error>,
-    ) -> Result<(), Rejected> {
-        let failed = |message| {
-            self.remember(issuer, true);
-            Err(Rejected::Unavailable(message))
-        };
-        match answer {
-            Ok(Some(tenant)) if tenant.issuer.name() == &**issuer => {
-                let trusted = match self.defaults.tenant_entry(&tenant.id, &tenant.issuer, None) {
-                    Ok(trusted) => trusted,
-                    Err(error) => {
-                        tracing::warn!(%error, "the tenant resolver answered unusable settings");
-                        return failed("the tenant's settings are unusable");
-                    }
-                };
-                let entry = TenantEntry {
-                    tenant: tenant.id.as_str().into(),
-                    issuer: trusted,
-                    tenant_claim: None,
-                };
-                Self::put_on_probation(&mut self.probation(), entry);
-                Ok(())
-            }
-            Ok(Some(_)) => {
-                tracing::warn!("the tenant resolver answered a tenant of another issuer");
-                failed("the tenant resolver answered a tenant of another issuer")
-            }
-            Ok(None) => {
-                self.remember(issuer, false);
-                Err(Rejected::Unknown)
-            }
-            Err(error) => {
-                tracing::warn!(%error, "the tenant resolver failed");
-                failed("the tenants could not be looked up")
-            }
-        }
-    }
-
     /// A token of the tenant on probation verified: it becomes live.
     pub(crate) fn promote(&self, entry: &Arc<TenantEntry>) {
         let mut probation = self.probation();
@@ -422,21 +315,6 @@ impl TenantDirectory {
         Self::leave_probation(&mut probation, issuer);
         drop(probation);
         self.remember(&issuer.into(), true);
-    }
-
-    pub(crate) fn stats(&self) -> TenantStats {
-        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        let counters = &self.counters;
-        TenantStats {
-            live: self.live.len(),
-            on_probation: self.probation().entries.len(),
-            admitted: load(&counters.admitted),
-            promoted: load(&counters.promoted),
-            evicted: load(&counters.evicted),
-            refused_admission: load(&counters.refused_admission),
-            refused_issuer: load(&counters.refused_issuer),
-            failed: load(&counters.failed),
-        }
     }
 
     fn shares_keys(&self, remote: &Arc<RemoteSource>) -> bool {
