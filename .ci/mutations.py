@@ -445,8 +445,8 @@ MUTATIONS = [
     (
         "mcp: list answers matched by the id as written",
         "crates/scopegate-mcp/src/service.rs",
-        "            let Some(id) = canonical_id(id) else {",
-        "            let Some(id) = Some(id.clone()) else {",
+        '            let Some(id) = call.id.as_ref().and_then(canonical_id) else {',
+        '            let Some(id) = call.id.clone() else {',
         ["-p", "scopegate-tests", "--test", "suite", "mcp_rules::regression_lists"],
     ),
     (
@@ -480,8 +480,8 @@ MUTATIONS = [
     (
         "mcp: sessions not bound to their callers",
         "crates/scopegate-mcp/src/service.rs",
-        "                .is_ok_and(|claims| config.sessions.owned_by(id, claims).is_some());",
-        "                .is_ok();",
+        '            && config.sessions.owned_by(id, claims).is_none()',
+        '            && config.sessions.owned_by(id, claims).is_none() && false',
         ["-p", "scopegate-tests", "--test", "suite", "mcp_rules::a_session_belongs"],
     ),
     (
@@ -494,8 +494,8 @@ MUTATIONS = [
     (
         "mcp: a task reached without its tool's rule",
         "crates/scopegate-mcp/src/service.rs",
-        "            return object(kind, &name)\n",
-        "            return None.filter(|_: &Response<Bytes>| object(kind, &name).is_some())\n",
+        '            return all(created.rules(config))\n',
+        '            return None.filter(|_: &Response<Bytes>| all(created.rules(config)).is_some())\n',
         ["-p", "scopegate-tests", "--test", "suite", "mcp_tasks::a_task_belongs"],
     ),
     (
