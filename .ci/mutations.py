@@ -925,6 +925,13 @@ MUTATIONS = [
         '        if false {',
         ["-p", "scopegate-tests", "--test", "suite", "revocation::"],
     ),
+    (
+        'revocation: the event audience is ignored',
+        'crates/scopegate-core/src/verifier/signed_event.rs',
+        '            Some(audience) => std::slice::from_ref(audience),',
+        '            Some(_) => &issuer.audiences[..],',
+        ["-p", "scopegate-tests", "--test", "suite", "revocation::"],
+    ),
 ]
 
 

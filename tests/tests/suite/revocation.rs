@@ -373,3 +373,24 @@ async fn a_credential_created_revokes_nothing() {
     assert!(verifier.accept_security_event(&event("c2", "update")).await.unwrap().is_some());
     assert_eq!(kind(&verifier, &alice), Some(ErrorKind::TokenRevoked));
 }
+
+#[tokio::test]
+async fn logout_tokens_may_name_the_client_id_instead_of_the_api() {
+    let issuer = TestIssuer::new().with_key(TestKey::ec_p256());
+    let trusted = scopegate_core::TrustedIssuer::new(issuer.issuer())
+        .audience(issuer.audience())
+        .event_audience("orders-web-client")
+        .keys(issuer.key_set());
+    let verifier = Verifier::builder().trust(trusted).clock(ahead()).build_static().unwrap();
+    let s1 = issuer.token().subject("alice").claim("sid", "s1").sign();
+    // For the client id: taken. For the API's access-token audience: not, once a client id is set.
+    let for_api = logout_token(&issuer, json!({"jti": "a1"}));
+    let error = verifier.accept_logout_token(&for_api).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidAudience);
+    let for_client = logout_token(&issuer, json!({"jti": "a2", "aud": "orders-web-client"}));
+    assert!(verifier.accept_logout_token(&for_client).await.is_ok());
+    assert_eq!(kind(&verifier, &s1), Some(ErrorKind::TokenRevoked));
+    // The client id is still no access-token audience.
+    let access = issuer.token().audience("orders-web-client").sign();
+    assert_eq!(kind(&verifier, &access), Some(ErrorKind::InvalidAudience));
+}

@@ -98,8 +98,11 @@ impl Verifier {
             let message = format!("the {}'s `alg` is not allowed for its issuer", rules.what);
             return Err(Error::new(ErrorKind::DisallowedAlgorithm, message));
         }
-        let (jti, issued_at, expires) =
-            check_common(&claims, &issuer.audiences, rules, now, leeway)?;
+        let audiences = match &issuer.event_audience {
+            Some(audience) => std::slice::from_ref(audience),
+            None => &issuer.audiences[..],
+        };
+        let (jti, issued_at, expires) = check_common(&claims, audiences, rules, now, leeway)?;
         check(&claims)?;
         let signature = jose::decode_segment(parts.signature, "signature")?;
         let keys = AnswerKeys::of(&issuer.keys);

@@ -61,6 +61,7 @@ pub struct TrustedIssuer {
     pub(super) policy: Option<ScopePolicy>,
     pub(super) mapping: Option<ClaimMapping>,
     pub(super) cognito_clients: Option<Vec<String>>,
+    pub(super) event_audience: Option<String>,
     #[cfg(feature = "remote")]
     pub(super) introspection: Option<Introspection>,
     #[cfg(feature = "remote")]
@@ -103,6 +104,7 @@ impl TrustedIssuer {
             policy: None,
             mapping: None,
             cognito_clients: None,
+            event_audience: None,
             #[cfg(feature = "remote")]
             introspection: None,
             #[cfg(feature = "remote")]
@@ -142,6 +144,14 @@ impl TrustedIssuer {
     /// [`audience`](Self::audience) (an API known by two names during a migration, say).
     pub fn also_accept_audience(mut self, audience: impl Into<String>) -> Self {
         self.audiences.push(audience.into());
+        self
+    }
+
+    /// The `aud` this issuer's logout tokens and security events name (this API's client id
+    /// at the provider, OpenID Connect Back-Channel Logout section 2.4), instead of the access
+    /// tokens' audiences: the client id then need not be accepted as an access-token audience.
+    pub fn event_audience(mut self, client_id: impl Into<String>) -> Self {
+        self.event_audience = Some(client_id.into());
         self
     }
 
@@ -304,6 +314,7 @@ impl TrustedIssuer {
                 .cognito_clients
                 .as_ref()
                 .map(|clients| clients.iter().map(|client| client.as_str().into()).collect()),
+            event_audience: self.event_audience.as_deref().map(Into::into),
         })
     }
 
