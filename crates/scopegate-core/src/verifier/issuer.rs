@@ -30,6 +30,7 @@ pub(crate) struct IssuerEntry {
     /// AWS Cognito: the app clients whose access tokens are accepted, instead of `aud`.
     pub(crate) cognito_clients: Option<Box<[Box<str>]>>,
     /// The `aud` of its logout tokens and security events, when not its audiences.
+    #[cfg(feature = "remote")]
     pub(crate) event_audience: Option<Box<str>>,
     /// How its opaque tokens (or all its tokens) are introspected, if they are.
     #[cfg(feature = "remote")]

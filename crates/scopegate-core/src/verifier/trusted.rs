@@ -61,6 +61,7 @@ pub struct TrustedIssuer {
     pub(super) policy: Option<ScopePolicy>,
     pub(super) mapping: Option<ClaimMapping>,
     pub(super) cognito_clients: Option<Vec<String>>,
+    #[cfg(feature = "remote")]
     pub(super) event_audience: Option<String>,
     #[cfg(feature = "remote")]
     pub(super) introspection: Option<Introspection>,
@@ -104,6 +105,7 @@ impl TrustedIssuer {
             policy: None,
             mapping: None,
             cognito_clients: None,
+            #[cfg(feature = "remote")]
             event_audience: None,
             #[cfg(feature = "remote")]
             introspection: None,
@@ -150,6 +152,7 @@ impl TrustedIssuer {
     /// The `aud` this issuer's logout tokens and security events name (this API's client id
     /// at the provider, OpenID Connect Back-Channel Logout section 2.4), instead of the access
     /// tokens' audiences: the client id then need not be accepted as an access-token audience.
+    #[cfg(feature = "remote")]
     pub fn event_audience(mut self, client_id: impl Into<String>) -> Self {
         self.event_audience = Some(client_id.into());
         self
@@ -314,6 +317,7 @@ impl TrustedIssuer {
                 .cognito_clients
                 .as_ref()
                 .map(|clients| clients.iter().map(|client| client.as_str().into()).collect()),
+            #[cfg(feature = "remote")]
             event_audience: self.event_audience.as_deref().map(Into::into),
         })
     }
