@@ -809,8 +809,8 @@ MUTATIONS = [
     (
         'revocation: verification does not consult the revocations',
         'crates/scopegate-core/src/verifier/revocation.rs',
-        '        if inner.revocations.names(&claims, inner.clock.now_secs()) {',
-        '        if false && inner.revocations.names(&claims, inner.clock.now_secs()) {',
+        "        if !inner.revocations.is_empty() && inner.revocations.names(&claims, inner.clock.now_secs())\n",
+        "        if false && inner.revocations.names(&claims, inner.clock.now_secs())\n",
         ["-p", "scopegate-tests", "--test", "suite", "revocation::"],
     ),
     (
@@ -921,8 +921,8 @@ MUTATIONS = [
     (
         'revocation: a credential created revokes the user',
         'crates/scopegate-core/src/verifier/security_event.rs',
-        '        if kind == CREDENTIAL_CHANGE && change == Some("create") {',
-        '        if false {',
+        '            let created = kind == CREDENTIAL_CHANGE && change == Some("create");',
+        '            let created = false;',
         ["-p", "scopegate-tests", "--test", "suite", "revocation::"],
     ),
     (

@@ -17,12 +17,17 @@ fn ahead() -> ManualClock {
 }
 
 fn setup() -> (TestIssuer, Verifier, ManualClock) {
+    setup_keeping(1000)
+}
+
+/// An issuer and a verifier keeping at most `max` revocations for 600 s, on a clock ahead.
+fn setup_keeping(max: usize) -> (TestIssuer, Verifier, ManualClock) {
     let issuer = TestIssuer::new().with_key(TestKey::ec_p256());
     let clock = ahead();
     let verifier = issuer
         .verifier_builder()
         .clock(clock.clone())
-        .revocations(Duration::from_secs(600), 1000)
+        .revocations(Duration::from_secs(600), max)
         .build_static()
         .unwrap();
     (issuer, verifier, clock)
@@ -101,14 +106,7 @@ fn a_revocation_is_forgotten_after_the_window() {
 
 #[test]
 fn a_full_set_refuses_by_time_and_says_so() {
-    let issuer = TestIssuer::new().with_key(TestKey::ec_p256());
-    let clock = ahead();
-    let verifier = issuer
-        .verifier_builder()
-        .clock(clock.clone())
-        .revocations(Duration::from_secs(600), 2)
-        .build_static()
-        .unwrap();
+    let (issuer, verifier, clock) = setup_keeping(2);
     let bob = issuer.token().subject("bob").expires_in(Duration::from_secs(3600)).sign();
     verifier.revoke(Revocation::token(issuer.issuer(), "a"));
     verifier.revoke(Revocation::token(issuer.issuer(), "b"));

@@ -60,7 +60,7 @@ impl Verifier {
     /// section 2.8), or [`ErrorKind::KeySourceUnavailable`](crate::ErrorKind::KeySourceUnavailable)
     /// when the issuer's keys cannot be had (`503`).
     pub async fn accept_logout_token(&self, logout_token: &str) -> Result<Revocation, Error> {
-        let event = self.read_signed_event(logout_token, &RULES, check_logout).await?;
+        let (event, ()) = self.read_signed_event(logout_token, &RULES, check_logout).await?;
         let text = |name: &str| event.claims.get(name).and_then(Value::as_str);
         // Tokens issued until the logout, by the provider's clock or ours, whichever is later.
         let logout = NumericDate::from_secs(event.issued_at.max(self.inner.clock.now_secs()));

@@ -88,23 +88,22 @@ impl Verifier {
     /// An [`Error`] naming the rule the SET broke (see [`push_error_code`] for its RFC 8935
     /// code), or [`ErrorKind::KeySourceUnavailable`] when the issuer's keys cannot be had.
     pub async fn accept_security_event(&self, set: &str) -> Result<Option<Revocation>, Error> {
-        // Every rule, the subject's included, before the signature.
+        // Every rule, the subject's included, before the signature: what the event revokes is
+        // read once, there. (`iss` is the configured issuer the reader found by it.)
         let read = |claims: &Map<String, Value>| {
             let (kind, body) = event_of(claims)?;
             let subject = claims.get("sub_id").or_else(|| body.get("subject"));
             let issuer = claims.get("iss").and_then(Value::as_str).unwrap_or_default();
-            revocation_of(issuer, kind, subject).map(drop)
+            let revocation = revocation_of(issuer, kind, subject)?;
+            let change = body.get("change_type").and_then(Value::as_str);
+            let created = kind == CREDENTIAL_CHANGE && change == Some("create");
+            Ok((!created).then_some(revocation))
         };
-        let event = self.read_signed_event(set, &RULES, read).await?;
-        let (kind, body) = event_of(&event.claims)?;
-        let change = body.get("change_type").and_then(Value::as_str);
-        if kind == CREDENTIAL_CHANGE && change == Some("create") {
-            return Ok(None);
+        let (_, revocation) = self.read_signed_event(set, &RULES, read).await?;
+        if let Some(revocation) = &revocation {
+            self.revoke(revocation.clone());
         }
-        let subject = event.claims.get("sub_id").or_else(|| body.get("subject"));
-        let revocation = revocation_of(&event.issuer, kind, subject)?;
-        self.revoke(revocation.clone());
-        Ok(Some(revocation))
+        Ok(revocation)
     }
 }
 

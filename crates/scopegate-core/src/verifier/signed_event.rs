@@ -69,13 +69,14 @@ impl SeenEvents {
 
 impl Verifier {
     /// Verifies an event token under `rules`, with `check` for the event's own claim rules
-    /// (run before the signature), and remembers its `jti`.
-    pub(crate) async fn read_signed_event(
+    /// (run before the signature; what it reads is returned beside the event), and remembers
+    /// its `jti`.
+    pub(crate) async fn read_signed_event<T>(
         &self,
         token: &str,
         rules: &EventRules,
-        check: impl FnOnce(&Map<String, Value>) -> Result<(), Error>,
-    ) -> Result<SignedEvent, Error> {
+        check: impl FnOnce(&Map<String, Value>) -> Result<T, Error>,
+    ) -> Result<(SignedEvent, T), Error> {
         let inner = &*self.inner;
         let now = inner.clock.now_secs();
         let leeway = inner.rules.leeway;
@@ -103,7 +104,7 @@ impl Verifier {
             None => &issuer.audiences[..],
         };
         let (jti, issued_at, expires) = check_common(&claims, audiences, rules, now, leeway)?;
-        check(&claims)?;
+        let read = check(&claims)?;
         let signature = jose::decode_segment(parts.signature, "signature")?;
         let keys = AnswerKeys::of(&issuer.keys);
         keys.check(&header, parts.signing_input.as_bytes(), &signature).await?;
@@ -112,7 +113,7 @@ impl Verifier {
         let until = accepted_until.max(expires.unwrap_or(0)).saturating_add(leeway + 1);
         let key = crate::crypto::sha256(format!("{}\u{0}{jti}", issuer.issuer).as_bytes());
         inner.seen_events.first_time(key, until, now)?;
-        Ok(SignedEvent { issuer: Arc::clone(&issuer.issuer), claims, issued_at })
+        Ok((SignedEvent { issuer: Arc::clone(&issuer.issuer), claims, issued_at }, read))
     }
 }
 

@@ -2,13 +2,11 @@
 //! tenant is resolved, then its keys are fetched).
 
 use std::future::Future;
-use std::sync::Arc;
 
 use super::pipeline::{self, Halt};
 use super::{Verifier, not_available, unavailable};
 use crate::claims::Claims;
 use crate::error::Error;
-use crate::remote::keys::RemoteKeys;
 use crate::remote::tasks::demand;
 
 /// A token whose verification waits, with the tenant its request names.
@@ -44,17 +42,12 @@ impl Later {
         match self.verifier.cached_or_verified(&self.token, true, self.tenant.as_deref()) {
             Ok(claims) => Ok(claims),
             Err(Halt::Error(error)) => Err(error),
-            Err(Halt::Fetch(keys, generation)) => self.fetch(&keys, generation).await,
+            Err(Halt::Fetch(keys, generation)) => {
+                let fetched = demand(&keys, generation);
+                self.after_fetch(fetched).await
+            }
             Err(Halt::Resolve(_)) => Err(not_available()),
         }
-    }
-
-    fn fetch(
-        self,
-        keys: &Arc<RemoteKeys>,
-        generation: u64,
-    ) -> impl Future<Output = Result<Claims, Error>> + Send + use<> {
-        self.after_fetch(demand(keys, generation))
     }
 
     async fn after_fetch(
