@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-20}"; shift || true
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(authorization token claims scopes jwks challenge mcp_call mcp_listing mcp_task_watch resource_uri introspection dpop_proof client_cert signed_introspection tenant security_event)
+[ "${#targets[@]}" -gt 0 ] || targets=(authorization token claims scopes jwks challenge mcp_call mcp_listing mcp_task_watch resource_uri introspection dpop_proof client_cert signed_introspection tenant security_event revocation_record)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 cargo fuzz build -s none -O
 for target in "${targets[@]}"; do

@@ -34,6 +34,7 @@
 //! required scopes, `401` for anonymous requests, `500` when the layer is missing.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod caller_token;
 mod claim_rule;

@@ -370,6 +370,66 @@ pub fn tenant_of(data: &[u8]) {
     }
 }
 
+/// Shared revocation records as Redis hands them back (the first byte picks how the rest is
+/// read): never a panic; bytes not sealed by the replicas' secret are never applied; and a
+/// sealed value that is applied holds values within the caps and reads back the same once
+/// written again.
+#[cfg(feature = "remote")]
+pub fn revocation_record(data: &[u8]) {
+    let _ = revocation_record_applied(data);
+}
+
+/// [`revocation_record`], saying whether the record was applied.
+#[cfg(feature = "remote")]
+fn revocation_record_applied(data: &[u8]) -> bool {
+    use std::sync::{Arc, OnceLock};
+    use std::time::Duration;
+
+    use crate::remote::{RevocationLink, SharedCacheFuture, SharedRevocations};
+    use crate::verifier::shared_revocations::{Sharing, encode};
+
+    struct Nowhere;
+    impl SharedRevocations for Nowhere {
+        fn scope(&self) -> &str {
+            "orders"
+        }
+        fn run(&self, _link: RevocationLink) -> SharedCacheFuture<'_, ()> {
+            Box::pin(async {})
+        }
+        fn first_time(
+            &self,
+            _key: [u8; 32],
+            _ttl: Duration,
+        ) -> SharedCacheFuture<'_, Result<bool, &'static str>> {
+            Box::pin(async { Ok(true) })
+        }
+    }
+    static SHARING: OnceLock<Option<Sharing>> = OnceLock::new();
+    let sharing = SHARING.get_or_init(|| {
+        let key = crate::SealingKey::new(b"scopegate fuzz: shared revocations".to_vec()).ok()?;
+        Some(Sharing::new(Arc::new(Nowhere), key))
+    });
+    let Some(sharing) = sharing else { return false };
+    let Some((&how, rest)) = data.split_first() else { return false };
+    let (now, window) = (1_700_000_000, 86_400);
+    if how % 2 == 0 {
+        // As stored by someone who holds no secret: never applied.
+        assert!(!matches!(sharing.open(rest, now, window), Ok(Some(_))), "a forged record opened");
+        return false;
+    }
+    // As sealed by a replica: whatever the value, read within the caps or refused.
+    let sealed = sharing.seal_value(rest, now + 600);
+    if let Ok(Some(entry)) = sharing.open(&sealed, now, window) {
+        assert!(entry.until() <= now + window);
+        let again = encode(&entry);
+        assert!(again.is_some(), "an applied record exceeds the caps");
+        let resealed = sharing.seal_value(&again.unwrap_or_default(), entry.until());
+        assert_eq!(sharing.open(&resealed, now, window), Ok(Some(entry)));
+        return true;
+    }
+    false
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a missing seed folder fails the test")]
 mod seeds {
@@ -458,6 +518,23 @@ mod seeds {
         run("tenant", super::tenant_of);
         #[cfg(feature = "remote")]
         run("security_event", super::security_event);
+        #[cfg(feature = "remote")]
+        run("revocation_record", super::revocation_record);
+    }
+
+    /// The sealed revocation seeds are applied (so the target's oracle runs on them); the
+    /// forged one is not.
+    #[cfg(feature = "remote")]
+    #[test]
+    fn the_sealed_revocation_seeds_are_applied() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/seeds/revocation_record");
+        for (name, applied) in
+            [("subject", true), ("overflow", true), ("session", true), ("forged", false)]
+        {
+            let seed = std::fs::read(dir.join(name)).unwrap();
+            assert_eq!(super::revocation_record_applied(&seed), applied, "{name}");
+        }
     }
 
     /// The seed is a signed answer that opens, so the target's oracle runs on it; changed by

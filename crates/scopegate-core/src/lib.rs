@@ -29,6 +29,7 @@
 //! [aws-lc-rs]: https://docs.rs/aws-lc-rs
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod algorithm;
 pub mod certificate;

@@ -82,6 +82,14 @@ impl SealingKey {
         sealed
     }
 
+    /// A MAC of `data` for `purpose` under `binding`, with the first secret (the one that
+    /// seals): a name only the replicas can compute.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code, reason = "shared state needs `remote`"))]
+    pub(crate) fn mac(&self, purpose: &[u8], binding: &[u8; 32], data: &[u8]) -> [u8; 32] {
+        let secret = self.secrets.first().map_or(&[][..], |secret| secret.as_slice());
+        tag(secret, purpose, binding, &[], data)
+    }
+
     /// The value of `sealed` if one of the secrets sealed it for `purpose` under `binding`
     /// and it is still valid at `now`.
     #[cfg_attr(not(feature = "remote"), allow(dead_code, reason = "shared state needs `remote`"))]

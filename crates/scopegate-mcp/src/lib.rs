@@ -37,6 +37,7 @@
 //! The example `examples/mcp-server` is a complete server on `rmcp`.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod call;
 mod cors;

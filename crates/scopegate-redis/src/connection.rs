@@ -74,6 +74,9 @@ impl RedisOptions {
 #[derive(Clone)]
 pub struct Redis {
     pub(crate) manager: ConnectionManager,
+    /// For the connections a subscription needs (one per subscriber).
+    pub(crate) client: redis::Client,
+    pub(crate) connect_timeout: Duration,
     pub(crate) namespace: String,
     pub(crate) command_timeout: Duration,
 }
@@ -105,11 +108,17 @@ impl Redis {
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(1));
         let manager =
-            ConnectionManager::new_with_config(client, config).await.map_err(|error| {
+            ConnectionManager::new_with_config(client.clone(), config).await.map_err(|error| {
                 tracing::warn!(kind = ?error.kind(), "cannot connect to Redis");
                 Error::new(ErrorKind::ReplayStoreUnavailable, "Redis cannot be reached")
             })?;
-        Ok(Self { manager, namespace: options.namespace, command_timeout: options.command_timeout })
+        Ok(Self {
+            manager,
+            client,
+            connect_timeout: options.connect_timeout,
+            namespace: options.namespace,
+            command_timeout: options.command_timeout,
+        })
     }
 
     /// `<namespace>:<kind>:<hex>`: names carry hashes only.
@@ -125,14 +134,36 @@ impl Redis {
         key
     }
 
+    /// `<namespace>:<name>`, for what is one per namespace.
+    pub(crate) fn name(&self, name: &str) -> String {
+        format!("{}:{name}", self.namespace)
+    }
+
     /// Runs `command`, bounded by the command timeout.
     pub(crate) async fn run<T: redis::FromRedisValue>(
         &self,
         command: &redis::Cmd,
     ) -> Result<T, &'static str> {
         let mut connection = self.manager.clone();
-        match tokio::time::timeout(self.command_timeout, command.query_async(&mut connection)).await
-        {
+        self.bounded(command.query_async(&mut connection)).await
+    }
+
+    /// Runs `pipeline`, bounded by the command timeout.
+    pub(crate) async fn run_pipeline<T: redis::FromRedisValue>(
+        &self,
+        pipeline: &redis::Pipeline,
+    ) -> Result<T, &'static str> {
+        let mut connection = self.manager.clone();
+        self.bounded(pipeline.query_async(&mut connection)).await
+    }
+
+    /// The outcome of `command`, or a short reason: it failed, or took longer than the
+    /// command timeout.
+    pub(crate) async fn bounded<T>(
+        &self,
+        command: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, &'static str> {
+        match tokio::time::timeout(self.command_timeout, command).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) if error.is_timeout() => Err("timed out"),
             Ok(Err(error)) if error.is_io_error() || error.is_connection_dropped() => {

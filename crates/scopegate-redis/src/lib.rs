@@ -1,6 +1,6 @@
 //! Shared state for the replicas of an API protected by scopegate, on Redis (or Valkey).
 //!
-//! Two pieces of scopegate's state are per process unless you share them, and with several
+//! Three pieces of scopegate's state are per process unless you share them, and with several
 //! replicas behind a load balancer that is wrong or wasteful:
 //!
 //! - **DPoP replay**: a proof accepted by one replica must be refused by all. A
@@ -11,12 +11,18 @@
 //!   means one call to the authorization server per token, not one per replica. When Redis
 //!   fails, replicas ask the authorization server themselves.
 //!
-//! The third, **DPoP nonces**, needs no store: [`Nonces`](scopegate_core::dpop::Nonces) are
+//! - **Revocations**: a token revoked on one replica (a back-channel logout, a security event,
+//!   [`Verifier::revoke`](scopegate_core::Verifier::revoke)) must be refused by all, and by
+//!   a replica started later. [`RedisRevocations`] keeps them in a sorted set and announces
+//!   each on a channel every replica follows.
+//!
+//! The fourth, **DPoP nonces**, needs no store: [`Nonces`](scopegate_core::dpop::Nonces) are
 //! sealed with a secret, so give every replica the same configured secret and a nonce issued
 //! by one verifies on all.
 //!
-//! Key names are `<namespace>:dpop:<hex SHA-256>` and `<namespace>:introspection:<hex
-//! SHA-256>`: no token, `jti` or thumbprint appears in clear. The namespace is required
+//! Key names are `<namespace>:dpop:<hex SHA-256>`, `<namespace>:introspection:<hex SHA-256>`,
+//! `<namespace>:event:<hex SHA-256>` and `<namespace>:revocations`: no token, `jti` or
+//! thumbprint appears in clear. The namespace is required
 //! (one per API). Commands time out after 50 ms by default ([`RedisOptions`]); the connection
 //! reconnects on its own.
 //!
@@ -72,19 +78,28 @@
 //!   token, method, URI and time), or answer "seen" to every proof (a denial of service).
 //!   Protect Redis as you protect the authorization server: TLS, credentials (ACLs that let
 //!   this API's user touch only its namespace), no access from other tenants.
+//! - **Revocations** are sealed by the verifier that took them, as answers are. Someone who
+//!   can write to Redis cannot revoke a token or stretch a revocation past its time (values
+//!   that do not open are dropped and counted in `RevocationStats::shared_rejected`); they
+//!   *can* delete revocations, or withhold announcements, so that a replica started later, or
+//!   one they cut off, does not learn of them. Values name the subject, session, `jti` or
+//!   client they revoke (as introspection answers name their subject).
 //! - **DPoP nonces** are not stored: they are sealed with the nonce secret, and any replica
 //!   verifies any replica's nonce.
 //!
 //! Key names carry hashes only; values carry no token. The secrets never reach Redis.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod answers;
 mod connection;
 mod replay;
+mod revocations;
 
 pub use answers::{AnswerCacheStats, RedisAnswerCache};
 pub use connection::{
     DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, MAX_NAMESPACE_BYTES, Redis, RedisOptions,
 };
 pub use replay::{RedisReplayStore, ReplayFailurePolicy, ReplayStats};
+pub use revocations::{DEFAULT_RESYNC_INTERVAL, RedisRevocations};

@@ -26,6 +26,7 @@
 //! only in memory.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod block_on;
 mod certificate;

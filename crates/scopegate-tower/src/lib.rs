@@ -46,6 +46,7 @@
 //! your own logs do not carry tokens either.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
 mod certificate;

@@ -60,6 +60,7 @@
 //!   (RFC 8705; module `tls`).
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use scopegate_core::verifier::{
     DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, TokenCacheKey, TokenCacheStats,

@@ -2,7 +2,7 @@
 //! the state replicas share on Redis.
 
 use scopegate::dpop::{Dpop, DpopMode};
-use scopegate::redis::{Redis, RedisAnswerCache, RedisOptions, RedisReplayStore};
+use scopegate::redis::{Redis, RedisAnswerCache, RedisOptions, RedisReplayStore, RedisRevocations};
 use scopegate::remote::Introspection;
 use scopegate::{Error, ErrorKind, ProtectedResource, SealingKey, Verifier, VerifierBuilder};
 
@@ -13,6 +13,8 @@ pub struct SharedState {
     pub replay: RedisReplayStore,
     /// Introspection answers any replica got.
     pub answers: RedisAnswerCache,
+    /// Revocations any replica took (logout tokens, security events).
+    pub revocations: RedisRevocations,
     /// The secret every replica seals shared answers with (`SCOPEGATE_SHARED_SECRET`).
     pub sealing: SealingKey,
 }
@@ -38,7 +40,8 @@ pub async fn shared_state(
     let redis = Redis::connect(&url, RedisOptions::new("orders-api")).await?;
     Ok(Some(SharedState {
         replay: RedisReplayStore::new(redis.clone()),
-        answers: RedisAnswerCache::new(redis),
+        answers: RedisAnswerCache::new(redis.clone()),
+        revocations: RedisRevocations::new(redis),
         sealing,
     }))
 }
@@ -56,8 +59,8 @@ pub async fn shared_state(
 /// | `SCOPEGATE_INTROSPECTION_FORMAT` | `json` (default) or `jwt`: ask for signed answers (RFC 9701) and refuse unsigned ones |
 /// | `SCOPEGATE_DPOP` | `off` (default), `allowed` or `required`: DPoP-bound tokens (RFC 9449) |
 /// | `SCOPEGATE_PUBLIC_URL` | the URL clients reach this API at, which DPoP proofs name (default: the resource identifier) |
-/// | `SCOPEGATE_REDIS_URL` | share DPoP replay checks and introspection answers with the other replicas |
-/// | `SCOPEGATE_SHARED_SECRET` | with `SCOPEGATE_REDIS_URL`: the secret (32+ bytes, the same on every replica) that seals shared answers |
+/// | `SCOPEGATE_REDIS_URL` | share DPoP replay checks, introspection answers and revocations with the other replicas |
+/// | `SCOPEGATE_SHARED_SECRET` | with `SCOPEGATE_REDIS_URL`: the secret (32+ bytes, the same on every replica) that seals shared answers and revocations |
 pub fn real_issuer(
     variable: impl Fn(&str) -> Option<String>,
     resource: ProtectedResource,
@@ -67,8 +70,10 @@ pub fn real_issuer(
     let audience = variable("SCOPEGATE_AUDIENCE").unwrap_or_else(|| "orders-api".to_owned());
     let public_url =
         variable("SCOPEGATE_PUBLIC_URL").unwrap_or_else(|| resource.resource().to_string());
-    let mut builder =
-        Verifier::builder().issuer(issuer).audience(audience).protected_resource(resource);
+    let mut builder = with_shared_revocations(
+        Verifier::builder().issuer(issuer).audience(audience).protected_resource(resource),
+        shared,
+    );
     if let Some(jwks_uri) = variable("SCOPEGATE_JWKS_URI") {
         builder = builder.jwks_uri(jwks_uri);
     }
@@ -102,6 +107,20 @@ pub fn real_issuer(
         }
     };
     Some(Dpop::new(mode, &public_url).map(|dpop| builder.dpop(with_shared_replay(dpop, shared))))
+}
+
+/// `builder` with the shared revocations, when there are some: a token revoked on any
+/// replica is refused by all.
+pub fn with_shared_revocations(
+    builder: VerifierBuilder,
+    shared: Option<&SharedState>,
+) -> VerifierBuilder {
+    match shared {
+        Some(shared) => {
+            builder.shared_revocations(shared.revocations.clone(), shared.sealing.clone())
+        }
+        None => builder,
+    }
 }
 
 /// `dpop` with the shared replay store, when there is one.

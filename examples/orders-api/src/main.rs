@@ -42,7 +42,7 @@ use std::env;
 use std::error::Error;
 
 use orders_api::app;
-use orders_api::config::{real_issuer, shared_state, with_shared_replay};
+use orders_api::config::{real_issuer, shared_state, with_shared_replay, with_shared_revocations};
 use orders_api::dev::{DevIssuer, banner, protected_resource};
 use orders_api::tls::tls_settings;
 use scopegate::tls::{TlsSettings, serve_with_shutdown};
@@ -72,7 +72,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let revocation = env::var("SCOPEGATE_REVOCATION").is_ok_and(|v| v == "1");
     let shared = shared_state(|name| env::var(name).ok()).await?;
     if shared.is_some() {
-        println!("orders-api shares DPoP replay checks and introspection answers on Redis");
+        println!(
+            "orders-api shares DPoP replay checks, introspection answers and revocations on Redis"
+        );
     }
     let verifier = match real_issuer(|name| env::var(name).ok(), resource.clone(), shared.as_ref())
     {
@@ -108,8 +110,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 );
             }
             let builder = issuer.verifier_builder().protected_resource(resource);
+            let builder = with_shared_revocations(builder, shared.as_ref());
             let dpop = with_shared_replay(issuer.dpop(&public_url)?, shared.as_ref());
-            builder.dpop(dpop).build_static()?
+            builder.dpop(dpop).build().await?
         }
     };
     let app = if revocation {

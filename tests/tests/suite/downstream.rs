@@ -308,6 +308,24 @@ async fn cached_until_near_expiry_then_renewed_and_bounded() {
     assert_eq!((stats.calls, stats.hits, stats.failures), (5, 2, 0));
 }
 
+#[tokio::test]
+async fn a_revoked_callers_exchanged_token_is_dropped() {
+    let server = IssuerServer::start().await;
+    let verifier = gateway(&server, exchange(), None).await;
+    let caller = server.issuer().token().subject("ada").scopes(["a"]).sign();
+    let bystander = server.issuer().token().subject("bob").scopes(["a"]).sign();
+    let request = ExchangeRequest::audience("shipping-api").scopes(["a"]);
+    verifier.exchange(&caller, &request).await.unwrap();
+    verifier.exchange(&bystander, &request).await.unwrap();
+    assert_eq!(verifier.exchange_stats()[0].cached, 2);
+    verifier.revoke(scopegate::Revocation::subject(server.issuer().issuer(), "ada"));
+    let error = verifier.exchange(&caller, &request).await.unwrap_err();
+    assert_eq!((error.kind(), error.to_string()), (ErrorKind::TokenRevoked, "the token was revoked".to_owned()));
+    assert_eq!(verifier.exchange_stats()[0].cached, 1, "ada's exchanged token is gone");
+    verifier.exchange(&bystander, &request).await.unwrap();
+    assert_eq!(server.exchanges(), 2, "bob's comes from the cache");
+}
+
 /// A real redirect, over real HTTP: the allowed server answers `302` to another origin, and a
 /// redirect follower outside the layer (it keeps the request's extensions, the token with them)
 /// sends the request there. The token reaches the allowed origin only; a control run that also

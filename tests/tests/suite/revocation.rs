@@ -152,10 +152,12 @@ async fn a_back_channel_logout_ends_the_session_once() {
     // Single use: the same logout token again is refused.
     let replay = verifier.accept_logout_token(&logout).await.unwrap_err();
     assert_eq!(replay.to_string(), "the `jti` claim must be a token not seen before");
-    // Without `sid`: every token of the subject issued until now.
-    let everywhere = logout_token(&issuer, json!({"sid": null, "jti": "logout-2", "sub": "alice"}));
+    // Without `sid`: every token of the subject issued until the logout, by the provider's
+    // clock (its `iat`), whenever the logout token arrives.
+    let logged_out = NumericDate::now().as_secs();
+    let everywhere = logout_token(&issuer, json!({"sid": null, "jti": "logout-2", "sub": "alice", "iat": logged_out}));
     let revocation = verifier.accept_logout_token(&everywhere).await.unwrap();
-    let until = NumericDate::from_secs(scopegate_core::Clock::now_secs(&_clock));
+    let until = NumericDate::from_secs(logged_out);
     assert_eq!(revocation, Revocation::subject(issuer.issuer(), "alice").issued_until(until));
     assert_eq!(kind(&verifier, &s2), Some(ErrorKind::TokenRevoked));
     // A logout token is no access token, though it is signed by the same keys for us.

@@ -54,6 +54,9 @@ pub(crate) mod metadata;
 pub(crate) mod settings;
 pub(crate) mod tasks;
 
+pub use crate::verifier::shared_revocations::{
+    MAX_REVOCATION_RECORD_BYTES, RevocationLink, SharedRevocation, SharedRevocations,
+};
 pub use client::{HttpClient, HttpFuture, HttpResponse};
 pub use discovery::MAX_DISCOVERY_BYTES;
 pub use exchange::{

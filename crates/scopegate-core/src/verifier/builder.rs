@@ -57,6 +57,12 @@ pub struct VerifierBuilder {
     remote: RemoteSettings,
     #[cfg(feature = "remote")]
     tenants: Option<crate::verifier::tenant::Tenants>,
+    /// Where revocations are shared with the other replicas, and the secret that seals them.
+    #[cfg(feature = "remote")]
+    shared_revocations: Option<(
+        Arc<dyn crate::verifier::shared_revocations::SharedRevocations>,
+        crate::seal::SealingKey,
+    )>,
 }
 
 impl Default for VerifierBuilder {
@@ -83,6 +89,8 @@ impl Default for VerifierBuilder {
             remote: RemoteSettings::default(),
             #[cfg(feature = "remote")]
             tenants: None,
+            #[cfg(feature = "remote")]
+            shared_revocations: None,
         }
     }
 }
@@ -272,6 +280,8 @@ impl VerifierBuilder {
                 remote.keys().refresh(0, Cause::Initial).await?;
             }
         }
+        #[cfg(feature = "remote")]
+        super::shared_revocations::Sharing::start(&verifier.inner).await;
         verifier.start_background_work();
         Ok(verifier)
     }
@@ -294,6 +304,12 @@ impl VerifierBuilder {
                 "the issuer {} fetches its keys: use `build().await`, or `fetch_keys_lazily(true)`",
                 remote.keys().issuer()
             )));
+        }
+        #[cfg(feature = "remote")]
+        if verifier.inner.shared_revocations.is_some() {
+            return Err(Error::config(
+                "shared revocations are read from the store at start: use `build().await`",
+            ));
         }
         verifier.start_background_work();
         Ok(verifier)
@@ -388,11 +404,15 @@ impl VerifierBuilder {
             let window = super::revocation::DEFAULT_REVOCATION_WINDOW;
             self.max_age.map_or(window, |age| age.saturating_add(self.leeway))
         });
-        let revocations = super::revocation::Revocations::new(window, self.max_revocations);
+        let revocations = super::revocation_set::Revocations::new(window, self.max_revocations);
         let inner = VerifierInner {
             revocations,
             #[cfg(feature = "remote")]
             seen_events: super::signed_event::SeenEvents::default(),
+            #[cfg(feature = "remote")]
+            shared_revocations: self
+                .shared_revocations
+                .map(|(store, key)| super::shared_revocations::Sharing::new(store, key)),
             issuers,
             rules,
             cache,
@@ -416,6 +436,21 @@ impl VerifierBuilder {
     /// (if any) stay trusted beside them.
     pub fn tenants(mut self, tenants: crate::verifier::tenant::Tenants) -> Self {
         self.tenants = Some(tenants);
+        self
+    }
+
+    /// Shares revocations with the other replicas of this API through `store`
+    /// (`scopegate-redis`'s `RedisRevocations`, say), sealed with `key` (the same secret on
+    /// every replica): a revocation taken by any replica is applied by all, and a replica that
+    /// starts later reads the ones still in time. See
+    /// [`SharedRevocations`](crate::remote::SharedRevocations) for the guarantee, and
+    /// [`build`](Self::build), which waits (at most two seconds) for the current set.
+    pub fn shared_revocations(
+        mut self,
+        store: impl crate::remote::SharedRevocations,
+        key: crate::seal::SealingKey,
+    ) -> Self {
+        self.shared_revocations = Some((Arc::new(store), key));
         self
     }
 

@@ -167,9 +167,25 @@ impl Verifier {
     ) -> Result<ExchangedToken, Error> {
         // Verified without the binding rule: a bound token is refused for what it is below,
         // not for the proof or certificate this call never has.
-        let claims = match self.verify_any_now(token, None) {
-            Verification::Ready(result) => result?,
-            Verification::Pending(pending) => pending.await?,
+        let verified = match self.verify_any_now(token, None) {
+            Verification::Ready(result) => result,
+            Verification::Pending(pending) => pending.await,
+        };
+        let claims = match verified {
+            Ok(claims) => claims,
+            Err(error) => {
+                if error.kind() == ErrorKind::TokenRevoked {
+                    // The exchanged token of a revoked caller's token is dropped, not merely
+                    // left unused until it expires.
+                    let key = key(token, request);
+                    for issuer in self.inner.issuers.values() {
+                        if let Some(state) = &issuer.exchange {
+                            state.cache.remove(&key);
+                        }
+                    }
+                }
+                return Err(error);
+            }
         };
         if claims.confirmation().is_some() {
             return Err(Error::new(

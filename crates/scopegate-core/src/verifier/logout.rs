@@ -30,7 +30,7 @@
 use serde_json::{Map, Value};
 
 use super::Verifier;
-use super::revocation::Revocation;
+use super::revocation::{MAX_REVOCATION_VALUE_BYTES, Revocation};
 use super::signed_event::EventRules;
 use crate::claims::NumericDate;
 use crate::error::Error;
@@ -62,14 +62,15 @@ impl Verifier {
     pub async fn accept_logout_token(&self, logout_token: &str) -> Result<Revocation, Error> {
         let (event, ()) = self.read_signed_event(logout_token, &RULES, check_logout).await?;
         let text = |name: &str| event.claims.get(name).and_then(Value::as_str);
-        // Tokens issued until the logout, by the provider's clock or ours, whichever is later.
-        let logout = NumericDate::from_secs(event.issued_at.max(self.inner.clock.now_secs()));
+        // Tokens issued until the logout by the provider's clock, which also wrote their `iat`:
+        // the same logout token posted again (to another replica, say) names the same tokens.
+        let logout = NumericDate::from_secs(event.issued_at);
         let issuer = &event.issuer;
         let revocation = match (text("sid"), text("sub")) {
             (Some(sid), sub) => {
                 if let Some(sub) = sub {
                     let sessionless = Revocation::sessionless_subject(issuer, sub);
-                    self.revoke(sessionless.issued_until(logout));
+                    self.revoke_taken_at(sessionless.issued_until(logout), event.issued_at);
                 }
                 Revocation::session(issuer, sid)
             }
@@ -77,7 +78,8 @@ impl Verifier {
             // `check_logout` made sure one is there.
             (None, None) => return Err(Error::missing_claim("sub")),
         };
-        self.revoke(revocation.clone());
+        self.revoke_taken_at(revocation.clone(), event.issued_at);
+        self.first_time_everywhere(&event).await?;
         Ok(revocation)
     }
 }
@@ -99,6 +101,9 @@ fn check_logout(claims: &Map<String, Value>) -> Result<(), Error> {
     }
     let present = |name: &str| match claims.get(name) {
         None => Ok(false),
+        Some(Value::String(value)) if value.len() > MAX_REVOCATION_VALUE_BYTES => {
+            Err(Error::invalid_claim(name, "a string of at most 1024 bytes"))
+        }
         Some(Value::String(value)) if !value.is_empty() => Ok(true),
         Some(_) => Err(Error::invalid_claim(name, "a string")),
     };

@@ -62,11 +62,14 @@ pub mod logout;
 mod pipeline;
 mod request_facts;
 pub mod revocation;
+mod revocation_set;
 mod rules;
 #[cfg(feature = "remote")]
 pub mod security_event;
 #[cfg(feature = "remote")]
 mod shared_answers;
+#[cfg(feature = "remote")]
+pub(crate) mod shared_revocations;
 #[cfg(feature = "remote")]
 pub(crate) mod signed_answer;
 #[cfg(feature = "remote")]
@@ -125,7 +128,7 @@ pub struct Verifier {
     inner: Arc<VerifierInner>,
 }
 
-struct VerifierInner {
+pub(crate) struct VerifierInner {
     issuers: Issuers,
     rules: Rules,
     cache: Option<TokenCache>,
@@ -133,10 +136,13 @@ struct VerifierInner {
     resource: Option<Arc<ProtectedResource>>,
     dpop: Option<crate::dpop::Dpop>,
     /// The tokens revoked before they expire.
-    revocations: revocation::Revocations,
+    revocations: revocation_set::Revocations,
     /// The logout tokens and security events accepted, against replays.
     #[cfg(feature = "remote")]
     seen_events: signed_event::SeenEvents,
+    /// The other replicas' revocations, if shared.
+    #[cfg(feature = "remote")]
+    shared_revocations: Option<shared_revocations::Sharing>,
     /// The tenants resolved at run time, if any.
     #[cfg(feature = "remote")]
     tenants: Option<Arc<tenants::TenantDirectory>>,
@@ -462,7 +468,7 @@ impl Verifier {
             Ok(verified) => {
                 binding::check(&verified.claims, None, false)?;
                 if self.inner.revocations.names(&verified.claims, now.as_secs()) {
-                    return Err(revocation::Revocations::error());
+                    return Err(revocation_set::Revocations::error());
                 }
                 Ok(verified.claims)
             }

@@ -20,11 +20,14 @@
 //! # async fn main() -> Result<(), scopegate_core::Error> {
 //! # let issuer = scopegate_testkit::TestIssuer::new();
 //! # let verifier = issuer.verifier();
+//! let sent_at = scopegate_core::NumericDate::now();
 //! let set = issuer.token().typ("secevent+jwt").without_claim("scope").claim("jti", "set-1")
+//!     .claim("iat", sent_at.as_secs())
 //!     .claim("sub_id", json!({"format": "iss_sub", "iss": issuer.issuer(), "sub": "alice"}))
 //!     .claim("events", json!({ ACCOUNT_DISABLED: {"reason": "hijacking"} })).sign();
 //! let revoked = verifier.accept_security_event(&set).await?;
-//! assert_eq!(revoked, Some(Revocation::subject(issuer.issuer(), "alice")));
+//! // Alice's tokens issued until the event, by the transmitter's clock.
+//! assert_eq!(revoked, Some(Revocation::subject(issuer.issuer(), "alice").issued_until(sent_at)));
 //! # Ok(())
 //! # }
 //! ```
@@ -32,8 +35,9 @@
 use serde_json::{Map, Value};
 
 use super::Verifier;
-use super::revocation::Revocation;
+use super::revocation::{MAX_REVOCATION_VALUE_BYTES, Revocation};
 use super::signed_event::EventRules;
+use crate::claims::NumericDate;
 use crate::error::{Error, ErrorKind};
 use crate::jose::TypeRule;
 
@@ -99,10 +103,15 @@ impl Verifier {
             let created = kind == CREDENTIAL_CHANGE && change == Some("create");
             Ok((!created).then_some(revocation))
         };
-        let (_, revocation) = self.read_signed_event(set, &RULES, read).await?;
+        let (event, revocation) = self.read_signed_event(set, &RULES, read).await?;
+        // A subject's or client's tokens issued until the event, by the transmitter's clock
+        // (which also wrote their `iat`): the same SET posted again names the same tokens.
+        let revocation = revocation
+            .map(|revocation| revocation.until_if_now(NumericDate::from_secs(event.issued_at)));
         if let Some(revocation) = &revocation {
-            self.revoke(revocation.clone());
+            self.revoke_taken_at(revocation.clone(), event.issued_at);
         }
+        self.first_time_everywhere(&event).await?;
         Ok(revocation)
     }
 }
@@ -134,6 +143,15 @@ fn text<'v>(object: &'v Map<String, Value>, name: &str) -> Option<&'v str> {
 
 /// What the event revokes, from its subject identifier (RFC 9493).
 fn revocation_of(issuer: &str, kind: &str, subject: Option<&Value>) -> Result<Revocation, Error> {
+    let revocation = named_by(issuer, kind, subject)?;
+    if revocation.target.value.len() > MAX_REVOCATION_VALUE_BYTES {
+        return Err(Error::invalid_claim("sub_id", "identifiers of at most 1024 bytes"));
+    }
+    Ok(revocation)
+}
+
+/// What the event's subject identifier names, whatever its length.
+fn named_by(issuer: &str, kind: &str, subject: Option<&Value>) -> Result<Revocation, Error> {
     let unsupported =
         || Error::invalid_claim("sub_id", "a subject of format iss_sub, opaque or complex");
     let subject = subject.and_then(Value::as_object).ok_or_else(unsupported)?;

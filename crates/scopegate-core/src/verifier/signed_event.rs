@@ -8,6 +8,7 @@
 //! remembered only once the signature holds.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Map, Value};
@@ -39,6 +40,9 @@ pub(crate) struct SignedEvent {
     pub(crate) issuer: Arc<str>,
     pub(crate) claims: Map<String, Value>,
     pub(crate) issued_at: u64,
+    /// Its `jti`, and until when it could be accepted again (so must be remembered).
+    jti: Box<str>,
+    remember_until: u64,
 }
 
 /// The `jti`s of the event tokens accepted, until they are too old to be accepted again.
@@ -113,7 +117,36 @@ impl Verifier {
         let until = accepted_until.max(expires.unwrap_or(0)).saturating_add(leeway + 1);
         let key = crate::crypto::sha256(format!("{}\u{0}{jti}", issuer.issuer).as_bytes());
         inner.seen_events.first_time(key, until, now)?;
-        Ok((SignedEvent { issuer: Arc::clone(&issuer.issuer), claims, issued_at }, read))
+        let event = SignedEvent {
+            issuer: Arc::clone(&issuer.issuer),
+            jti: jti.into(),
+            remember_until: until,
+            claims,
+            issued_at,
+        };
+        Ok((event, read))
+    }
+
+    /// Refuses `event` when another replica accepted it before, through the shared store (when
+    /// revocations are shared). Called once the event's revocations are applied here: a
+    /// replay changes nothing (their moments come from the token, not from when it arrives),
+    /// and a request dropped before this point leaves the `jti` free for the provider's retry
+    /// elsewhere. When the store fails, this replica's own memory stands (counted).
+    pub(crate) async fn first_time_everywhere(&self, event: &SignedEvent) -> Result<(), Error> {
+        let inner = &*self.inner;
+        let Some(sharing) = &inner.shared_revocations else { return Ok(()) };
+        let now = inner.clock.now_secs();
+        let ttl = std::time::Duration::from_secs(event.remember_until.saturating_sub(now).max(1));
+        let key = sharing.event_key(&event.issuer, &event.jti);
+        match sharing.store.first_time(key, ttl).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::invalid_claim("jti", "a token not seen before")),
+            Err(reason) => {
+                inner.revocations.shared_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(reason, "the shared store of event tokens failed");
+                Ok(())
+            }
+        }
     }
 }
 
