@@ -33,6 +33,45 @@ pub fn rejection(verifier: &Verifier, token: &str) -> ErrorKind {
 #[doc = include_str!("../README.md")]
 struct ReadmeExamples;
 
+/// The guides' Rust examples (`docs/`, also the facade's `guide` module), run the same way.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../crates/scopegate/docs/verification.md")]
+    struct Verification;
+    #[doc = include_str!("../crates/scopegate/docs/clients.md")]
+    struct Clients;
+    #[doc = include_str!("../crates/scopegate/docs/providers.md")]
+    struct Providers;
+    #[doc = include_str!("../crates/scopegate/docs/tenants.md")]
+    struct Tenants;
+    #[doc = include_str!("../crates/scopegate/docs/revocation.md")]
+    struct Revocation;
+    #[doc = include_str!("../crates/scopegate/docs/step-up.md")]
+    struct StepUp;
+    #[doc = include_str!("../crates/scopegate/docs/introspection.md")]
+    struct Introspection;
+    #[doc = include_str!("../crates/scopegate/docs/dpop.md")]
+    struct Dpop;
+    #[doc = include_str!("../crates/scopegate/docs/mtls.md")]
+    struct Mtls;
+    #[doc = include_str!("../crates/scopegate/docs/openapi.md")]
+    struct Openapi;
+    #[doc = include_str!("../crates/scopegate/docs/downstream.md")]
+    struct Downstream;
+    #[doc = include_str!("../crates/scopegate/docs/replicas.md")]
+    struct Replicas;
+    #[doc = include_str!("../crates/scopegate/docs/grpc.md")]
+    struct Grpc;
+    #[doc = include_str!("../crates/scopegate/docs/mcp.md")]
+    struct Mcp;
+    #[doc = include_str!("../crates/scopegate/docs/operations.md")]
+    struct Operations;
+    #[doc = include_str!("../crates/scopegate/docs/testing.md")]
+    struct Testing;
+    #[doc = include_str!("../crates/scopegate/docs/performance.md")]
+    struct Performance;
+}
+
 /// Log output captured in memory, for tests that check what is (and is not) logged.
 #[derive(Clone, Debug, Default)]
 pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);

@@ -385,8 +385,9 @@ fn revocation_record_applied(data: &[u8]) -> bool {
     use std::sync::{Arc, OnceLock};
     use std::time::Duration;
 
-    use crate::remote::{RevocationLink, SharedCacheFuture, SharedRevocations};
+    use crate::remote::SharedCacheFuture;
     use crate::verifier::shared_revocations::{Sharing, encode};
+    use crate::verifier::{RevocationLink, SharedRevocations};
 
     struct Nowhere;
     impl SharedRevocations for Nowhere {

@@ -6,9 +6,8 @@ use std::fmt;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use scopegate_core::remote::{
-    RevocationLink, SharedCacheFuture, SharedRevocation, SharedRevocations,
-};
+use scopegate_core::remote::SharedCacheFuture;
+use scopegate_core::verifier::{RevocationLink, SharedRevocation, SharedRevocations};
 
 use crate::connection::Redis;
 

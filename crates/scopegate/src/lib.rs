@@ -144,3 +144,64 @@ pub use scopegate_redis as redis;
 pub use scopegate_mcp as mcp;
 #[cfg(feature = "mcp")]
 pub use scopegate_mcp::McpScopeLayer;
+
+/// The guides: one topic each, the same text as `docs/` in the repository (and linked from its
+/// README). Their code blocks are compiled and run by `cargo test --workspace`.
+///
+/// - [What is verified, and how](guide::verification)
+/// - [What clients see](guide::clients)
+/// - [Pointing it at your identity provider](guide::providers)
+/// - [Many tenants (SaaS)](guide::tenants)
+/// - [Revocation: logout, disabled accounts, leaked clients](guide::revocation)
+/// - [Beyond scopes: step-up and claim rules](guide::step_up)
+/// - [Opaque tokens (introspection)](guide::introspection)
+/// - [Sender-constrained tokens (DPoP)](guide::dpop)
+/// - [Certificate-bound tokens (mTLS, RFC 8705)](guide::mtls)
+/// - [OpenAPI from the same declarations](guide::openapi)
+/// - [Calling downstream APIs](guide::downstream)
+/// - [Several replicas (Redis)](guide::replicas)
+/// - [gRPC](guide::grpc)
+/// - [A protected resource, and MCP servers](guide::mcp)
+/// - [What operators see: metrics and traces](guide::operations)
+/// - [Testing your API](guide::testing)
+/// - [Performance](guide::performance)
+///
+/// (Their doc tests run in the `scopegate-tests` package, which has every feature and the test
+/// kit; here they would need this crate's optional features.)
+#[cfg(all(doc, not(doctest)))]
+pub mod guide {
+    #[doc = include_str!("../docs/verification.md")]
+    pub mod verification {}
+    #[doc = include_str!("../docs/clients.md")]
+    pub mod clients {}
+    #[doc = include_str!("../docs/providers.md")]
+    pub mod providers {}
+    #[doc = include_str!("../docs/tenants.md")]
+    pub mod tenants {}
+    #[doc = include_str!("../docs/revocation.md")]
+    pub mod revocation {}
+    #[doc = include_str!("../docs/step-up.md")]
+    pub mod step_up {}
+    #[doc = include_str!("../docs/introspection.md")]
+    pub mod introspection {}
+    #[doc = include_str!("../docs/dpop.md")]
+    pub mod dpop {}
+    #[doc = include_str!("../docs/mtls.md")]
+    pub mod mtls {}
+    #[doc = include_str!("../docs/openapi.md")]
+    pub mod openapi {}
+    #[doc = include_str!("../docs/downstream.md")]
+    pub mod downstream {}
+    #[doc = include_str!("../docs/replicas.md")]
+    pub mod replicas {}
+    #[doc = include_str!("../docs/grpc.md")]
+    pub mod grpc {}
+    #[doc = include_str!("../docs/mcp.md")]
+    pub mod mcp {}
+    #[doc = include_str!("../docs/operations.md")]
+    pub mod operations {}
+    #[doc = include_str!("../docs/testing.md")]
+    pub mod testing {}
+    #[doc = include_str!("../docs/performance.md")]
+    pub mod performance {}
+}

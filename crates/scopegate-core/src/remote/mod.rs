@@ -54,9 +54,6 @@ pub(crate) mod metadata;
 pub(crate) mod settings;
 pub(crate) mod tasks;
 
-pub use crate::verifier::shared_revocations::{
-    MAX_REVOCATION_RECORD_BYTES, RevocationLink, SharedRevocation, SharedRevocations,
-};
 pub use client::{HttpClient, HttpFuture, HttpResponse};
 pub use discovery::MAX_DISCOVERY_BYTES;
 pub use exchange::{

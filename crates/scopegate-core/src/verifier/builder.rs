@@ -443,11 +443,11 @@ impl VerifierBuilder {
     /// (`scopegate-redis`'s `RedisRevocations`, say), sealed with `key` (the same secret on
     /// every replica): a revocation taken by any replica is applied by all, and a replica that
     /// starts later reads the ones still in time. See
-    /// [`SharedRevocations`](crate::remote::SharedRevocations) for the guarantee, and
+    /// [`SharedRevocations`](crate::verifier::SharedRevocations) for the guarantee, and
     /// [`build`](Self::build), which waits (at most two seconds) for the current set.
     pub fn shared_revocations(
         mut self,
-        store: impl crate::remote::SharedRevocations,
+        store: impl crate::verifier::SharedRevocations,
         key: crate::seal::SealingKey,
     ) -> Self {
         self.shared_revocations = Some((Arc::new(store), key));

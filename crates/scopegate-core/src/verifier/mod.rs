@@ -97,6 +97,10 @@ pub use request_facts::RequestFacts;
 pub use revocation::{Revocation, RevocationStats};
 pub use rules::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY};
 #[cfg(feature = "remote")]
+pub use shared_revocations::{
+    MAX_REVOCATION_RECORD_BYTES, RevocationLink, SharedRevocation, SharedRevocations,
+};
+#[cfg(feature = "remote")]
 pub use signed_event::MAX_EVENT_TOKEN_BYTES;
 pub use syntax::{check_token_syntax, is_b64token_char};
 #[cfg(feature = "remote")]

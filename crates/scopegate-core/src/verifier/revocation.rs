@@ -112,6 +112,7 @@ impl Revocation {
     }
 
     /// With `moment` for "until now", when it names the tokens issued until now.
+    #[cfg(feature = "remote")]
     pub(crate) fn until_if_now(mut self, moment: NumericDate) -> Self {
         if self.issued_until == IssuedUntil::Now {
             self.issued_until = IssuedUntil::At(moment);
@@ -156,7 +157,7 @@ impl Verifier {
     /// again, introspected, with a DPoP proof, to be exchanged), until the revocation window
     /// has passed (see the [revocation module](crate::verifier::revocation)).
     ///
-    /// With [shared revocations](crate::remote::SharedRevocations), the revocation is also
+    /// With [shared revocations](crate::verifier::SharedRevocations), the revocation is also
     /// handed to the other replicas (see there for what is guaranteed when).
     pub fn revoke(&self, revocation: Revocation) {
         self.revoke_taken_at(revocation, self.inner.clock.now_secs());
