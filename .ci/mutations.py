@@ -865,8 +865,8 @@ MUTATIONS = [
     (
         "shared revocations: a record kept longer than this replica's window",
         "crates/scopegate-core/src/verifier/shared_revocations.rs",
-        "                Ok(Some(clamp(entry, window)))",
-        "                Ok(Some(entry))",
+        "                let entry = clamp(entry, window);",
+        "                let entry = clamp(entry, u64::MAX);",
         ["-p", "scopegate-core", "--lib", "shared_revocations"],
     ),
     (
@@ -952,6 +952,13 @@ MUTATIONS = [
         "        Some(named) if same_resource(named, &resource) => {",
         "        Some(named) if true || same_resource(named, &resource) => {",
         ["-p", "scopegate-cli", "--test", "cli"],
+    ),
+    (
+        "backend: the reported backend is not the one linked (the workspace build)",
+        "crates/scopegate-core/src/crypto/mod.rs",
+        'pub const BACKEND: &str = "aws-lc-rs";',
+        'pub const BACKEND: &str = "rust-crypto";',
+        ["--workspace", "--test", "backend"],
     ),
     (
         'revocation: event tokens may be replayed',

@@ -298,7 +298,9 @@ impl Sharing {
                 let entry = decode(value, until).ok_or(())?;
                 // A replica with a longer window than ours does not make us keep it longer
                 // than our window from when it was taken, however often it is read.
-                Ok(Some(clamp(entry, window)))
+                let entry = clamp(entry, window);
+                // Taken longer ago than our window: past its time here.
+                Ok((entry.until() > now).then_some(entry))
             }
             Err(crate::seal::Unsealed::Expired) => Ok(None),
             Err(crate::seal::Unsealed::Forged) => Err(()),
@@ -492,6 +494,7 @@ mod tests {
             for now in [50, 120, 139] {
                 assert_eq!(ours.open(&record, now, 100).unwrap().unwrap().until(), 140);
             }
+            assert_eq!(ours.open(&record, 140, 100), Ok(None), "past our window from when taken");
             assert_eq!(ours.open(&record, 500, 1000), Ok(None), "past its time");
             assert_eq!(sharing("billing", 1).open(&record, 50, 1000), Err(()), "another scope");
             assert_eq!(sharing("orders", 2).open(&record, 50, 1000), Err(()), "another secret");
