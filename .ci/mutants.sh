@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
-# cargo-mutants on chosen files of the security-critical modules, with the tests that guard
-# them (the crate's own and the end-to-end suite, filtered). Not part of CI: each mutant
-# rebuilds the test binaries (about half a minute on 2 cores).
+# Runs cargo-mutants (a kept tool from the Rust registry) on the files given, one at a time,
+# and prints what each file's tests did with the injected bugs: caught, missed, unviable,
+# timeout. Not part of CI (hundreds of rebuilds); run it when a security module or its tests
+# change, and kill or explain every missed mutant.
 #
-#   .ci/mutants.sh crates/scopegate-mcp/src/owned.rs mcp owned
-#     the file(s) to mutate, then the test-name filters (after the last file)
+#   .ci/mutants.sh crates/scopegate-core/src/dpop/nonce.rs ...          # the package's own tests
+#   SUITE=1 .ci/mutants.sh crates/scopegate-core/src/jose/header.rs     # and the end-to-end suite
+#   SUITE=1 FILTER=downstream .ci/mutants.sh crates/scopegate-tower/src/forward.rs
+#                                         # only the tests whose names contain FILTER
 #
-# Install once: cargo install cargo-mutants --locked
+# Results go to mutants.out/<file path with / as _>/ (outcomes.json, missed.txt, caught.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files=() filters=()
-for argument in "$@"; do
-  if [ -f "$argument" ]; then files+=(-f "$argument"); else filters+=("$argument"); fi
+command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
+printf '%-58s %6s %6s %8s %7s\n' file caught missed unviable timeout
+for file in "$@"; do
+  package="$(sed -E 's#^crates/([^/]+)/.*#\1#' <<<"$file")"
+  out="mutants.out/$(tr / _ <<<"$file")"
+  rm -rf "$out" && mkdir -p "$out"
+  args=(--file "$file" --package "$package" --in-place --baseline skip --timeout 120 --output "$out"
+        --no-shuffle --colors never)
+  if [ -n "${SUITE:-}" ]; then
+    args+=(--test-package "$package,scopegate-tests" -- --lib --test suite ${FILTER:-})
+  else
+    args+=(-- --lib ${FILTER:-})
+  fi
+  cargo mutants "${args[@]}" >"$out/run.log" 2>&1 || true
+  python3 - "$out/mutants.out/outcomes.json" "$file" <<'PY'
+import json, sys
+try:
+    data = json.load(open(sys.argv[1]))
+except OSError:
+    print(f"{sys.argv[2]:<58} (no outcomes: see run.log in its folder)")
+    sys.exit(0)
+print(f"{sys.argv[2]:<58} {data['caught']:>6} {data['missed']:>6} {data['unviable']:>8} {data['timeout']:>7}")
+PY
 done
-[ "${#files[@]}" -gt 0 ] || { echo "usage: $0 FILE... [TEST-FILTER...]" >&2; exit 2; }
-# The package of the first file: the nearest Cargo.toml above it.
-dir="$(dirname "${files[1]}")"
-while [ ! -f "$dir/Cargo.toml" ] && [ "$dir" != . ]; do dir="$(dirname "$dir")"; done
-package="$(sed -n 's/^name = "\(.*\)"/\1/p' "$dir/Cargo.toml" | head -1)"
-# In place: the workspace's own target directory is reused; the mutated file is restored.
-exec cargo mutants --in-place "${files[@]}" \
-  --test-package "$package" --test-package scopegate-tests -- -- "${filters[@]}"

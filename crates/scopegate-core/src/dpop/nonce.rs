@@ -167,5 +167,8 @@ mod tests {
         let nonce = nonces.issue(1_000);
         assert!(!nonces.is_due_for_renewal(&nonce, 1_100));
         assert!(nonces.is_due_for_renewal(&nonce, 1_200));
+        // Exactly half of the five minutes is not yet past half.
+        assert!(!nonces.is_due_for_renewal(&nonce, 1_150));
+        assert!(nonces.is_due_for_renewal(&nonce, 1_151));
     }
 }

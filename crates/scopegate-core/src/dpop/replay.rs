@@ -102,3 +102,33 @@ fn key_digest(jkt: &str) -> u64 {
         (digest ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proof_id_is_the_hash_of_its_thumbprint_and_jti_and_says_nothing_else() {
+        let id = ProofId::new("thumb", "jti-1");
+        assert_eq!(id.as_bytes(), &crate::crypto::sha256(b"dpop-jti:thumb:jti-1"));
+        let hex: String = id.as_bytes().iter().map(|byte| format!("{byte:02x}")).collect();
+        assert_eq!(id.to_hex(), hex);
+        assert_eq!(id.to_hex().len(), 64);
+        assert_eq!(format!("{id:?}"), format!("ProofId({}..)", &hex[..8]));
+        assert_ne!(ProofId::new("thumb", "jti-2").as_bytes(), id.as_bytes());
+        // A `jti` too long for the stack buffer hashes the same way.
+        let long = "j".repeat(400);
+        let expected = crate::crypto::sha256(format!("dpop-jti:thumb:{long}").as_bytes());
+        assert_eq!(ProofId::new("thumb", &long).as_bytes(), &expected);
+    }
+
+    #[test]
+    fn the_key_digest_is_fnv_1a_of_the_thumbprint() {
+        // FNV-1a 64 known answers: the offset basis for nothing, and for "a" and "foobar".
+        assert_eq!(key_digest(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(key_digest("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(key_digest("foobar"), 0x8594_4171_f739_67e8);
+        assert_eq!(ProofId::new("foobar", "x").key(), ProofId::new("foobar", "y").key());
+        assert_ne!(ProofId::new("foobar", "x").key(), ProofId::new("a", "x").key());
+    }
+}

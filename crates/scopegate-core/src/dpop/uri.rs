@@ -181,8 +181,13 @@ mod tests {
             "https://rs.example/%zz",
             "https://rs.example:99999/",
             "https://rs.example/a b",
+            "https://rs example/x",
+            "https://rs.\u{1}example/x",
+            "https://:443/x",
         ] {
             assert_eq!(normalize(invalid), None, "{invalid}");
         }
+        // An IPv6 host without a port: its colons are not a port's.
+        assert_eq!(normalize("http://[::1]/x").as_deref(), Some("http://[::1]/x"));
     }
 }

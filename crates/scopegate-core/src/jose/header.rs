@@ -316,6 +316,53 @@ mod tests {
             value["alg"] = json!("RS256");
             assert_eq!(kind(value), ErrorKind::UnsupportedHeader, "{extra}");
         }
+        // Each refused for what it is, by name.
+        let message = |extra: Value| {
+            let mut value = extra;
+            value["alg"] = json!("RS256");
+            header(value, TypeRule::Lenient).unwrap_err().to_string()
+        };
+        assert_eq!(
+            message(json!({ "crit": ["exp"] })),
+            "critical header extensions (`crit`) are not supported"
+        );
+        assert_eq!(
+            message(json!({ "b64": false })),
+            "unencoded payloads (`b64`) are not supported"
+        );
+        assert_eq!(
+            message(json!({ "enc": "A128GCM" })),
+            "encrypted tokens (JWE) are not supported"
+        );
+    }
+
+    #[test]
+    fn refusals_of_typ_name_the_rule() {
+        let refused = |typ: &str, rule| {
+            header(json!({ "alg": "RS256", "typ": typ }), rule).unwrap_err().to_string()
+        };
+        assert_eq!(
+            refused("JOSE", TypeRule::Rfc9068),
+            "the token's `typ` must be `at+jwt` (RFC 9068)"
+        );
+        assert_eq!(
+            refused("JOSE", TypeRule::Lenient),
+            "the token's `typ` is not an access-token type"
+        );
+    }
+
+    #[cfg(feature = "remote")]
+    #[test]
+    fn a_logout_token_may_say_logout_jwt_or_jwt_or_nothing() {
+        for typ in [Some("logout+jwt"), Some("application/logout+jwt"), Some("JWT"), None] {
+            let mut value = json!({ "alg": "RS256" });
+            if let Some(typ) = typ {
+                value["typ"] = json!(typ);
+            }
+            assert!(header(value, TypeRule::LogoutToken).is_ok(), "{typ:?}");
+        }
+        let error = header(json!({ "alg": "RS256", "typ": "at+jwt" }), TypeRule::LogoutToken);
+        assert_eq!(error.unwrap_err().to_string(), "the logout token's `typ` must be `logout+jwt`");
     }
 
     #[test]

@@ -73,3 +73,45 @@ impl fmt::Debug for RoleRequirement {
         debug.finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_role_from_the_configured_paths_or_from_one_named_path() {
+        // Tokens minted by the test kit, verified by this crate's own verifier (the test kit's
+        // is another build of this crate, whose types are not these).
+        let issuer = scopegate_testkit::TestIssuer::new();
+        let verifier = crate::Verifier::builder()
+            .issuer(issuer.issuer())
+            .audience(issuer.audience())
+            .keys(crate::KeySet::from_jwks_json(&issuer.jwks_json()).unwrap())
+            .build_static()
+            .unwrap();
+        let token = issuer
+            .token()
+            .claim("roles", ["viewer"])
+            .claim("realm_access", json!({"roles": ["admin"]}))
+            .sign();
+        let claims = verifier.verify_now(&token).into_ready().unwrap().unwrap();
+        let viewer = RoleRequirement::new("viewer");
+        assert_eq!((viewer.role(), viewer.source()), ("viewer", None));
+        assert!(claims.require_role(&viewer).is_ok());
+        // `realm_access.roles` is not a configured path: only a requirement naming it looks.
+        assert!(claims.require_role(&RoleRequirement::new("admin")).is_err());
+        let realm = ClaimPath::parse("realm_access.roles").unwrap();
+        let admin = RoleRequirement::new("admin").from_path(realm.clone());
+        assert_eq!((admin.role(), admin.source()), ("admin", Some(&realm)));
+        assert!(claims.require_role(&admin).is_ok());
+        let viewer_there = RoleRequirement::new("viewer").from_path(realm);
+        assert!(claims.require_role(&viewer_there).is_err());
+        assert_eq!(format!("{viewer:?}"), r#"RoleRequirement { role: "viewer" }"#);
+        assert_eq!(
+            format!("{admin:?}"),
+            r#"RoleRequirement { role: "admin", source: "realm_access.roles" }"#
+        );
+    }
+}

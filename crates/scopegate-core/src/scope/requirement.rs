@@ -120,6 +120,12 @@ mod tests {
     }
 
     #[test]
+    fn all_of_and_any_of_say_which_they_are() {
+        assert!(!ScopeRequirement::all_of(["a", "b"]).unwrap().is_any_of());
+        assert!(ScopeRequirement::any_of(["a", "b"]).unwrap().is_any_of());
+    }
+
+    #[test]
     fn duplicates_collapse_in_order() {
         let requirement = ScopeRequirement::all_of(["b", "a", "b"]).unwrap();
         let names: Vec<_> = requirement.scopes().iter().map(Scope::as_str).collect();
