@@ -13,7 +13,8 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Runs every check an API protected by scopegate runs, in order, against the real issuer,
+    /// Runs every check an API protected by scopegate (default claim mapping) runs, in order,
+    /// against the real issuer,
     /// and prints the answer it would give. The token goes nowhere.
     Explain(ExplainArgs),
     /// Prints a token's header and claims. NOT VERIFIED: anyone can write a token that

@@ -32,9 +32,9 @@ pub(crate) async fn run(args: &DecodeArgs, report: &mut Report) -> Outcome {
         "NOT VERIFIED",
         "anyone can write a token that decodes; `scopegate explain` checks it",
     );
-    report.heading("header");
+    report.heading("header (NOT VERIFIED)");
     report.line(&pretty(&Value::Object(read.header.clone())));
-    report.heading("claims");
+    report.heading("claims (NOT VERIFIED)");
     report.line(&pretty(&Value::Object(read.claims.clone())));
     let now = scopegate_core::NumericDate::now().as_secs();
     let times: Vec<(&str, u64)> =

@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::BodyExt as _;
 use scopegate_core::verifier::DEFAULT_LEEWAY;
-use scopegate_core::{NumericDate, Verifier};
+use scopegate_core::{ErrorKind, NumericDate, Verifier};
 use scopegate_tower::{BearerAuthLayer, RequireRoleLayer, RequireScopeLayer};
 use serde_json::Value;
 use tower::{Layer as _, ServiceExt as _, service_fn};
@@ -37,8 +37,12 @@ pub(crate) async fn run(args: &ExplainArgs, report: &mut Report) -> Outcome {
             }
         }
     };
+    if HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
+        report.problem("the token has characters no `Authorization` header can carry");
+        return Outcome::BadInput;
+    }
     let now = NumericDate::now().as_secs();
-    report.heading("the token, as written (nothing trusted yet)");
+    report.heading("the token, as written (nothing trusted yet; the default claim mapping)");
     match Unverified::read(&token) {
         Ok(read) => written(&read, args, now, report),
         Err(problem) => report.check(Mark::Fail, "format", &problem),
@@ -51,6 +55,10 @@ pub(crate) async fn run(args: &ExplainArgs, report: &mut Report) -> Outcome {
     }
     let verifier = match builder.build().await {
         Ok(verifier) => verifier,
+        Err(error) if error.kind() == ErrorKind::InvalidConfiguration => {
+            report.problem(&format!("--issuer, --audience or --jwks-uri: {error}"));
+            return Outcome::BadInput;
+        }
         Err(error) => {
             report.check(Mark::Fail, "keys", &error.to_string());
             report.heading("what the API answers");
@@ -154,7 +162,8 @@ fn times(read: &Unverified, now: u64, report: &mut Report) {
     let leeway = DEFAULT_LEEWAY.as_secs();
     report.check(Mark::Info, "clock", &format!("now {} (leeway {leeway}s)", time::utc(now)));
     match read.seconds("exp") {
-        Some(exp) if now <= exp.saturating_add(leeway) => {
+        // Valid while the clock is before `exp` plus the leeway (RFC 7519 section 4.1.4).
+        Some(exp) if now < exp.saturating_add(leeway) => {
             report.check(Mark::Pass, "exp", &time::human(exp, now));
         }
         Some(exp) => {

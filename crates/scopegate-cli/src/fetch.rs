@@ -1,4 +1,5 @@
-//! Fetching JSON documents over https (or http to loopback), bounded in size and time.
+//! Fetching JSON documents, bounded in size and time. Plain http is fetched too (to show what
+//! a misconfigured API serves); the checks say where clients would refuse it.
 
 use std::time::Duration;
 
@@ -46,6 +47,14 @@ pub(crate) async fn json_object(
     match serde_json::from_slice(&response.body) {
         Ok(Value::Object(members)) => Ok(members),
         _ => Err(Failure::Refused("the answer is not a JSON object".to_owned())),
+    }
+}
+
+/// The headers of the answer to a `GET` of `uri` (without any token), if it answers in time.
+pub(crate) async fn headers_of(client: &HttpsClient, uri: &Uri) -> Option<http::HeaderMap> {
+    match tokio::time::timeout(TIMEOUT, client.get(uri, MAX_DOCUMENT_BYTES)).await {
+        Ok(Ok(response)) => Some(response.headers),
+        _ => None,
     }
 }
 

@@ -2,7 +2,8 @@
 
 use tokio::io::AsyncReadExt as _;
 
-/// The largest token read, in bytes (scopegate's own limit is 16 KiB by default).
+/// The largest token read, in bytes (the verifier's own limit is 8 KiB by default, at most
+/// 64 KiB).
 const MAX_TOKEN_BYTES: usize = 64 * 1024;
 
 /// The token in `argument`, or read from standard input when it is `-`; a `Bearer ` or `DPoP `
@@ -21,11 +22,15 @@ pub(crate) async fn token(argument: &str) -> Result<String, String> {
         return Err(format!("the token is larger than {MAX_TOKEN_BYTES} bytes"));
     }
     let trimmed = raw.trim();
-    let token = ["Bearer ", "bearer ", "DPoP ", "dpop "]
-        .iter()
-        .find_map(|scheme| trimmed.strip_prefix(scheme))
-        .unwrap_or(trimmed)
-        .trim();
+    // A pasted `Authorization` value: its scheme, in any case (RFC 9110 section 11.1).
+    let token = match trimmed.split_once(' ') {
+        Some((scheme, rest))
+            if scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("dpop") =>
+        {
+            rest.trim()
+        }
+        _ => trimmed,
+    };
     if token.is_empty() {
         return Err("the token is empty".to_owned());
     }

@@ -29,9 +29,15 @@ impl Unverified {
         self.header.get(name).and_then(Value::as_str)
     }
 
-    /// The numeric claim `name`, in whole seconds.
+    /// The numeric claim `name`, in whole seconds (a fraction is dropped, as the verifier
+    /// drops it).
     pub(crate) fn seconds(&self, name: &str) -> Option<u64> {
-        self.claims.get(name).and_then(Value::as_u64)
+        let value = self.claims.get(name)?;
+        value.as_u64().or_else(|| {
+            let secs = value.as_f64().filter(|secs| secs.is_finite() && *secs >= 0.0)?;
+            #[allow(clippy::cast_possible_truncation, reason = "whole seconds, as NumericDate")]
+            Some(secs.floor() as u64)
+        })
     }
 
     /// The token's audiences: `aud` as a string or an array of strings.
@@ -43,15 +49,19 @@ impl Unverified {
         }
     }
 
-    /// The scopes the token grants: `scope` (space-separated) or `scp` (a string or an array).
+    /// The scopes the token grants under the verifier's default mapping: `scope`
+    /// (space-separated, or an array). Tokens that carry them in `scp` (Entra ID, Okta) need
+    /// `scope_claims(["scp"])` on the verifier, which `explain` does not set.
     pub(crate) fn scopes(&self) -> Vec<&str> {
-        let listed = self.claims.get("scope").or_else(|| self.claims.get("scp"));
-        words(listed)
+        words(self.claims.get("scope"))
     }
 
-    /// The roles the token carries in `roles` (a string or an array).
+    /// The roles under the verifier's default mapping: `roles` and `role` (a string or an
+    /// array each).
     pub(crate) fn roles(&self) -> Vec<&str> {
-        words(self.claims.get("roles"))
+        let mut roles = words(self.claims.get("roles"));
+        roles.extend(words(self.claims.get("role")));
+        roles
     }
 }
 

@@ -38,6 +38,17 @@ impl Mark {
     }
 }
 
+/// `text` with its control characters escaped (`\n`, `\u{1b}`).
+fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> =
+                if c.is_control() { c.escape_default().collect() } else { vec![c] };
+            escaped
+        })
+        .collect()
+}
+
 /// Writes the report to standard output (colours stripped when it is not a terminal, or with
 /// `NO_COLOR`).
 pub(crate) struct Report {
@@ -56,12 +67,15 @@ impl Report {
         let _ = writeln!(self.out, "\n{bold}{title}{bold:#}");
     }
 
-    /// One check: `mark`, its `name`, and what was found.
+    /// One check: `mark`, its `name`, and what was found. Control characters in what was
+    /// found (it may come from a token or a document anyone wrote) are escaped, so that it
+    /// can neither start a line of its own nor drive the terminal.
     pub(crate) fn check(&mut self, mark: Mark, name: &str, found: &str) {
         if mark == Mark::Fail {
             self.failures += 1;
         }
         let style = mark.style();
+        let found = printable(found);
         let _ = writeln!(self.out, "  {style}{}{style:#}  {name:<14} {found}", mark.symbol());
     }
 
@@ -70,10 +84,11 @@ impl Report {
         let _ = writeln!(self.out, "{text}");
     }
 
-    /// A problem that stops the command.
+    /// A problem that stops the command, on standard error.
     pub(crate) fn problem(&mut self, text: &str) {
         let style = Mark::Fail.style();
-        let _ = writeln!(self.out, "{style}error{style:#}: {text}");
+        let mut err = anstream::stderr();
+        let _ = writeln!(err, "{style}error{style:#}: {}", printable(text));
     }
 
     /// How many checks failed so far.

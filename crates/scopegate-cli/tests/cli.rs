@@ -14,6 +14,12 @@ use serde_json::{Value, json};
 
 /// Runs `scopegate` with `args` (and `stdin`), off the async runtime: (exit code, stdout).
 async fn scopegate(args: Vec<String>, stdin: Option<String>) -> (i32, String) {
+    let (code, stdout, _) = scopegate_with_stderr(args, stdin).await;
+    (code, stdout)
+}
+
+/// Runs `scopegate`: (exit code, stdout, stderr).
+async fn scopegate_with_stderr(args: Vec<String>, stdin: Option<String>) -> (i32, String, String) {
     tokio::task::spawn_blocking(move || {
         let mut child = Command::new(env!("CARGO_BIN_EXE_scopegate"))
             .args(&args)
@@ -28,7 +34,8 @@ async fn scopegate(args: Vec<String>, stdin: Option<String>) -> (i32, String) {
         }
         drop(child.stdin.take());
         let output = child.wait_with_output().unwrap();
-        (output.status.code().unwrap(), String::from_utf8(output.stdout).unwrap())
+        let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+        (output.status.code().unwrap(), text(output.stdout), text(output.stderr))
     })
     .await
     .unwrap()
@@ -81,10 +88,9 @@ async fn a_good_token_passes_every_check() {
     assert_eq!(line(&output, "status"), "  ok    status         200 OK");
     assert!(!output.contains("challenge"), "{output}");
     assert!(line(&output, "exp").starts_with("  ok    exp            "), "{output}");
-    assert!(
-        line(&output, "exp").ends_with("(in 5m)") || line(&output, "exp").ends_with("(in 4m 59s)"),
-        "{output}"
-    );
+    // Five minutes from the test kit's clock, read a moment before the command's.
+    let exp = line(&output, "exp");
+    assert!(exp.ends_with("(in 5m)") || exp.contains(" UTC (in 4m "), "{output}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -100,7 +106,8 @@ async fn each_refusal_is_explained_with_the_layers_answer() {
     let (code, output) = scopegate(explain(&server, &expired, &[]), None).await;
     assert_eq!(code, 1, "{output}");
     assert!(line(&output, "exp").starts_with("  FAIL  exp            expired: "), "{output}");
-    assert!(line(&output, "exp").ends_with("(10m ago)"), "{output}");
+    let exp = line(&output, "exp");
+    assert!(exp.contains(" UTC (10m") && exp.ends_with(" ago)"), "{output}");
     assert_eq!(line(&output, "refused"), "  FAIL  refused        the token has expired (Expired)");
     assert_eq!(line(&output, "status"), "  FAIL  status         401 Unauthorized");
     assert_eq!(
@@ -155,15 +162,21 @@ async fn bad_input_and_an_unreachable_issuer_have_their_exit_codes() {
         line(&output, "status"),
         "  FAIL  status         503 Service Unavailable: the keys cannot be had"
     );
-    let (code, output) =
-        scopegate(["decode", "not-a-token"].map(str::to_owned).to_vec(), None).await;
+    let decode = ["decode", "not-a-token"].map(str::to_owned).to_vec();
+    let (code, output, errors) = scopegate_with_stderr(decode, None).await;
     assert_eq!(
-        (code, output.trim()),
+        (code, output.as_str(), errors.trim()),
         (
             2,
+            "",
             "error: not a JWT: 1 part(s) separated by `.`, a signed JWT has 3 (an opaque token can only be introspected)"
         )
     );
+    // A configuration the verifier refuses is the command line's fault, not the network's.
+    let args = ["explain", &token, "--issuer", "http://id.example.com", "--audience", "x"];
+    let (code, _, errors) = scopegate_with_stderr(args.map(str::to_owned).to_vec(), None).await;
+    assert_eq!(code, 2, "{errors}");
+    assert!(errors.starts_with("error: --issuer, --audience or --jwks-uri: "), "{errors}");
     let (code, _) = scopegate(["explain", "x"].map(str::to_owned).to_vec(), None).await;
     assert_eq!(code, 2, "clap's usage error");
 }
@@ -283,7 +296,50 @@ async fn metadata_problems_are_named() {
     assert_eq!(
         line(&output, "document"),
         format!(
-            "  FAIL  document       {base}/.well-known/oauth-protected-resource/nothing-here: answered 404 Not Found"
+            "  FAIL  document       none found: tried {base}/.well-known/oauth-protected-resource/nothing-here (answered 404 Not Found), {base}/.well-known/oauth-protected-resource (answered 404 Not Found)"
         )
+    );
+}
+
+/// An API that names its metadata in its `401` (as scopegate's layer does) and serves it at
+/// the root, describing its origin: found and accepted the way MCP clients do.
+#[tokio::test(flavor = "multi_thread")]
+async fn metadata_found_through_the_apis_challenge() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let challenge =
+        format!(r#"Bearer resource_metadata="{base}/.well-known/oauth-protected-resource""#);
+    let resource = json!({
+        "resource": base,
+        "authorization_servers": [format!("{base}/id")],
+        "scopes_supported": ["tools.call"],
+    });
+    let server = json!({
+        "issuer": format!("{base}/id"),
+        "authorization_endpoint": format!("{base}/id/authorize"),
+        "token_endpoint": format!("{base}/id/token"),
+        "code_challenge_methods_supported": ["S256"],
+        "registration_endpoint": format!("{base}/id/register"),
+    });
+    let unauthorized = move || async move {
+        (http::StatusCode::UNAUTHORIZED, [(http::header::WWW_AUTHENTICATE, challenge)])
+    };
+    let app = axum::Router::new()
+        .route("/mcp", get(unauthorized))
+        .route("/.well-known/oauth-protected-resource", get(move || async move { Json(resource) }))
+        .route(
+            "/.well-known/oauth-authorization-server/id",
+            get(move || async move { Json(server) }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (code, output) =
+        scopegate(["metadata".to_owned(), format!("{base}/mcp")].to_vec(), None).await;
+    assert_eq!(code, 0, "{output}");
+    let well_known = format!("{base}/.well-known/oauth-protected-resource");
+    assert_eq!(line(&output, "document"), format!("  ok    document       {well_known}"));
+    assert_eq!(line(&output, "resource"), format!("  ok    resource       {base}"));
+    assert_eq!(
+        line(&output, "registration"),
+        format!("  ok    registration   dynamic, at {base}/id/register")
     );
 }

@@ -89,7 +89,7 @@ async fn regression_the_forwarded_token_is_the_one_the_layer_verified() {
 
 #[tokio::test]
 async fn forwarding_only_to_allowed_origins() {
-    let layer = ForwardTokenLayer::new(["http://127.0.0.1:8081", "https://orders.internal"]).unwrap();
+    let layer = ForwardTokenLayer::new(["http://127.0.0.1:8081", "https://orders.internal", "http://plain.internal"]).unwrap();
     let client = layer.layer(echo_client());
     let (token, signed) = caller(false).await;
     assert_eq!(format!("{token:?}"), r#"AccessToken { scheme: Bearer, token: "[redacted]" }"#);
@@ -104,6 +104,9 @@ async fn forwarding_only_to_allowed_origins() {
     assert_eq!(send("http://127.0.0.1:8081/orders", Some(token.clone())).await.unwrap(), bearer);
     assert_eq!(send("https://orders.internal/x", Some(token.clone())).await.unwrap(), bearer);
     assert_eq!(send("https://ORDERS.internal:443/x", Some(token.clone())).await.unwrap(), bearer);
+    // http's default port, said or not, on both sides.
+    assert_eq!(send("http://plain.internal/x", Some(token.clone())).await.unwrap(), bearer);
+    assert_eq!(send("http://plain.internal:80/x", Some(token.clone())).await.unwrap(), bearer);
     for elsewhere in [
         "http://127.0.0.1:8082/orders",
         "https://127.0.0.1:8081/orders",
@@ -123,6 +126,7 @@ async fn forwarding_only_to_allowed_origins() {
     // No token, no header; a DPoP-bound token is never sent as a bearer token.
     assert_eq!(send("http://127.0.0.1:8081/orders", None).await.unwrap(), None);
     let (dpop, _) = caller(true).await;
+    assert_eq!((dpop.scheme(), token.scheme()), (Scheme::Dpop, Scheme::Bearer));
     assert_eq!(send("http://127.0.0.1:8081/orders", Some(dpop.clone())).await.unwrap(), None);
     assert_eq!(dpop.bearer_header().unwrap_err().kind(), ErrorKind::SenderConstrained);
     // Nor is a token bound to the caller's TLS certificate (RFC 8705), which this API cannot
@@ -140,6 +144,26 @@ async fn forwarding_only_to_allowed_origins() {
     );
     assert!(ForwardTokenLayer::new(["https://orders.internal/path"]).is_err());
     assert!(ForwardTokenLayer::new(["orders.internal"]).is_err());
+}
+
+/// The forwarding service is ready when, and only when, the client it wraps is.
+#[test]
+fn forwarding_waits_for_the_client_it_wraps() {
+    struct NeverReady;
+    impl tower::Service<Request<()>> for NeverReady {
+        type Response = ();
+        type Error = std::convert::Infallible;
+        type Future = std::future::Ready<Result<(), std::convert::Infallible>>;
+        fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+            std::task::Poll::Pending
+        }
+        fn call(&mut self, _: Request<()>) -> Self::Future {
+            std::future::ready(Ok(()))
+        }
+    }
+    let mut forwarding = ForwardTokenLayer::new(["https://orders.internal"]).unwrap().layer(NeverReady);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(tower::Service::poll_ready(&mut forwarding, &mut context).is_pending());
 }
 
 async fn gateway(server: &IssuerServer, exchange: TokenExchange, clock: Option<ManualClock>) -> Verifier {

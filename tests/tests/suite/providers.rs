@@ -1,5 +1,5 @@
-//! Each identity provider's token layout (the test kit's presets), configured as README's
-//! recipes say, through a router: the right `200` / `403` / `401`.
+//! Each identity provider's token layout (the test kit's presets), configured as the providers
+//! guide's recipes say (`docs/providers.md`), through a router: the right `200` / `403` / `401`.
 
 use axum::Router;
 use axum::body::Body;
