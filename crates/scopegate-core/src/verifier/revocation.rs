@@ -78,6 +78,8 @@ pub(crate) struct Target {
 impl Revocation {
     /// Every token of `subject` at `issuer` issued until now (a user who logged out of every
     /// session, or whose account was disabled): tokens issued after it still pass.
+    /// A token without `iat` cannot show that it was issued after: it is refused until the
+    /// revocation is forgotten.
     pub fn subject(issuer: &str, subject: &str) -> Self {
         Self::new(issuer, Kind::Subject, subject, IssuedUntil::Now)
     }
