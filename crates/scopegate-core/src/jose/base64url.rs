@@ -162,6 +162,11 @@ mod tests {
         }
         let mut short = [0u8; 2];
         assert_eq!(decode_to(b"Zm9v", &mut short), Err(InvalidBase64));
+        // Two (or four) characters outside the alphabet in one group: the marks they set
+        // must add up, not cancel out.
+        for text in ["++AA", "A++A", "AA++", "++++", "Zm9v++AA", "++", "A++", "+/A"] {
+            assert_eq!(decode(text.as_bytes()), Err(InvalidBase64), "{text:?}");
+        }
     }
 
     proptest! {
