@@ -935,8 +935,8 @@ MUTATIONS = [
     (
         "cli: explain calls an expired token current",
         "crates/scopegate-cli/src/explain.rs",
-        "        Some(exp) if now <= exp.saturating_add(leeway) => {",
-        "        Some(exp) if true || now <= exp => {",
+        "        Some(exp) if now < exp.saturating_add(leeway) => {",
+        "        Some(exp) if true || now < exp => {",
         ["-p", "scopegate-cli", "--test", "cli"],
     ),
     (
@@ -949,8 +949,8 @@ MUTATIONS = [
     (
         "cli: metadata accepts a document for another resource",
         "crates/scopegate-cli/src/metadata.rs",
-        "        Some(named) if same_resource(named, &resource) => {",
-        "        Some(named) if true || same_resource(named, &resource) => {",
+        "        Some(named) if names_resource(named, &resource, exact) => {",
+        "        Some(named) if true || names_resource(named, &resource, exact) => {",
         ["-p", "scopegate-cli", "--test", "cli"],
     ),
     (

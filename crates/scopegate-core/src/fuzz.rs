@@ -383,32 +383,13 @@ pub fn revocation_record(data: &[u8]) {
 #[cfg(feature = "remote")]
 fn revocation_record_applied(data: &[u8]) -> bool {
     use std::sync::{Arc, OnceLock};
-    use std::time::Duration;
 
-    use crate::remote::SharedCacheFuture;
-    use crate::verifier::shared_revocations::{Sharing, encode};
-    use crate::verifier::{RevocationLink, SharedRevocations};
+    use crate::verifier::shared_revocations::{Nowhere, Sharing, encode};
 
-    struct Nowhere;
-    impl SharedRevocations for Nowhere {
-        fn scope(&self) -> &str {
-            "orders"
-        }
-        fn run(&self, _link: RevocationLink) -> SharedCacheFuture<'_, ()> {
-            Box::pin(async {})
-        }
-        fn first_time(
-            &self,
-            _key: [u8; 32],
-            _ttl: Duration,
-        ) -> SharedCacheFuture<'_, Result<bool, &'static str>> {
-            Box::pin(async { Ok(true) })
-        }
-    }
     static SHARING: OnceLock<Option<Sharing>> = OnceLock::new();
     let sharing = SHARING.get_or_init(|| {
         let key = crate::SealingKey::new(b"scopegate fuzz: shared revocations".to_vec()).ok()?;
-        Some(Sharing::new(Arc::new(Nowhere), key))
+        Some(Sharing::new(Arc::new(Nowhere("orders")), key))
     });
     let Some(sharing) = sharing else { return false };
     let Some((&how, rest)) = data.split_first() else { return false };

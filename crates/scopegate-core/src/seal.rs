@@ -100,6 +100,18 @@ impl SealingKey {
         sealed: &'a [u8],
         now: u64,
     ) -> Result<&'a [u8], Unsealed> {
+        self.open_timed(purpose, binding, sealed, now).map(|(value, _)| value)
+    }
+
+    /// [`open`](Self::open), with the time the value was sealed until.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code, reason = "shared state needs `remote`"))]
+    pub(crate) fn open_timed<'a>(
+        &self,
+        purpose: &[u8],
+        binding: &[u8; 32],
+        sealed: &'a [u8],
+        now: u64,
+    ) -> Result<(&'a [u8], u64), Unsealed> {
         let (sealed_tag, rest) = sealed.split_at_checked(32).ok_or(Unsealed::Forged)?;
         let (until, value) = rest.split_at_checked(8).ok_or(Unsealed::Forged)?;
         let genuine = self
@@ -113,8 +125,15 @@ impl SealingKey {
         if now >= until {
             return Err(Unsealed::Expired);
         }
-        Ok(value)
+        Ok((value, until))
     }
+}
+
+/// The tag of `sealed` (its first 32 bytes), which names it: two values with one tag are the
+/// same value, sealed once.
+#[cfg_attr(not(feature = "remote"), allow(dead_code, reason = "shared state needs `remote`"))]
+pub(crate) fn tag_of(sealed: &[u8]) -> Option<[u8; 32]> {
+    sealed.get(..32)?.try_into().ok()
 }
 
 fn checked(secret: Vec<u8>) -> Result<Zeroizing<Vec<u8>>, Error> {

@@ -25,7 +25,7 @@ use super::revocation::{Kind, MAX_REVOCATION_VALUE_BYTES, Target};
 use super::revocation_set::{Entry, Revocations};
 use crate::crypto::sha256;
 use crate::remote::SharedCacheFuture;
-use crate::seal::{SEAL_BYTES, SealingKey};
+use crate::seal::{SEAL_BYTES, SealingKey, tag_of};
 
 /// What the seal's tag says a record is for.
 const PURPOSE: &[u8] = b"scopegate revocation v1";
@@ -216,15 +216,13 @@ impl Sharing {
     /// Whether `record` was applied before (its seal tag is known; a forged record that copies
     /// a known tag is skipped too, which applies nothing either).
     fn applied_before(&self, record: &[u8]) -> bool {
-        let Some(tag) = record.get(..32) else { return false };
-        self.applied.lock().unwrap_or_else(PoisonError::into_inner).contains_key(tag)
+        let Some(tag) = tag_of(record) else { return false };
+        self.applied.lock().unwrap_or_else(PoisonError::into_inner).contains_key(&tag)
     }
 
     /// Remembers that `record` was applied, until `until`; at most twice `capacity` tags.
     fn remember_applied(&self, record: &[u8], until: u64, now: u64, capacity: usize) {
-        let Some(tag) = record.get(..32).and_then(|tag| <[u8; 32]>::try_from(tag).ok()) else {
-            return;
-        };
+        let Some(tag) = tag_of(record) else { return };
         let mut applied = self.applied.lock().unwrap_or_else(PoisonError::into_inner);
         if applied.len() >= capacity.saturating_mul(2) {
             applied.retain(|_, kept| now < *kept);
@@ -287,14 +285,8 @@ impl Sharing {
         if record.len() > MAX_REVOCATION_RECORD_BYTES {
             return Err(());
         }
-        match self.key.open(PURPOSE, &self.binding, record, now) {
-            Ok(value) => {
-                // The seal holds the time: bytes 32 to 40, checked by `open`.
-                let until = record
-                    .get(32..40)
-                    .and_then(|until| until.try_into().ok())
-                    .map(u64::from_be_bytes)
-                    .ok_or(())?;
+        match self.key.open_timed(PURPOSE, &self.binding, record, now) {
+            Ok((value, until)) => {
                 let entry = decode(value, until).ok_or(())?;
                 // A replica with a longer window than ours does not make us keep it longer
                 // than our window from when it was taken, however often it is read.
@@ -330,6 +322,30 @@ impl Sharing {
                  the store answers"
             );
         }
+    }
+}
+
+/// A store that shares nothing, under the scope it names: for the tests and the fuzz target,
+/// which exercise the sealing only.
+#[cfg(any(fuzzing, test))]
+pub(crate) struct Nowhere(pub(crate) &'static str);
+
+#[cfg(any(fuzzing, test))]
+impl SharedRevocations for Nowhere {
+    fn scope(&self) -> &str {
+        self.0
+    }
+
+    fn run(&self, _link: RevocationLink) -> SharedCacheFuture<'_, ()> {
+        Box::pin(async {})
+    }
+
+    fn first_time(
+        &self,
+        _key: [u8; 32],
+        _ttl: Duration,
+    ) -> SharedCacheFuture<'_, Result<bool, &'static str>> {
+        Box::pin(async { Ok(true) })
     }
 }
 
@@ -435,26 +451,6 @@ fn decode(value: &[u8], until: u64) -> Option<Entry> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Nowhere(&'static str);
-
-    impl SharedRevocations for Nowhere {
-        fn scope(&self) -> &str {
-            self.0
-        }
-
-        fn run(&self, _link: RevocationLink) -> SharedCacheFuture<'_, ()> {
-            Box::pin(async {})
-        }
-
-        fn first_time(
-            &self,
-            _key: [u8; 32],
-            _ttl: Duration,
-        ) -> SharedCacheFuture<'_, Result<bool, &'static str>> {
-            Box::pin(async { Ok(true) })
-        }
-    }
 
     fn sharing(scope: &'static str, secret: u8) -> Sharing {
         Sharing::new(Arc::new(Nowhere(scope)), SealingKey::new(vec![secret; 32]).unwrap())
